@@ -1,0 +1,35 @@
+"""Who may do what: one table of actions and the roles allowed, checked by every service.
+
+Organisation rules (a monitor files for its own office; a verifier records its own guarantor's
+finding; a liaison sees what concerns its party) are checked by the services on top of this table."""
+
+from __future__ import annotations
+
+from truce.errors import PermissionDenied
+from truce.ledger.chain import Actor
+
+PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
+    "admin.load": (frozenset({"admin"}), "load administrative boundaries"),
+    "org.add": (frozenset({"admin"}), "add organisations"),
+    "user.add": (frozenset({"admin"}), "add users"),
+    "agreement.add": (frozenset({"admin"}), "add agreement versions"),
+    "party.add": (frozenset({"admin"}), "add parties"),
+    "party.status": (frozenset({"admin"}), "change a party's truce status"),
+    "zone.add": (frozenset({"admin"}), "define zones"),
+    "zone.version": (frozenset({"admin"}), "change a zone's geometry"),
+    "report.submit": (frozenset({"monitor", "liaison", "admin"}), "submit reports"),
+    "import.batch": (frozenset({"admin"}), "import data files"),
+}
+
+
+def require(actor: Actor, action: str) -> None:
+    roles, what = PERMISSIONS[action]
+    if actor.role not in roles:
+        allowed = ", ".join(sorted(roles))
+        raise PermissionDenied(
+            f"user '{actor.name}' ({actor.role} of {actor.org}) may not {what}: only {allowed} may"
+        )
+
+
+def allowed(actor: Actor, action: str) -> bool:
+    return actor.role in PERMISSIONS[action][0]

@@ -1,0 +1,250 @@
+"""The hash-chained ledger: append, verify the chain, replay into a scratch database.
+
+Hash rules follow Certificate Transparency (RFC 6962/9162): an entry's hash is
+SHA-256(0x00 || canonical JSON of the entry), so Merkle inclusion and consistency proofs
+(nodes SHA-256(0x01 || left || right)) can be added later without a migration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from truce.ledger.blobs import BlobStore
+from truce.ledger.models import ledger_entries, ledger_head
+
+GENESIS = "0" * 64
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def canonical_str(obj: Any) -> str:
+    return canonical(obj).decode("utf-8")
+
+
+def leaf_hash(entry: dict[str, Any]) -> str:
+    return hashlib.sha256(b"\x00" + canonical(entry)).hexdigest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who issues a command: a user of an organisation with a role."""
+
+    name: str
+    org: str
+    role: str
+    org_kind: str = "admin"
+    party_id: str | None = None
+
+    @property
+    def is_system(self) -> bool:
+        return self.name == "system"
+
+
+SYSTEM = Actor(name="system", org="ADMIN", role="admin", org_kind="admin")
+
+
+@dataclass
+class ApplyContext:
+    blobs: BlobStore
+    seq: int = 0
+    at: str = ""
+    actor: str = ""
+    org: str = ""
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+Applier = Callable[[Connection, dict[str, Any], ApplyContext], Any]
+APPLIERS: dict[str, Applier] = {}
+
+
+def applier(command: str) -> Callable[[Applier], Applier]:
+    """Register the function that projects a command's payload into the tables."""
+
+    def deco(fn: Applier) -> Applier:
+        if command in APPLIERS:
+            raise RuntimeError(f"two appliers for {command}")
+        APPLIERS[command] = fn
+        return fn
+
+    return deco
+
+
+def entry_dict(row: Any) -> dict[str, Any]:
+    return {
+        "seq": int(row.seq),
+        "at": row.at,
+        "actor": row.actor,
+        "org": row.org,
+        "command": row.command,
+        "payload": json.loads(row.payload),
+        "prev": row.prev_hash,
+    }
+
+
+def _lock_head(conn: Connection) -> tuple[int, str]:
+    stmt = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        conn.execute(insert(ledger_head).values(id=1, seq=0, hash=GENESIS))
+        if conn.dialect.name == "postgresql":
+            row = conn.execute(stmt).first()
+            assert row is not None
+            return int(row.seq), row.hash
+        return 0, GENESIS
+    return int(row.seq), row.hash
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)).first()
+    return (int(row.seq), row.hash) if row else (0, GENESIS)
+
+
+def record(
+    conn: Connection,
+    actor: Actor,
+    command: str,
+    payload: dict[str, Any],
+    blobs: BlobStore,
+    at: str | None = None,
+) -> tuple[int, Any]:
+    """Apply a command and append its ledger entry in the caller's transaction.
+
+    Returns (sequence number, the applier's result)."""
+    if command not in APPLIERS:
+        raise RuntimeError(f"no applier for command {command}")
+    # Round-trip the payload through canonical JSON so that what is applied is exactly what is stored.
+    payload = json.loads(canonical(payload))
+    prev_seq, prev_hash = _lock_head(conn)
+    seq = prev_seq + 1
+    at = at or now_iso()
+    ctx = ApplyContext(blobs=blobs, seq=seq, at=at, actor=actor.name, org=actor.org)
+    result = APPLIERS[command](conn, payload, ctx)
+    entry = {
+        "seq": seq,
+        "at": at,
+        "actor": actor.name,
+        "org": actor.org,
+        "command": command,
+        "payload": payload,
+        "prev": prev_hash,
+    }
+    h = leaf_hash(entry)
+    conn.execute(
+        insert(ledger_entries).values(
+            seq=seq,
+            at=at,
+            actor=actor.name,
+            org=actor.org,
+            command=command,
+            payload=canonical_str(payload),
+            prev_hash=prev_hash,
+            hash=h,
+        )
+    )
+    conn.execute(update(ledger_head).where(ledger_head.c.id == 1).values(seq=seq, hash=h))
+    return seq, result
+
+
+def iter_entries(conn: Connection, upto: int | None = None, batch: int = 2000) -> Iterator[Any]:
+    last = 0
+    while True:
+        stmt = select(ledger_entries).where(ledger_entries.c.seq > last).order_by(ledger_entries.c.seq).limit(batch)
+        if upto is not None:
+            stmt = stmt.where(ledger_entries.c.seq <= upto)
+        rows = conn.execute(stmt).all()
+        if not rows:
+            return
+        yield from rows
+        last = int(rows[-1].seq)
+
+
+@dataclass
+class ChainProblem:
+    seq: int | None
+    message: str
+
+
+def verify_chain(conn: Connection) -> list[ChainProblem]:
+    """Check every entry's hash, every link to its predecessor, contiguity and the head."""
+    problems: list[ChainProblem] = []
+    expected_seq = 1
+    prev = GENESIS
+    for row in iter_entries(conn):
+        seq = int(row.seq)
+        if seq != expected_seq:
+            problems.append(
+                ChainProblem(seq, f"ledger entry {expected_seq} is missing (next entry found is {seq})")
+            )
+            return problems
+        if row.prev_hash != prev:
+            problems.append(ChainProblem(seq, f"ledger entry {seq} does not link to entry {seq - 1}"))
+            return problems
+        try:
+            d = entry_dict(row)
+        except ValueError:
+            problems.append(ChainProblem(seq, f"ledger entry {seq} has a payload that is not JSON"))
+            return problems
+        if leaf_hash(d) != row.hash:
+            problems.append(ChainProblem(seq, f"ledger entry {seq} ({row.command}) was altered: its hash does not match"))
+            return problems
+        prev = row.hash
+        expected_seq += 1
+    last = expected_seq - 1
+    hseq, hhash = head(conn)
+    if hseq != last or hhash != prev:
+        problems.append(
+            ChainProblem(
+                hseq,
+                f"ledger head says entry {hseq} but the chain ends at entry {last}"
+                if hseq != last
+                else "ledger head hash does not match the last entry",
+            )
+        )
+    return problems
+
+
+def replay_entry(conn: Connection, row: Any, blobs: BlobStore) -> None:
+    d = entry_dict(row)
+    ctx = ApplyContext(blobs=blobs, seq=d["seq"], at=d["at"], actor=d["actor"], org=d["org"])
+    fn = APPLIERS.get(d["command"])
+    if fn is None:
+        raise RuntimeError(f"ledger entry {d['seq']} names unknown command {d['command']}")
+    fn(conn, d["payload"], ctx)
+    conn.execute(
+        insert(ledger_entries).values(
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            org=row.org,
+            command=row.command,
+            payload=row.payload,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+    )
+    existing = conn.execute(select(ledger_head.c.id)).first()
+    if existing is None:
+        conn.execute(insert(ledger_head).values(id=1, seq=row.seq, hash=row.hash))
+    else:
+        conn.execute(update(ledger_head).where(ledger_head.c.id == 1).values(seq=row.seq, hash=row.hash))

@@ -1,0 +1,42 @@
+"""Ledger tables: the append-only chain, its head, and the blob index."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
+
+from truce.db import metadata
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("org", String(100), nullable=False),
+    Column("command", String(100), nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+# One row (id = 1): the sequence and hash of the newest entry. Appending locks it.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("ledger_seq", BigInteger, nullable=False),
+)
+
+LEDGER_TABLES = {"ledger_entries", "ledger_head"}

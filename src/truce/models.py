@@ -1,0 +1,13 @@
+"""Import every domain's tables so that `truce.db.metadata` knows them all."""
+
+from truce.agreements import models as _agreements  # noqa: F401
+from truce.auth import models as _auth  # noqa: F401
+from truce.db import metadata
+from truce.geo import models as _geo  # noqa: F401
+from truce.incidents import models as _incidents  # noqa: F401
+from truce.ledger import models as _ledger  # noqa: F401
+from truce.parties import models as _parties  # noqa: F401
+from truce.reports import models as _reports  # noqa: F401
+from truce.zones import models as _zones  # noqa: F401
+
+__all__ = ["metadata"]

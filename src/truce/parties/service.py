@@ -1,0 +1,203 @@
+"""Parties: add, look up by id or alias, and change truce status with a dated history."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from sqlalchemy import Connection, insert, select, update
+
+from truce.auth.permissions import require
+from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
+from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.parties.models import (
+    PARTY_KINDS,
+    TRUCE_STATUSES,
+    parties,
+    party_aliases,
+    party_designations,
+    party_status_history,
+)
+from truce.text import norm_key
+
+ID_RE = re.compile(r"^[A-Z0-9_]{2,64}$")
+
+# Allowed status transitions (None = not yet in the register). Any move needs a decision and a reason.
+TRANSITIONS: dict[str | None, set[str]] = {
+    None: {"applicant", "signatory", "excluded"},
+    "applicant": {"signatory", "excluded"},
+    "signatory": {"suspended", "excluded"},
+    "suspended": {"signatory", "excluded"},
+    "excluded": {"applicant"},
+}
+
+
+class PartyIn(BaseModel):
+    id: str
+    name: str
+    kind: str
+    aliases: list[str] = Field(default_factory=list)
+    designations: list[str] = Field(default_factory=list)
+    status: str | None = None
+    joined: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not ID_RE.match(v):
+            raise ValueError("must be upper-case letters, digits and _ (2-64)")
+        return v
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in PARTY_KINDS:
+            raise ValueError(f"must be one of {', '.join(PARTY_KINDS)}")
+        return v
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str | None) -> str | None:
+        if v is not None and v not in TRUCE_STATUSES:
+            raise ValueError(f"must be one of {', '.join(TRUCE_STATUSES)}")
+        return v
+
+
+def add_party(app: Any, conn: Connection, actor: Actor, data: dict[str, Any], as_of: str) -> dict[str, Any]:
+    require(actor, "party.add")
+    try:
+        p = PartyIn.model_validate(data)
+    except ValidationError as e:
+        raise from_pydantic(e, "party.") from e
+    if p.kind == "designated" and p.status in ("applicant", "signatory"):
+        raise ValidationFailed("party.status: a designated group is never a party to the truce", field="party.status")
+    if conn.execute(select(parties.c.id).where(parties.c.id == p.id)).first():
+        raise Conflict(f"party '{p.id}' exists already", field="party.id")
+    aliases = []
+    seen = set()
+    for a in [p.name, *p.aliases]:
+        k = norm_key(a)
+        if k and k not in seen:
+            seen.add(k)
+            aliases.append({"alias": a, "norm": k})
+    payload = {
+        "id": p.id,
+        "name": p.name,
+        "kind": p.kind,
+        "aliases": aliases,
+        "designations": sorted(set(p.designations)),
+        "status": p.status,
+        "effective": (p.joined or as_of)[:10],
+    }
+    app.record(conn, actor, "party.add", payload)
+    return payload
+
+
+@applier("party.add")
+def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    conn.execute(
+        insert(parties).values(
+            id=p["id"], name=p["name"], kind=p["kind"], truce_status=p["status"],
+            status_since=p["effective"] if p["status"] else None, created_at=ctx.at,
+        )
+    )
+    if p["aliases"]:
+        conn.execute(insert(party_aliases), [{"party_id": p["id"], "alias": a["alias"], "norm": a["norm"],
+                                              "lang": None} for a in p["aliases"]])
+    if p["designations"]:
+        conn.execute(insert(party_designations), [{"party_id": p["id"], "authority": d, "listed_on": None,
+                                                   "note": None} for d in p["designations"]])
+    if p["status"]:
+        conn.execute(insert(party_status_history).values(
+            party_id=p["id"], ledger_seq=ctx.seq, status=p["status"], previous=None, effective=p["effective"],
+            reason="initial status in the register", decision=None))
+
+
+def change_status(app: Any, conn: Connection, actor: Actor, party_id: str, status: str, effective: str,
+                  reason: str, decision: str | None = None) -> dict[str, Any]:
+    require(actor, "party.status")
+    row = get_party_row(conn, party_id)
+    if status not in TRUCE_STATUSES:
+        raise ValidationFailed(f"status: '{status}' is not one of {', '.join(TRUCE_STATUSES)}", field="status")
+    if status not in TRANSITIONS.get(row.truce_status, set()):
+        raise ValidationFailed(f"status: {party_id} cannot go from {row.truce_status or 'unregistered'} to {status}",
+                               field="status")
+    if row.kind == "designated" and status in ("applicant", "signatory"):
+        raise ValidationFailed("status: a designated group is never a party to the truce", field="status")
+    if not reason.strip():
+        raise ValidationFailed("reason: a status change needs a reason", field="reason")
+    payload = {"party_id": party_id, "status": status, "previous": row.truce_status, "effective": effective[:10],
+               "reason": reason, "decision": decision}
+    app.record(conn, actor, "party.status", payload)
+    return payload
+
+
+@applier("party.status")
+def _apply_status(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    conn.execute(update(parties).where(parties.c.id == p["party_id"]).values(
+        truce_status=p["status"], status_since=p["effective"]))
+    conn.execute(insert(party_status_history).values(
+        party_id=p["party_id"], ledger_seq=ctx.seq, status=p["status"], previous=p["previous"],
+        effective=p["effective"], reason=p["reason"], decision=p["decision"]))
+
+
+def get_party_row(conn: Connection, party_id: str) -> Any:
+    row = conn.execute(select(parties).where(parties.c.id == party_id)).first()
+    if row is None:
+        pid = resolve_party(conn, party_id)
+        if pid:
+            row = conn.execute(select(parties).where(parties.c.id == pid)).first()
+    if row is None:
+        raise NotFound(f"no party '{party_id}'", field="party")
+    return row
+
+
+def resolve_party(conn: Connection, text: str | None) -> str | None:
+    """A party id from an id, a name or an alias in any spelling variant; None when unknown."""
+    if not text:
+        return None
+    up = text.strip().upper()
+    if conn.execute(select(parties.c.id).where(parties.c.id == up)).first():
+        return up
+    k = norm_key(text)
+    row = conn.execute(select(party_aliases.c.party_id).where(party_aliases.c.norm == k)).first()
+    return row.party_id if row else None
+
+
+def status_on(conn: Connection, party_id: str, day: str) -> str | None:
+    """The party's truce status on a day, from its dated history."""
+    row = conn.execute(
+        select(party_status_history.c.status)
+        .where(party_status_history.c.party_id == party_id, party_status_history.c.effective <= day[:10])
+        .order_by(party_status_history.c.effective.desc(), party_status_history.c.ledger_seq.desc())
+        .limit(1)
+    ).first()
+    return row.status if row else None
+
+
+def show_party(conn: Connection, party_id: str) -> dict[str, Any]:
+    row = get_party_row(conn, party_id)
+    d = dict(row._mapping)
+    d["aliases"] = [r.alias for r in conn.execute(
+        select(party_aliases.c.alias).where(party_aliases.c.party_id == row.id).order_by(party_aliases.c.alias))]
+    d["designations"] = [dict(r._mapping) for r in conn.execute(
+        select(party_designations.c.authority, party_designations.c.listed_on)
+        .where(party_designations.c.party_id == row.id))]
+    d["status_history"] = [dict(r._mapping) for r in conn.execute(
+        select(party_status_history).where(party_status_history.c.party_id == row.id)
+        .order_by(party_status_history.c.effective, party_status_history.c.ledger_seq))]
+    return d
+
+
+def list_parties(conn: Connection, status: str | None = None, kind: str | None = None,
+                 as_of: str | None = None) -> list[dict[str, Any]]:
+    rows = [dict(r._mapping) for r in conn.execute(select(parties).order_by(parties.c.kind, parties.c.id))]
+    if kind:
+        rows = [r for r in rows if r["kind"] == kind]
+    if as_of:
+        for r in rows:
+            r["truce_status"] = status_on(conn, r["id"], as_of)
+    if status:
+        rows = [r for r in rows if r["truce_status"] == status]
+    return rows

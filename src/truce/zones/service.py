@@ -1,0 +1,259 @@
+"""Zones and their versions; assignment of incidents to the zone versions that contain them.
+
+An incident is in a zone when its point lies in the version of the zone valid on the incident's
+date. Only incidents located finely enough are placed (precision exact, near or adm3: a point known
+only to its district or governorate is not put in a zone it may not be in)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from pydantic import BaseModel, ValidationError, field_validator
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+
+from truce.auth.permissions import require
+from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
+from truce.geo.geometry import area_sqkm, parse_geometry, repair, to_geojson
+from truce.geo.models import admin_areas
+from truce.incidents.models import incident_zones, incidents
+from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.zones.models import ZONE_KINDS, zone_versions, zones
+
+ZONE_PRECISIONS = ("exact", "near", "adm3")
+
+
+class ZoneIn(BaseModel):
+    id: str
+    name: str
+    kind: str = "de_escalation_area"
+    note: str | None = None
+    approximate: bool = False
+    valid_from: str
+    adm3: list[str] | None = None
+    geometry: dict[str, Any] | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in ZONE_KINDS:
+            raise ValueError(f"must be one of {', '.join(ZONE_KINDS)}")
+        return v
+
+
+def union_of_admin(conn: Connection, pcodes: list[str]) -> Any:
+    rows = conn.execute(select(admin_areas.c.pcode, admin_areas.c.geojson).where(admin_areas.c.pcode.in_(pcodes)))
+    found = {r.pcode: r.geojson for r in rows}
+    missing = [p for p in pcodes if p not in found]
+    if missing:
+        raise ValidationFailed(f"adm: unknown P-code(s) {', '.join(missing)}", field="adm")
+    geoms = [shapely.from_geojson(found[p]) for p in pcodes]
+    return shapely.union_all(geoms)
+
+
+def add_zone(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """Define a zone from ADM3 P-codes or a GeoJSON polygon; an invalid polygon is repaired and reported."""
+    require(actor, "zone.add")
+    try:
+        z = ZoneIn.model_validate(data)
+    except ValidationError as e:
+        raise from_pydantic(e, "zone.") from e
+    if conn.execute(select(zones.c.id).where(zones.c.id == z.id)).first():
+        raise Conflict(f"zone '{z.id}' exists already", field="zone.id")
+    rep = None
+    if z.adm3:
+        geom = union_of_admin(conn, z.adm3)
+    elif z.geometry:
+        geom, r = repair(parse_geometry(z.geometry, "zone.geometry"))
+        rep = r.describe() if r else None
+    else:
+        raise ValidationFailed("zone: give adm3 P-codes or a geometry", field="zone.geometry")
+    payload = {
+        "id": z.id, "name": z.name, "kind": z.kind, "note": z.note, "approximate": z.approximate,
+        "version": 1, "valid_from": z.valid_from[:10], "geojson": json.loads(to_geojson(geom)),
+        "adm_pcodes": z.adm3, "repair": rep, "reason": "zone defined",
+    }
+    app.record(conn, actor, "zone.add", payload)
+    return {k: v for k, v in payload.items() if k != "geojson"}
+
+
+@applier("zone.add")
+def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    conn.execute(insert(zones).values(id=p["id"], name=p["name"], kind=p["kind"], note=p["note"],
+                                      approximate=bool(p["approximate"]), created_at=ctx.at))
+    _insert_version(conn, p, ctx)
+    reassign_zone(conn, p["id"])
+
+
+def _insert_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    geom = shapely.from_geojson(json.dumps(p["geojson"]))
+    minx, miny, maxx, maxy = geom.bounds
+    conn.execute(insert(zone_versions).values(
+        zone_id=p["id"], version=p["version"], valid_from=p["valid_from"], valid_to=None,
+        geojson=json.dumps(p["geojson"], separators=(",", ":")), minx=minx, miny=miny, maxx=maxx, maxy=maxy,
+        area_sqkm=round(area_sqkm(geom), 3), adm_pcodes=json.dumps(p["adm_pcodes"]) if p.get("adm_pcodes") else None,
+        repair=p.get("repair"), reason=p.get("reason"), ledger_seq=ctx.seq))
+    _ZONE_CACHE.clear()
+
+
+# --- the zone index --------------------------------------------------------------------------------
+
+@dataclass
+class ZoneIndex:
+    keys: list[tuple[str, int]]
+    valid_from: np.ndarray
+    valid_to: np.ndarray
+    tree: shapely.STRtree
+
+    def assign(self, lons: Any, lats: Any, days: list[str]) -> list[list[tuple[str, int]]]:
+        """For each point and day, the (zone, version) pairs containing it on that day."""
+        out: list[list[tuple[str, int]]] = [[] for _ in range(len(days))]
+        if not self.keys or not days:
+            return out
+        pts = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+        inp, idx = self.tree.query(pts, predicate="intersects")
+        for i, j in zip(inp.tolist(), idx.tolist(), strict=True):
+            d = days[i]
+            if self.valid_from[j] <= d and (not self.valid_to[j] or d < self.valid_to[j]):
+                out[i].append(self.keys[j])
+        return out
+
+
+_ZONE_CACHE: dict[str, tuple[tuple[int, int], ZoneIndex]] = {}
+_zone_lock = threading.Lock()
+
+
+def zone_index(conn: Connection) -> ZoneIndex:
+    bind = conn.engine
+    key = str(bind.url) if isinstance(bind, Engine) else "?"
+    rev_row = conn.execute(select(func.count(), func.max(zone_versions.c.ledger_seq))).first()
+    # valid_to changes without a new row when a later version closes an earlier one: include the sum of
+    # closed versions in the revision so the cache never serves a stale period.
+    closed = conn.execute(select(func.count()).select_from(zone_versions).where(zone_versions.c.valid_to.is_not(None)))
+    rev = (int(rev_row[0] or 0) * 1000003 + int(closed.scalar_one()), int(rev_row[1] or 0))
+    with _zone_lock:
+        hit = _ZONE_CACHE.get(key)
+        if hit and hit[0] == rev:
+            return hit[1]
+    rows = conn.execute(select(zone_versions.c.zone_id, zone_versions.c.version, zone_versions.c.valid_from,
+                               zone_versions.c.valid_to, zone_versions.c.geojson)
+                        .order_by(zone_versions.c.zone_id, zone_versions.c.version)).all()
+    idx = ZoneIndex(
+        keys=[(r.zone_id, int(r.version)) for r in rows],
+        valid_from=np.array([r.valid_from for r in rows], dtype=object),
+        valid_to=np.array([r.valid_to or "" for r in rows], dtype=object),
+        tree=shapely.STRtree([shapely.from_geojson(r.geojson) for r in rows]),
+    )
+    with _zone_lock:
+        _ZONE_CACHE[key] = (rev, idx)
+    return idx
+
+
+def assign_incidents(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write incident_zones for freshly written incidents (dicts with id, lat, lon, precision, occurred_at)."""
+    todo = [r for r in rows if r["lat"] is not None and r["location_precision"] in ZONE_PRECISIONS]
+    if not todo:
+        return
+    idx = zone_index(conn)
+    res = idx.assign([r["lon"] for r in todo], [r["lat"] for r in todo], [r["occurred_at"][:10] for r in todo])
+    out = [{"incident_id": r["id"], "zone_id": z, "zone_version": v} for r, hits in zip(todo, res, strict=True)
+           for z, v in hits]
+    if out:
+        conn.execute(insert(incident_zones), out)
+
+
+def reassign_zone(conn: Connection, zone_id: str) -> int:
+    """Recompute which incidents lie in a zone (after a new version): returns how many rows it now has."""
+    conn.execute(delete(incident_zones).where(incident_zones.c.zone_id == zone_id))
+    vers = conn.execute(select(zone_versions).where(zone_versions.c.zone_id == zone_id)
+                        .order_by(zone_versions.c.version)).all()
+    if not vers:
+        return 0
+    minx, miny = min(v.minx for v in vers), min(v.miny for v in vers)
+    maxx, maxy = max(v.maxx for v in vers), max(v.maxy for v in vers)
+    cand = conn.execute(
+        select(incidents.c.id, incidents.c.lat, incidents.c.lon, incidents.c.occurred_at)
+        .where(and_(incidents.c.lat.between(miny, maxy), incidents.c.lon.between(minx, maxx),
+                    incidents.c.location_precision.in_(ZONE_PRECISIONS)))
+        .order_by(incidents.c.id)
+    ).all()
+    if not cand:
+        return 0
+    geoms = [shapely.from_geojson(v.geojson) for v in vers]
+    pts = shapely.points(np.array([c.lon for c in cand]), np.array([c.lat for c in cand]))
+    out = []
+    for c, pt in zip(cand, pts, strict=True):
+        day = c.occurred_at[:10]
+        for v, g in zip(vers, geoms, strict=True):
+            if v.valid_from <= day and (v.valid_to is None or day < v.valid_to) and g.intersects(pt):
+                out.append({"incident_id": c.id, "zone_id": zone_id, "zone_version": int(v.version)})
+                break
+    if out:
+        conn.execute(insert(incident_zones), out)
+    return len(out)
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+def list_zones(conn: Connection, as_of: str | None = None) -> list[dict[str, Any]]:
+    out = []
+    for z in conn.execute(select(zones).order_by(zones.c.id)).mappings():
+        stmt = select(zone_versions.c.version, zone_versions.c.valid_from, zone_versions.c.valid_to,
+                      zone_versions.c.area_sqkm).where(zone_versions.c.zone_id == z["id"])
+        if as_of:
+            stmt = stmt.where(zone_versions.c.valid_from <= as_of[:10],
+                              or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > as_of[:10]))
+        v = conn.execute(stmt.order_by(zone_versions.c.version.desc()).limit(1)).first()
+        n = conn.execute(select(func.count()).select_from(incident_zones)
+                         .where(incident_zones.c.zone_id == z["id"])).scalar_one()
+        d = dict(z)
+        d.update({"version": v.version if v else None, "valid_from": v.valid_from if v else None,
+                  "valid_to": v.valid_to if v else None, "area_sqkm": v.area_sqkm if v else None, "incidents": n})
+        out.append(d)
+    return out
+
+
+def show_zone(conn: Connection, zone_id: str, with_geometry: bool = False) -> dict[str, Any]:
+    z = conn.execute(select(zones).where(zones.c.id == zone_id)).mappings().first()
+    if z is None:
+        raise NotFound(f"no zone '{zone_id}'", field="zone")
+    d = dict(z)
+    d["versions"] = []
+    for v in conn.execute(select(zone_versions).where(zone_versions.c.zone_id == zone_id)
+                          .order_by(zone_versions.c.version)).mappings():
+        vd = dict(v)
+        vd["adm_pcodes"] = json.loads(vd["adm_pcodes"]) if vd["adm_pcodes"] else None
+        g = vd.pop("geojson")
+        if with_geometry:
+            vd["geometry"] = json.loads(g)
+        d["versions"].append(vd)
+    d["incidents"] = conn.execute(select(func.count()).select_from(incident_zones)
+                                  .where(incident_zones.c.zone_id == zone_id)).scalar_one()
+    return d
+
+
+def zones_geojson(conn: Connection, as_of: str | None = None) -> dict[str, Any]:
+    """A FeatureCollection of zone versions (those valid on `as_of`, or all of them)."""
+    stmt = select(zone_versions, zones.c.name, zones.c.kind, zones.c.approximate).join(
+        zones, zones.c.id == zone_versions.c.zone_id)
+    if as_of:
+        stmt = stmt.where(zone_versions.c.valid_from <= as_of[:10],
+                          or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > as_of[:10]))
+    feats = []
+    for r in conn.execute(stmt.order_by(zone_versions.c.zone_id, zone_versions.c.version)):
+        feats.append({"type": "Feature", "id": f"{r.zone_id}@{r.version}", "geometry": json.loads(r.geojson),
+                      "properties": {"zone": r.zone_id, "name": r.name, "kind": r.kind, "version": r.version,
+                                     "valid_from": r.valid_from, "valid_to": r.valid_to,
+                                     "approximate": bool(r.approximate), "area_sqkm": r.area_sqkm}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def close_version(conn: Connection, zone_id: str, version: int, valid_to: str) -> None:
+    conn.execute(update(zone_versions).where(zone_versions.c.zone_id == zone_id,
+                                             zone_versions.c.version == version).values(valid_to=valid_to))
+    _ZONE_CACHE.clear()
