@@ -24,32 +24,49 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 scenario_app = typer.Typer(help="Scenario files.\n\nExample: truce scenario load", no_args_is_help=True)
-user_app = typer.Typer(help="Users.\n\nExample: truce user add rus_monitor --org RUS_OFFICE --role monitor",
-                       no_args_is_help=True)
+user_app = typer.Typer(
+    help="Users.\n\nExample: truce user add rus_monitor --org RUS_OFFICE --role monitor", no_args_is_help=True
+)
 org_app = typer.Typer(help="Organisations.\n\nExample: truce org list", no_args_is_help=True)
-party_app = typer.Typer(help="Parties to the truce and others it names.\n\nExample: truce party list",
-                        no_args_is_help=True)
+party_app = typer.Typer(
+    help="Parties to the truce and others it names.\n\nExample: truce party list", no_args_is_help=True
+)
 zone_app = typer.Typer(help="Zones of the regime.\n\nExample: truce zone list", no_args_is_help=True)
-report_app = typer.Typer(help="Reports of alleged violations.\n\nExample: truce report show UUID",
-                         no_args_is_help=True)
+report_app = typer.Typer(help="Reports of alleged violations.\n\nExample: truce report show UUID", no_args_is_help=True)
 incident_app = typer.Typer(help="Incidents.\n\nExample: truce incident list --zone Z1", no_args_is_help=True)
-import_app = typer.Typer(help="Import data from other systems.\n\nExample: truce import ucdp events.csv",
-                         no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import data from other systems.\n\nExample: truce import ucdp events.csv", no_args_is_help=True
+)
 ledger_app = typer.Typer(help="The hash-chained ledger.\n\nExample: truce ledger verify", no_args_is_help=True)
 agreement_app = typer.Typer(help="Agreement versions.\n\nExample: truce agreement list", no_args_is_help=True)
-admin_app = typer.Typer(help="Administrative areas (OCHA P-codes).\n\nExample: truce adm list --level 1",
-                        no_args_is_help=True)
-for sub, name in ((scenario_app, "scenario"), (user_app, "user"), (org_app, "org"), (party_app, "party"),
-                  (zone_app, "zone"), (report_app, "report"), (incident_app, "incident"), (import_app, "import"),
-                  (ledger_app, "ledger"), (agreement_app, "agreement"), (admin_app, "adm")):
+admin_app = typer.Typer(
+    help="Administrative areas (OCHA P-codes).\n\nExample: truce adm list --level 1", no_args_is_help=True
+)
+for sub, name in (
+    (scenario_app, "scenario"),
+    (user_app, "user"),
+    (org_app, "org"),
+    (party_app, "party"),
+    (zone_app, "zone"),
+    (report_app, "report"),
+    (incident_app, "incident"),
+    (import_app, "import"),
+    (ledger_app, "ledger"),
+    (agreement_app, "agreement"),
+    (admin_app, "adm"),
+):
     app.add_typer(sub, name=name)
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $TRUCE_DATABASE_URL or sqlite truce.db)")]
-AsOpt = Annotated[str | None, typer.Option("--as", help="The user who issues the command (default: the local "
-                                                         "console operator, an admin)")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: $TRUCE_DATABASE_URL or sqlite truce.db)")
+]
+AsOpt = Annotated[
+    str | None,
+    typer.Option("--as", help="The user who issues the command (default: the local console operator, an admin)"),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,11 +104,18 @@ def print_json(obj: Any) -> None:
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
 
 
 # --- init / demo / serve ---------------------------------------------------------------------------
+
 
 @app.command()
 @handle_errors
@@ -107,8 +131,10 @@ def init(db: DbOpt = None) -> None:
     with t.write() as conn:
         res = load_bundled_admin_areas(t, conn, SYSTEM)
     for r in res:
-        console.print(f"loaded ADM{r.level}: {r.count} areas" + (f", {len(r.repairs)} invalid polygons repaired"
-                                                               if r.repairs else ""))
+        console.print(
+            f"loaded ADM{r.level}: {r.count} areas"
+            + (f", {len(r.repairs)} invalid polygons repaired" if r.repairs else "")
+        )
         for rep in r.repairs:
             console.print(f"  repaired {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
     console.print(f"database ready: {t.url}")
@@ -164,6 +190,7 @@ def _serve(url: str, host: str, port: int) -> None:
 
 # --- scenario, users, organisations ------------------------------------------------------------------
 
+
 @scenario_app.command("load")
 @handle_errors
 def scenario_load(
@@ -179,8 +206,10 @@ def scenario_load(
 
     t = get_app(db)
     res = scenario.load(t, actor_for(t, as_user), file)
-    console.print(f"agreement: {res['agreement'] or 'already loaded'}; parties added: {len(res['parties'])}; "
-                  f"zones added: {', '.join(res['zones']) or 'none'}; organisations added: {len(res['organisations'])}")
+    console.print(
+        f"agreement: {res['agreement'] or 'already loaded'}; parties added: {len(res['parties'])}; "
+        f"zones added: {', '.join(res['zones']) or 'none'}; organisations added: {len(res['organisations'])}"
+    )
     for rep in res["repairs"]:
         console.print(f"  repaired admin area {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
 
@@ -244,6 +273,7 @@ def org_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
 # --- agreements, parties, zones, admin areas -----------------------------------------------------------
 
+
 @agreement_app.command("list")
 @handle_errors
 def agreement_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
@@ -258,8 +288,10 @@ def agreement_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
         rows = agreements.list_versions(conn)
     if json_:
         return print_json(rows)
-    _table([{**r, "guarantors": ",".join(r["guarantors"]), "clauses": len(r["clauses"])} for r in rows],
-           ["id", "version", "effective", "valid_to", "decision_rule", "guarantors", "clauses", "title"])
+    _table(
+        [{**r, "guarantors": ",".join(r["guarantors"]), "clauses": len(r["clauses"])} for r in rows],
+        ["id", "version", "effective", "valid_to", "decision_rule", "guarantors", "clauses", "title"],
+    )
 
 
 @agreement_app.command("show")
@@ -281,8 +313,10 @@ def agreement_show(
         a = agreements.get(conn, agreement_id, version)
     if json_:
         return print_json(a)
-    console.print(f"[bold]{a['title']}[/] ({a['id']} v{a['version']}, effective {a['effective']}, "
-                  f"{a['decision_rule']} of {', '.join(a['guarantors'])})")
+    console.print(
+        f"[bold]{a['title']}[/] ({a['id']} v{a['version']}, effective {a['effective']}, "
+        f"{a['decision_rule']} of {', '.join(a['guarantors'])})"
+    )
     for c in a["clauses"]:
         extra = ""
         if c.get("prohibited"):
@@ -297,7 +331,9 @@ def agreement_show(
 @handle_errors
 def party_list(
     status: Annotated[str | None, typer.Option(help="applicant, signatory, suspended or excluded")] = None,
-    kind: Annotated[str | None, typer.Option(help="guarantor, government, armed_group, designated, foreign_force")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="guarantor, government, armed_group, designated, foreign_force")
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Status as it was on this date (YYYY-MM-DD)")] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
@@ -318,8 +354,9 @@ def party_list(
 
 @party_app.command("show")
 @handle_errors
-def party_show(party: Annotated[str, typer.Argument(help="Party id, name or alias")], db: DbOpt = None,
-               json_: JsonOpt = False) -> None:
+def party_show(
+    party: Annotated[str, typer.Argument(help="Party id, name or alias")], db: DbOpt = None, json_: JsonOpt = False
+) -> None:
     """Show a party: aliases, designations, truce status history.
 
     Example: truce party show NUSRA
@@ -383,9 +420,12 @@ def zone_show(
     if z["note"]:
         console.print(f"  {z['note']}", highlight=False)
     for v in z["versions"]:
-        console.print(f"  v{v['version']}: {v['valid_from']} → {v['valid_to'] or 'open'}, {v['area_sqkm']} km²"
-                      + (f", from {len(v['adm_pcodes'])} sub-districts" if v["adm_pcodes"] else "")
-                      + (f"; {v['repair']}" if v["repair"] else ""), highlight=False)
+        console.print(
+            f"  v{v['version']}: {v['valid_from']} → {v['valid_to'] or 'open'}, {v['area_sqkm']} km²"
+            + (f", from {len(v['adm_pcodes'])} sub-districts" if v["adm_pcodes"] else "")
+            + (f"; {v['repair']}" if v["repair"] else ""),
+            highlight=False,
+        )
     console.print(f"incidents in this zone: {z['incidents']}")
 
 
@@ -395,8 +435,9 @@ def zone_import(
     file: Annotated[Path, typer.Argument(help="GeoJSON file: a Feature, FeatureCollection or geometry")],
     zone_id: Annotated[str | None, typer.Option("--id", help="Zone id (default: the 'id' property)")] = None,
     name: Annotated[str | None, typer.Option(help="Zone name (default: the 'name' property)")] = None,
-    kind: Annotated[str, typer.Option(help="de_escalation_area, security_belt, demilitarised_strip, "
-                                          "reconciled_settlement or other")] = "de_escalation_area",
+    kind: Annotated[
+        str, typer.Option(help="de_escalation_area, security_belt, demilitarised_strip, reconciled_settlement or other")
+    ] = "de_escalation_area",
     valid_from: Annotated[str, typer.Option("--valid-from", help="First day the zone applies")] = "",
     id_property: Annotated[str, typer.Option(help="Feature property holding the zone id")] = "id",
     name_property: Annotated[str, typer.Option(help="Feature property holding the zone name")] = "name",
@@ -411,8 +452,17 @@ def zone_import(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    res = import_geojson(t, actor, file, zone_id=zone_id, name=name, kind=kind, valid_from=valid_from,
-                         id_property=id_property, name_property=name_property)
+    res = import_geojson(
+        t,
+        actor,
+        file,
+        zone_id=zone_id,
+        name=name,
+        kind=kind,
+        valid_from=valid_from,
+        id_property=id_property,
+        name_property=name_property,
+    )
     for r in res["added"]:
         console.print(f"zone {r['id']} added" + (f" ({r['repair']})" if r.get("repair") else ""), highlight=False)
     for r in res["rejected"]:
@@ -444,6 +494,7 @@ def adm_list(
 
 # --- reports and incidents ------------------------------------------------------------------------------
 
+
 @report_app.command("submit")
 @handle_errors
 def report_submit(
@@ -453,8 +504,9 @@ def report_submit(
     precision: Annotated[str | None, typer.Option("--precision", help="exact, day, week or month")] = None,
     lat: Annotated[float | None, typer.Option(help="Latitude (WGS84)")] = None,
     lon: Annotated[float | None, typer.Option(help="Longitude (WGS84)")] = None,
-    location_precision: Annotated[str | None, typer.Option("--location-precision",
-                                                           help="exact, near, adm3, adm2, adm1, country")] = None,
+    location_precision: Annotated[
+        str | None, typer.Option("--location-precision", help="exact, near, adm3, adm2, adm1, country")
+    ] = None,
     place: Annotated[str | None, typer.Option("--place", help="Place name (resolved by the gazetteer)")] = None,
     violation_type: Annotated[str | None, typer.Option("--type", help="Violation type, e.g. shelling")] = None,
     party: Annotated[str | None, typer.Option("--party", help="Alleged party (id, name or alias)")] = None,
@@ -467,8 +519,9 @@ def report_submit(
     language: Annotated[str | None, typer.Option(help="Language of the narrative (ISO 639-1)")] = None,
     observation: Annotated[str | None, typer.Option(help="observed, heard or second_hand")] = None,
     visibility: Annotated[str | None, typer.Option(help="public, parties, guarantors or investigators")] = None,
-    source_kind: Annotated[str | None, typer.Option("--source-kind", help="monitor, guarantor_office, "
-                                                                         "party_complaint, media, sensor, ngo")] = None,
+    source_kind: Annotated[
+        str | None, typer.Option("--source-kind", help="monitor, guarantor_office, party_complaint, media, sensor, ngo")
+    ] = None,
     incident: Annotated[int | None, typer.Option("--incident", help="The incident this report belongs to")] = None,
     evidence: Annotated[list[Path] | None, typer.Option("--evidence", help="Evidence file (repeatable)")] = None,
     db: DbOpt = None,
@@ -478,7 +531,8 @@ def report_submit(
     """Submit a report, from flags or a JSON document. Resubmitting the same UUID with the same
     content is reported as a duplicate; with different content it is refused.
 
-    Example: truce report submit --as rus_monitor --occurred-at 2017-09-21T06:30:00Z --lat 35.93 --lon 36.63 --type shelling --party SYR --killed 2
+    Example: truce report submit --as rus_monitor --occurred-at 2017-09-21T06:30:00Z
+    --lat 35.93 --lon 36.63 --type shelling --party SYR --killed 2
     """
     from truce.reports.service import EvidenceFile, submit
 
@@ -492,14 +546,31 @@ def report_submit(
             raise ValidationFailed(f"{file}: a report is a JSON object", field="file")
     else:
         data = {}
-    flags = {"id": report_id, "occurred_at": occurred_at, "occurred_precision": precision, "lat": lat, "lon": lon,
-             "location_precision": location_precision, "place_name": place, "violation_type": violation_type,
-             "alleged_party": party, "target": target, "weapons": weapon or None, "narrative": narrative,
-             "language": language, "observation": observation, "visibility": visibility,
-             "source_kind": source_kind, "incident_id": incident}
+    flags = {
+        "id": report_id,
+        "occurred_at": occurred_at,
+        "occurred_precision": precision,
+        "lat": lat,
+        "lon": lon,
+        "location_precision": location_precision,
+        "place_name": place,
+        "violation_type": violation_type,
+        "alleged_party": party,
+        "target": target,
+        "weapons": weapon or None,
+        "narrative": narrative,
+        "language": language,
+        "observation": observation,
+        "visibility": visibility,
+        "source_kind": source_kind,
+        "incident_id": incident,
+    }
     data.update({k: v for k, v in flags.items() if v is not None})
-    cas = {k: v for k, v in {"killed": killed, "injured": injured, "killed_civilian": killed_civilian}.items()
-           if v is not None}
+    cas = {
+        k: v
+        for k, v in {"killed": killed, "injured": injured, "killed_civilian": killed_civilian}.items()
+        if v is not None
+    }
     if cas:
         data["casualties"] = {**data.get("casualties", {}), **cas}
     for k in ("occurred_at", "violation_type"):
@@ -515,14 +586,18 @@ def report_submit(
     if json_:
         return print_json(res.to_dict())
     if res.duplicate:
-        console.print(f"duplicate: report {res.report_id} was received already (incident {res.incident_id}); "
-                      "nothing written")
+        console.print(
+            f"duplicate: report {res.report_id} was received already (incident {res.incident_id}); nothing written"
+        )
         return
     loc = res.location
-    console.print(f"report {res.report_id} recorded (ledger entry {res.ledger_seq}); "
-                  f"{'new ' if res.new_incident else ''}incident {res.incident_id}; "
-                  f"place {loc.get('adm3_pcode') or loc.get('adm2_pcode') or loc.get('adm1_pcode') or 'outside Syria'}"
-                  f" ({loc.get('location_precision')})", highlight=False)
+    console.print(
+        f"report {res.report_id} recorded (ledger entry {res.ledger_seq}); "
+        f"{'new ' if res.new_incident else ''}incident {res.incident_id}; "
+        f"place {loc.get('adm3_pcode') or loc.get('adm2_pcode') or loc.get('adm1_pcode') or 'outside Syria'}"
+        f" ({loc.get('location_precision')})",
+        highlight=False,
+    )
     for n in res.notes:
         console.print(f"  note: {n}", highlight=False)
 
@@ -536,8 +611,9 @@ def _read_text(path: str) -> str:
 
 @report_app.command("show")
 @handle_errors
-def report_show(report_id: Annotated[str, typer.Argument(help="Report UUID")], db: DbOpt = None,
-                json_: JsonOpt = False) -> None:
+def report_show(
+    report_id: Annotated[str, typer.Argument(help="Report UUID")], db: DbOpt = None, json_: JsonOpt = False
+) -> None:
     """Show one report as it was received.
 
     Example: truce report show 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --json
@@ -551,10 +627,30 @@ def report_show(report_id: Annotated[str, typer.Argument(help="Report UUID")], d
         return print_json(r)
     sim = " [SIMULATED]" if r["simulated"] else ""
     console.print(f"[bold]report {r['id']}[/]{sim}", highlight=False)
-    for k in ("source_kind", "org_id", "submitted_by", "received_at", "occurred_at", "occurred_precision",
-              "violation_type", "alleged_party_id", "alleged_party_text", "place_name", "lat", "lon",
-              "location_precision", "adm1_pcode", "adm2_pcode", "adm3_pcode", "target", "killed", "injured",
-              "visibility", "incident_id", "narrative"):
+    for k in (
+        "source_kind",
+        "org_id",
+        "submitted_by",
+        "received_at",
+        "occurred_at",
+        "occurred_precision",
+        "violation_type",
+        "alleged_party_id",
+        "alleged_party_text",
+        "place_name",
+        "lat",
+        "lon",
+        "location_precision",
+        "adm1_pcode",
+        "adm2_pcode",
+        "adm3_pcode",
+        "target",
+        "killed",
+        "injured",
+        "visibility",
+        "incident_id",
+        "narrative",
+    ):
         if r.get(k) is not None:
             console.print(f"  {k}: {r[k]}", highlight=False)
     for e in r["evidence"]:
@@ -584,22 +680,41 @@ def incident_list(
     from truce.incidents.service import IncidentFilter, list_incidents
 
     t = get_app(db)
-    flt = IncidentFilter(verdict=verdict, status=status, zone=zone, adm=adm, party=party,
-                         violation_type=violation_type, since=since, until=until)
+    flt = IncidentFilter(
+        verdict=verdict,
+        status=status,
+        zone=zone,
+        adm=adm,
+        party=party,
+        violation_type=violation_type,
+        since=since,
+        until=until,
+    )
     with t.read() as conn:
         rows, total = list_incidents(conn, flt, limit, offset)
     if json_:
         return print_json({"total": total, "limit": limit, "offset": offset, "incidents": rows})
-    _table([{**r, "zones": ",".join(r["zones"]), "party": r["alleged_party_id"] or r["alleged_party_text"],
-             "sim": "sim" if r["simulated"] else "", "occurred": r["occurred_at"][:16]} for r in rows],
-           ["id", "occurred", "violation_type", "party", "adm3_pcode", "zones", "verdict", "reports", "sim", "place_name"])
+    _table(
+        [
+            {
+                **r,
+                "zones": ",".join(r["zones"]),
+                "party": r["alleged_party_id"] or r["alleged_party_text"],
+                "sim": "sim" if r["simulated"] else "",
+                "occurred": r["occurred_at"][:16],
+            }
+            for r in rows
+        ],
+        ["id", "occurred", "violation_type", "party", "adm3_pcode", "zones", "verdict", "reports", "sim", "place_name"],
+    )
     console.print(f"{len(rows)} of {total} (offset {offset})")
 
 
 @incident_app.command("show")
 @handle_errors
-def incident_show(incident_id: Annotated[int, typer.Argument(help="Incident number")], db: DbOpt = None,
-                  json_: JsonOpt = False) -> None:
+def incident_show(
+    incident_id: Annotated[int, typer.Argument(help="Incident number")], db: DbOpt = None, json_: JsonOpt = False
+) -> None:
     """Show an incident with its reports, places, zones and the ledger entries that built it.
 
     Example: truce incident show 42 --json
@@ -615,19 +730,25 @@ def incident_show(incident_id: Annotated[int, typer.Argument(help="Incident numb
         return print_json(d)
     sim = " [SIMULATED]" if d["simulated"] else ""
     console.print(f"[bold]incident {d['id']}[/]{sim}: {d['title']}", highlight=False)
-    console.print(f"  occurred {d['occurred_at']} ({d['occurred_precision']}); status {d['status']}; verdict {d['verdict']}")
+    console.print(
+        f"  occurred {d['occurred_at']} ({d['occurred_precision']}); status {d['status']}; verdict {d['verdict']}"
+    )
     place = " / ".join(f"{names.get(p, p)} {p}" for p in (d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]) if p)
     console.print(f"  where: {place or 'unknown'} ({d['location_precision']})", highlight=False)
     console.print(f"  zones: {', '.join(z['zone_id'] + ' v' + str(z['zone_version']) for z in d['zones']) or 'none'}")
     console.print(f"  alleged party: {d['alleged_party_id'] or d['alleged_party_text'] or 'unknown'}", highlight=False)
     for r in d["reports"]:
-        console.print(f"  report {r['id']} ({r['source_kind']}, {r['org_id']}, {r['how']})"
-                      + (" [simulated]" if r["simulated"] else ""), highlight=False)
+        console.print(
+            f"  report {r['id']} ({r['source_kind']}, {r['org_id']}, {r['how']})"
+            + (" [simulated]" if r["simulated"] else ""),
+            highlight=False,
+        )
     for e in d["ledger"]:
         console.print(f"  ledger {e['seq']}: {e['command']} by {e['actor']} at {e['at']}")
 
 
 # --- imports and the ledger ------------------------------------------------------------------------------
+
 
 @import_app.command("ucdp")
 @handle_errors
@@ -650,7 +771,8 @@ def import_ucdp(
         raise ValidationFailed(f"{file}: no such file", field="file")
     t = get_app(db)
     actor = actor_for(t, as_user)
-    total = sum(1 for _ in open(file, encoding="utf-8", errors="replace")) - 1
+    with open(file, encoding="utf-8", errors="replace") as fh:
+        total = sum(1 for _ in fh) - 1
     with progress_bar() as prog:
         task = prog.add_task(f"importing {file.name}", total=max(total, 0))
         summary = run(t, actor, file, org=org, progress=lambda n: prog.advance(task, n))
@@ -671,16 +793,24 @@ def _write_rejects(path: Path, rejected: list[tuple[int, str]]) -> None:
 
 
 def _print_summary(s: Any, rejects: Path | None) -> None:
-    console.print(f"{s.file}: {s.rows} rows; {s.imported} imported, {s.duplicates} already there, "
-                  f"{s.corrections} corrections, {len(s.rejected)} rejected; ledger entries {s.batches or 'none'}")
+    console.print(
+        f"{s.file}: {s.rows} rows; {s.imported} imported, {s.duplicates} already there, "
+        f"{s.corrections} corrections, {len(s.rejected)} rejected; ledger entries {s.batches or 'none'}"
+    )
     if s.precision:
         console.print("location precision: " + ", ".join(f"{k} {v}" for k, v in sorted(s.precision.items())))
     if s.unresolved_places:
-        console.print("not resolved below governorate (most frequent): " + "; ".join(
-            f"{k} ({v})" for k, v in s.unresolved_places.most_common(10)), highlight=False)
+        console.print(
+            "not resolved below governorate (most frequent): "
+            + "; ".join(f"{k} ({v})" for k, v in s.unresolved_places.most_common(10)),
+            highlight=False,
+        )
     if s.unknown_sides:
-        console.print("sides not in the party register, kept as text: " + "; ".join(
-            f"{k} ({v})" for k, v in s.unknown_sides.most_common(8)), highlight=False)
+        console.print(
+            "sides not in the party register, kept as text: "
+            + "; ".join(f"{k} ({v})" for k, v in s.unknown_sides.most_common(8)),
+            highlight=False,
+        )
     for line, reason in s.rejected[:10]:
         err.print(f"line {line}: {reason}", highlight=False)
     if s.rejected and rejects:
@@ -704,8 +834,10 @@ def ledger_verify(db: DbOpt = None, json_: JsonOpt = False) -> None:
     if json_:
         print_json(res.to_dict())
     elif res.ok:
-        console.print(f"ledger OK: {res.entries} entries, head {res.head_seq} {res.head_hash}; "
-                      f"{len(res.tables)} tables match the replay ({sum(res.tables.values())} rows)")
+        console.print(
+            f"ledger OK: {res.entries} entries, head {res.head_seq} {res.head_hash}; "
+            f"{len(res.tables)} tables match the replay ({sum(res.tables.values())} rows)"
+        )
     else:
         for p in res.problems:
             err.print(f"[bold red]ledger verify failed[/]: {p}", highlight=False)

@@ -34,5 +34,5 @@ def normalise_url(url: str) -> str:
 def default_blob_dir(url: str) -> Path:
     """Blobs live beside a SQLite file (`truce.db` → `truce.db.blobs/`), else in `./truce-blobs/`."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        return Path(url[len("sqlite:///"):] + ".blobs")
+        return Path(url[len("sqlite:///") :] + ".blobs")
     return Path("truce-blobs")

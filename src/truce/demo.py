@@ -50,8 +50,9 @@ def demo_users(conn: Any) -> list[tuple[str, str, str]]:
 def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, Any]:
     loaded = scenario.load(app, SYSTEM)
     task = progress.add_task("importing UCDP 2017 events", total=None) if progress else None
-    summary = import_ucdp(app, SYSTEM, bundled_ucdp(),
-                          progress=(lambda n: progress.advance(task, n)) if progress else None)
+    summary = import_ucdp(
+        app, SYSTEM, bundled_ucdp(), progress=(lambda n: progress.advance(task, n)) if progress else None
+    )
     if progress and task is not None:
         progress.update(task, total=summary.rows, completed=summary.rows)
     added_users = []
@@ -62,9 +63,11 @@ def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, An
                 auth.add_user(app, conn, SYSTEM, name, org, role)
                 added_users.append(name)
     sim = simulate_office_reports(app, seed, progress)
-    text = (f"demo ready: scenario {loaded['agreement'] or 'already loaded'}; UCDP 2017: {summary.imported} "
-            f"incidents imported ({summary.duplicates} already there); users added: {len(added_users)}; "
-            f"simulated office reports: {sim['submitted']} ({sim['duplicates']} already there)")
+    text = (
+        f"demo ready: scenario {loaded['agreement'] or 'already loaded'}; UCDP 2017: {summary.imported} "
+        f"incidents imported ({summary.duplicates} already there); users added: {len(added_users)}; "
+        f"simulated office reports: {sim['submitted']} ({sim['duplicates']} already there)"
+    )
     return {"text": text, "users": added_users, "ucdp": summary.to_dict(), "simulation": sim}
 
 
@@ -80,13 +83,21 @@ def simulate_office_reports(app: Any, seed: int, progress: Any = None) -> dict[s
     rng = random.Random(seed)
     with app.read() as conn:
         rows = conn.execute(
-            select(incidents.c.id, incidents.c.occurred_at, incidents.c.lat, incidents.c.lon,
-                   incidents.c.alleged_party_id, incidents.c.place_name)
-            .where(incidents.c.simulated.is_(False),
-                   incidents.c.id.in_(select(incident_zones.c.incident_id)))
-            .order_by(incidents.c.id)).all()
-        offices = {o.party_id: o.id for o in conn.execute(
-            select(organisations).where(organisations.c.kind == "guarantor_office"))}
+            select(
+                incidents.c.id,
+                incidents.c.occurred_at,
+                incidents.c.lat,
+                incidents.c.lon,
+                incidents.c.alleged_party_id,
+                incidents.c.place_name,
+            )
+            .where(incidents.c.simulated.is_(False), incidents.c.id.in_(select(incident_zones.c.incident_id)))
+            .order_by(incidents.c.id)
+        ).all()
+        offices = {
+            o.party_id: o.id
+            for o in conn.execute(select(organisations).where(organisations.c.kind == "guarantor_office"))
+        }
     types, weights = zip(*SIM_TYPES, strict=True)
     submitted = duplicates = 0
     task = progress.add_task("simulating office reports", total=len(rows)) if progress else None
@@ -109,7 +120,9 @@ def simulate_office_reports(app: Any, seed: int, progress: Any = None) -> dict[s
                     "id": str(uuid.uuid5(SIM_NAMESPACE, f"{seed}:{inc.id}:{g}")),
                     "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "occurred_precision": "exact",
-                    "lat": lat, "lon": lon, "location_precision": "near",
+                    "lat": lat,
+                    "lon": lon,
+                    "location_precision": "near",
                     "place_name": inc.place_name,
                     "violation_type": rng.choices(types, weights)[0] if rng.random() < 0.2 else vtype,
                     "alleged_party": party,

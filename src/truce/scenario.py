@@ -43,16 +43,30 @@ def org_plan(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The organisations a scenario implies: one office per guarantor, the joint group, the admin,
     and a liaison office for every party that can be bound by the truce."""
     ag = data["agreement"]
-    out = [{"id": "ADMIN", "name": "Mechanism secretariat (administration)", "kind": "admin", "party_id": None},
-           {"id": "JOINT", "name": "Joint group of the guarantors", "kind": "joint_group", "party_id": None}]
+    out = [
+        {"id": "ADMIN", "name": "Mechanism secretariat (administration)", "kind": "admin", "party_id": None},
+        {"id": "JOINT", "name": "Joint group of the guarantors", "kind": "joint_group", "party_id": None},
+    ]
     names = {p["id"]: p["name"] for p in data.get("parties", [])}
     for g in ag.get("guarantors", []):
-        out.append({"id": f"{g}_OFFICE", "name": f"{names.get(g, g)}: guarantor office", "kind": "guarantor_office",
-                    "party_id": g})
+        out.append(
+            {
+                "id": f"{g}_OFFICE",
+                "name": f"{names.get(g, g)}: guarantor office",
+                "kind": "guarantor_office",
+                "party_id": g,
+            }
+        )
     for p in data.get("parties", []):
         if p.get("kind") in ("government", "armed_group"):
-            out.append({"id": f"{p['id']}_LIAISON", "name": f"{p['name']}: liaison", "kind": "party_liaison",
-                        "party_id": p["id"]})
+            out.append(
+                {
+                    "id": f"{p['id']}_LIAISON",
+                    "name": f"{p['name']}: liaison",
+                    "kind": "party_liaison",
+                    "party_id": p["id"],
+                }
+            )
     return out
 
 
@@ -60,26 +74,43 @@ def load(app: Any, actor: Actor, path: str | Path | None = None) -> dict[str, An
     """Load a scenario; what exists already is left as it is (loading twice changes nothing)."""
     data = read(path or bundled_scenario())
     ag = data["agreement"]
-    done: dict[str, Any] = {"admin_levels": [], "repairs": [], "agreement": None, "parties": [], "zones": [],
-                            "organisations": []}
+    done: dict[str, Any] = {
+        "admin_levels": [],
+        "repairs": [],
+        "agreement": None,
+        "parties": [],
+        "zones": [],
+        "organisations": [],
+    }
     with app.write() as conn:
         for res in load_bundled_admin_areas(app, conn, actor):
             done["admin_levels"].append({"level": res.level, "count": res.count})
             done["repairs"].extend(res.repairs)
         if not conn.execute(select(agreements_table.c.id).where(agreements_table.c.id == ag["id"])).first():
-            agreements.add_version(app, conn, actor, {
-                "id": ag["id"], "title": ag["title"], "signed": ag.get("signed"), "effective": ag["effective"],
-                "term_months": ag.get("term_months"), "guarantors": ag["guarantors"],
-                "decision_rule": ag["decision_rule"], "clauses": ag.get("clauses", []),
-                "settings": ag.get("settings", {}),
-            })
+            agreements.add_version(
+                app,
+                conn,
+                actor,
+                {
+                    "id": ag["id"],
+                    "title": ag["title"],
+                    "signed": ag.get("signed"),
+                    "effective": ag["effective"],
+                    "term_months": ag.get("term_months"),
+                    "guarantors": ag["guarantors"],
+                    "decision_rule": ag["decision_rule"],
+                    "clauses": ag.get("clauses", []),
+                    "settings": ag.get("settings", {}),
+                },
+            )
             done["agreement"] = ag["id"]
         for p in data.get("parties", []):
             if conn.execute(select(parties_table.c.id).where(parties_table.c.id == p["id"])).first():
                 continue
             joined = p.get("joined")
-            parties.add_party(app, conn, actor, {**p, "joined": str(joined) if joined else None},
-                              as_of=str(ag["effective"]))
+            parties.add_party(
+                app, conn, actor, {**p, "joined": str(joined) if joined else None}, as_of=str(ag["effective"])
+            )
             done["parties"].append(p["id"])
         for o in org_plan(data):
             if not conn.execute(select(organisations.c.id).where(organisations.c.id == o["id"])).first():
@@ -88,10 +119,20 @@ def load(app: Any, actor: Actor, path: str | Path | None = None) -> dict[str, An
         for z in data.get("zones", []):
             if conn.execute(select(zones_table.c.id).where(zones_table.c.id == z["id"])).first():
                 continue
-            zones.add_zone(app, conn, actor, {
-                "id": z["id"], "name": z["name"], "kind": z.get("kind", "de_escalation_area"), "note": z.get("note"),
-                "approximate": bool(z.get("approximate", "adm3" in z)), "valid_from": str(z.get("valid_from", ag["effective"])),
-                "adm3": z.get("adm3"), "geometry": z.get("geometry"),
-            })
+            zones.add_zone(
+                app,
+                conn,
+                actor,
+                {
+                    "id": z["id"],
+                    "name": z["name"],
+                    "kind": z.get("kind", "de_escalation_area"),
+                    "note": z.get("note"),
+                    "approximate": bool(z.get("approximate", "adm3" in z)),
+                    "valid_from": str(z.get("valid_from", ag["effective"])),
+                    "adm3": z.get("adm3"),
+                    "geometry": z.get("geometry"),
+                },
+            )
             done["zones"].append(z["id"])
     return done

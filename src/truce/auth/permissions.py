@@ -26,9 +26,7 @@ def require(actor: Actor, action: str) -> None:
     roles, what = PERMISSIONS[action]
     if actor.role not in roles:
         allowed = ", ".join(sorted(roles))
-        raise PermissionDenied(
-            f"user '{actor.name}' ({actor.role} of {actor.org}) may not {what}: only {allowed} may"
-        )
+        raise PermissionDenied(f"user '{actor.name}' ({actor.role} of {actor.org}) may not {what}: only {allowed} may")
 
 
 def allowed(actor: Actor, action: str) -> bool:

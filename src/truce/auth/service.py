@@ -29,21 +29,29 @@ def get_actor(conn: Connection, name: str | None) -> Actor:
     if name is None or name == "system":
         return SYSTEM
     row = conn.execute(
-        select(users.c.name, users.c.role, users.c.active, organisations.c.id, organisations.c.kind,
-               organisations.c.party_id)
+        select(
+            users.c.name,
+            users.c.role,
+            users.c.active,
+            organisations.c.id,
+            organisations.c.kind,
+            organisations.c.party_id,
+        )
         .join(organisations, organisations.c.id == users.c.org_id)
         .where(users.c.name == name)
     ).first()
     if row is None:
-        raise NotFound(f"no user named '{name}' (add one with: truce user add {name} --org ORG --role ROLE)",
-                       field="as")
+        raise NotFound(
+            f"no user named '{name}' (add one with: truce user add {name} --org ORG --role ROLE)", field="as"
+        )
     if not row.active:
         raise ValidationFailed(f"user '{name}' is deactivated", field="as")
     return Actor(name=row.name, org=row.id, role=row.role, org_kind=row.kind, party_id=row.party_id)
 
 
-def add_org(app: Any, conn: Connection, actor: Actor, org_id: str, name: str, kind: str,
-            party_id: str | None = None) -> dict[str, Any]:
+def add_org(
+    app: Any, conn: Connection, actor: Actor, org_id: str, name: str, kind: str, party_id: str | None = None
+) -> dict[str, Any]:
     require(actor, "org.add")
     if not NAME_RE.match(org_id):
         raise ValidationFailed(f"org: '{org_id}' is not a valid id (letters, digits, _ . -)", field="org")
@@ -56,8 +64,9 @@ def add_org(app: Any, conn: Connection, actor: Actor, org_id: str, name: str, ki
     return payload
 
 
-def add_user(app: Any, conn: Connection, actor: Actor, name: str, org_id: str, role: str,
-             display_name: str | None = None) -> dict[str, Any]:
+def add_user(
+    app: Any, conn: Connection, actor: Actor, name: str, org_id: str, role: str, display_name: str | None = None
+) -> dict[str, Any]:
     require(actor, "user.add")
     if not NAME_RE.match(name) or name == "system":
         raise ValidationFailed(f"name: '{name}' is not a valid user name (letters, digits, _ . -)", field="name")
@@ -88,11 +97,22 @@ def list_orgs(conn: Connection) -> list[dict[str, Any]]:
 
 @applier("org.add")
 def _apply_org(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    conn.execute(insert(organisations).values(id=p["id"], name=p["name"], kind=p["kind"],
-                                              party_id=p.get("party_id"), created_at=ctx.at))
+    conn.execute(
+        insert(organisations).values(
+            id=p["id"], name=p["name"], kind=p["kind"], party_id=p.get("party_id"), created_at=ctx.at
+        )
+    )
 
 
 @applier("user.add")
 def _apply_user(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    conn.execute(insert(users).values(name=p["name"], org_id=p["org_id"], role=p["role"],
-                                      display_name=p.get("display_name"), active=True, created_at=ctx.at))
+    conn.execute(
+        insert(users).values(
+            name=p["name"],
+            org_id=p["org_id"],
+            role=p["role"],
+            display_name=p.get("display_name"),
+            active=True,
+            created_at=ctx.at,
+        )
+    )

@@ -10,7 +10,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import shapely
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.engine import Engine
@@ -48,8 +47,11 @@ def load_bundled_admin_areas(app: Any, conn: Connection, actor: Actor) -> list[L
 
 def ensure_blob_row(conn: Connection, sha: str, size: int, media_type: str, name: str, ctx: ApplyContext) -> None:
     if conn.execute(select(blobs_table.c.sha256).where(blobs_table.c.sha256 == sha)).first() is None:
-        conn.execute(insert(blobs_table).values(sha256=sha, size=size, media_type=media_type, name=name,
-                                                created_at=ctx.at, ledger_seq=ctx.seq))
+        conn.execute(
+            insert(blobs_table).values(
+                sha256=sha, size=size, media_type=media_type, name=name, created_at=ctx.at, ledger_seq=ctx.seq
+            )
+        )
 
 
 @applier("admin.load")
@@ -94,6 +96,7 @@ def _apply_admin_load(conn: Connection, p: dict[str, Any], ctx: ApplyContext) ->
 
 # --- P-code assignment ------------------------------------------------------------------------------
 
+
 @dataclass
 class AdminIndex:
     pcodes: list[str]
@@ -102,7 +105,7 @@ class AdminIndex:
     tree: shapely.STRtree
     geoms: list[Any]
 
-    def assign(self, lons: np.ndarray, lats: np.ndarray) -> list[tuple[str, str, str] | None]:
+    def assign(self, lons: Any, lats: Any) -> list[tuple[str, str, str] | None]:
         """ADM1/ADM2/ADM3 P-codes for each point (None outside every sub-district)."""
         pts = shapely.points(lons, lats)
         inp, idx = self.tree.query(pts, predicate="intersects")
@@ -154,8 +157,15 @@ def admin_names(conn: Connection, pcodes: list[str]) -> dict[str, str]:
 
 
 def list_admin_areas(conn: Connection, level: int | None = None) -> list[dict[str, Any]]:
-    stmt = select(admin_areas.c.pcode, admin_areas.c.level, admin_areas.c.name_en, admin_areas.c.name_ar,
-                  admin_areas.c.adm1_pcode, admin_areas.c.adm2_pcode, admin_areas.c.repaired)
+    stmt = select(
+        admin_areas.c.pcode,
+        admin_areas.c.level,
+        admin_areas.c.name_en,
+        admin_areas.c.name_ar,
+        admin_areas.c.adm1_pcode,
+        admin_areas.c.adm2_pcode,
+        admin_areas.c.repaired,
+    )
     if level is not None:
         stmt = stmt.where(admin_areas.c.level == level)
     return [dict(r) for r in conn.execute(stmt.order_by(admin_areas.c.pcode)).mappings()]

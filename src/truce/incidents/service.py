@@ -16,8 +16,19 @@ from truce.reports.models import reports
 from truce.zones.service import assign_incidents
 
 INCIDENT_FIELDS = (
-    "occurred_at", "occurred_precision", "lat", "lon", "location_precision", "place_name", "adm1_pcode",
-    "adm2_pcode", "adm3_pcode", "violation_type", "alleged_party_id", "alleged_party_text", "simulated",
+    "occurred_at",
+    "occurred_precision",
+    "lat",
+    "lon",
+    "location_precision",
+    "place_name",
+    "adm1_pcode",
+    "adm2_pcode",
+    "adm3_pcode",
+    "violation_type",
+    "alleged_party_id",
+    "alleged_party_text",
+    "simulated",
 )
 
 
@@ -41,26 +52,41 @@ def create_from_reports(conn: Connection, pairs: list[tuple[int, dict[str, Any]]
     rows = []
     for iid, rec in pairs:
         row = {k: rec.get(k) for k in INCIDENT_FIELDS}
-        row.update(id=iid, status="open", verdict="pending", simulated=bool(rec.get("simulated")),
-                   title=title_for(rec), created_at=ctx.at, ledger_seq=ctx.seq)
+        row.update(
+            id=iid,
+            status="open",
+            verdict="pending",
+            simulated=bool(rec.get("simulated")),
+            title=title_for(rec),
+            created_at=ctx.at,
+            ledger_seq=ctx.seq,
+        )
         rows.append(row)
     conn.execute(insert(incidents), rows)
     assign_incidents(conn, rows)
 
 
 def link(conn: Connection, report_id: str, incident_id: int, how: str, ctx: ApplyContext) -> None:
-    conn.execute(insert(incident_reports).values(report_id=report_id, incident_id=incident_id, how=how,
-                                                 linked_at=ctx.at, linked_by=ctx.actor))
+    conn.execute(
+        insert(incident_reports).values(
+            report_id=report_id, incident_id=incident_id, how=how, linked_at=ctx.at, linked_by=ctx.actor
+        )
+    )
 
 
 def link_many(conn: Connection, links: list[tuple[str, int, str]], ctx: ApplyContext) -> None:
     if links:
-        conn.execute(insert(incident_reports), [
-            {"report_id": r, "incident_id": i, "how": h, "linked_at": ctx.at, "linked_by": ctx.actor}
-            for r, i, h in links])
+        conn.execute(
+            insert(incident_reports),
+            [
+                {"report_id": r, "incident_id": i, "how": h, "linked_at": ctx.at, "linked_by": ctx.actor}
+                for r, i, h in links
+            ],
+        )
 
 
 # --- queries ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class IncidentFilter:
@@ -81,12 +107,16 @@ class IncidentFilter:
         if self.status:
             stmt = stmt.where(c.status == self.status)
         if self.zone:
-            stmt = stmt.where(c.id.in_(select(incident_zones.c.incident_id).where(incident_zones.c.zone_id == self.zone)))
+            stmt = stmt.where(
+                c.id.in_(select(incident_zones.c.incident_id).where(incident_zones.c.zone_id == self.zone))
+            )
         if self.adm:
             code = self.adm.upper()
             col = {4: c.adm1_pcode, 6: c.adm2_pcode, 8: c.adm3_pcode}.get(len(code))
             if col is None:
-                raise ValidationFailed(f"adm: '{self.adm}' is not an OCHA P-code (SYnn, SYnnnn or SYnnnnnn)", field="adm")
+                raise ValidationFailed(
+                    f"adm: '{self.adm}' is not an OCHA P-code (SYnn, SYnnnn or SYnnnnnn)", field="adm"
+                )
             stmt = stmt.where(col == code)
         if self.party:
             stmt = stmt.where(c.alleged_party_id == self.party.upper())
@@ -110,15 +140,30 @@ def _day_after(day: str) -> str:
         raise ValidationFailed(f"until: '{day}' is not a date (YYYY-MM-DD)", field="until") from e
 
 
-LIST_COLUMNS = (incidents.c.id, incidents.c.occurred_at, incidents.c.occurred_precision, incidents.c.violation_type,
-                incidents.c.alleged_party_id, incidents.c.alleged_party_text, incidents.c.place_name,
-                incidents.c.adm1_pcode, incidents.c.adm2_pcode, incidents.c.adm3_pcode, incidents.c.lat,
-                incidents.c.lon, incidents.c.location_precision, incidents.c.status, incidents.c.verdict,
-                incidents.c.simulated, incidents.c.title)
+LIST_COLUMNS = (
+    incidents.c.id,
+    incidents.c.occurred_at,
+    incidents.c.occurred_precision,
+    incidents.c.violation_type,
+    incidents.c.alleged_party_id,
+    incidents.c.alleged_party_text,
+    incidents.c.place_name,
+    incidents.c.adm1_pcode,
+    incidents.c.adm2_pcode,
+    incidents.c.adm3_pcode,
+    incidents.c.lat,
+    incidents.c.lon,
+    incidents.c.location_precision,
+    incidents.c.status,
+    incidents.c.verdict,
+    incidents.c.simulated,
+    incidents.c.title,
+)
 
 
-def list_incidents(conn: Connection, flt: IncidentFilter | None = None, limit: int = 50,
-                   offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def list_incidents(
+    conn: Connection, flt: IncidentFilter | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
     """A page of incidents, newest first, and the total matching the filter. limit 0 = all."""
     flt = flt or IncidentFilter()
     if limit < 0 or offset < 0:
@@ -133,12 +178,19 @@ def list_incidents(conn: Connection, flt: IncidentFilter | None = None, limit: i
     if rows:
         ids = [r["id"] for r in rows]
         zmap: dict[int, list[str]] = {}
-        for z in conn.execute(select(incident_zones.c.incident_id, incident_zones.c.zone_id)
-                              .where(incident_zones.c.incident_id.in_(ids)).order_by(incident_zones.c.zone_id)):
+        for z in conn.execute(
+            select(incident_zones.c.incident_id, incident_zones.c.zone_id)
+            .where(incident_zones.c.incident_id.in_(ids))
+            .order_by(incident_zones.c.zone_id)
+        ):
             zmap.setdefault(z.incident_id, []).append(z.zone_id)
-        counts = dict(conn.execute(select(incident_reports.c.incident_id, func.count())
-                                   .where(incident_reports.c.incident_id.in_(ids))
-                                   .group_by(incident_reports.c.incident_id)).all())
+        counts: dict[int, int] = dict(
+            conn.execute(
+                select(incident_reports.c.incident_id, func.count())
+                .where(incident_reports.c.incident_id.in_(ids))
+                .group_by(incident_reports.c.incident_id)
+            ).all()
+        )
         for r in rows:
             r["zones"] = zmap.get(r["id"], [])
             r["reports"] = int(counts.get(r["id"], 0))
@@ -150,25 +202,58 @@ def show_incident(conn: Connection, incident_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no incident {incident_id}", field="incident")
     d = dict(row)
-    d["zones"] = [dict(z) for z in conn.execute(
-        select(incident_zones.c.zone_id, incident_zones.c.zone_version)
-        .where(incident_zones.c.incident_id == incident_id).order_by(incident_zones.c.zone_id)).mappings()]
+    d["zones"] = [
+        dict(z)
+        for z in conn.execute(
+            select(incident_zones.c.zone_id, incident_zones.c.zone_version)
+            .where(incident_zones.c.incident_id == incident_id)
+            .order_by(incident_zones.c.zone_id)
+        ).mappings()
+    ]
     reps = conn.execute(
-        select(reports.c.id, reports.c.source_kind, reports.c.org_id, reports.c.submitted_by, reports.c.received_at,
-               reports.c.occurred_at, reports.c.violation_type, reports.c.place_name, reports.c.lat, reports.c.lon,
-               reports.c.alleged_party_id, reports.c.alleged_party_text, reports.c.killed, reports.c.injured,
-               reports.c.visibility, reports.c.simulated, reports.c.external_source, reports.c.external_id,
-               reports.c.ledger_seq, incident_reports.c.how, incident_reports.c.linked_at)
+        select(
+            reports.c.id,
+            reports.c.source_kind,
+            reports.c.org_id,
+            reports.c.submitted_by,
+            reports.c.received_at,
+            reports.c.occurred_at,
+            reports.c.violation_type,
+            reports.c.place_name,
+            reports.c.lat,
+            reports.c.lon,
+            reports.c.alleged_party_id,
+            reports.c.alleged_party_text,
+            reports.c.killed,
+            reports.c.injured,
+            reports.c.visibility,
+            reports.c.simulated,
+            reports.c.external_source,
+            reports.c.external_id,
+            reports.c.ledger_seq,
+            incident_reports.c.how,
+            incident_reports.c.linked_at,
+        )
         .join(incident_reports, incident_reports.c.report_id == reports.c.id)
         .where(incident_reports.c.incident_id == incident_id)
-        .order_by(reports.c.received_at, reports.c.id)).mappings()
+        .order_by(reports.c.received_at, reports.c.id)
+    ).mappings()
     d["reports"] = [dict(r) for r in reps]
     seqs = sorted({d["ledger_seq"], *[r["ledger_seq"] for r in d["reports"]]})
     d["ledger"] = [
         {"seq": e.seq, "at": e.at, "actor": e.actor, "org": e.org, "command": e.command, "hash": e.hash}
-        for e in conn.execute(select(ledger_entries.c.seq, ledger_entries.c.at, ledger_entries.c.actor,
-                                     ledger_entries.c.org, ledger_entries.c.command, ledger_entries.c.hash)
-                              .where(ledger_entries.c.seq.in_(seqs)).order_by(ledger_entries.c.seq))
+        for e in conn.execute(
+            select(
+                ledger_entries.c.seq,
+                ledger_entries.c.at,
+                ledger_entries.c.actor,
+                ledger_entries.c.org,
+                ledger_entries.c.command,
+                ledger_entries.c.hash,
+            )
+            .where(ledger_entries.c.seq.in_(seqs))
+            .order_by(ledger_entries.c.seq)
+        )
     ]
     return d
 
@@ -179,6 +264,12 @@ def incidents_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if r.get("lat") is None:
             continue
         props = {k: v for k, v in r.items() if k not in ("lat", "lon")}
-        feats.append({"type": "Feature", "id": r["id"], "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                      "properties": json.loads(json.dumps(props, default=str))})
+        feats.append(
+            {
+                "type": "Feature",
+                "id": r["id"],
+                "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                "properties": json.loads(json.dumps(props, default=str)),
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}

@@ -64,11 +64,18 @@ class ImportSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "source": self.source, "file": self.file, "sha256": self.sha256, "rows": self.rows,
-            "imported": self.imported, "duplicates": self.duplicates, "corrections": self.corrections,
+            "source": self.source,
+            "file": self.file,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "corrections": self.corrections,
             "rejected": [{"line": ln, "reason": r} for ln, r in self.rejected],
-            "precision": dict(self.precision), "unresolved_places": dict(self.unresolved_places.most_common(20)),
-            "unknown_sides": dict(self.unknown_sides.most_common(20)), "ledger_entries": self.batches,
+            "precision": dict(self.precision),
+            "unresolved_places": dict(self.unresolved_places.most_common(20)),
+            "unknown_sides": dict(self.unknown_sides.most_common(20)),
+            "ledger_entries": self.batches,
         }
 
 
@@ -87,8 +94,15 @@ def resolve_side(conn: Connection, name: str, cache: dict[str, str | None]) -> s
     return found
 
 
-def ucdp_record_to_report(conn: Connection, r: Any, org: str, actor: str, received_at: str,
-                          side_cache: dict[str, str | None], summary: ImportSummary) -> dict[str, Any]:
+def ucdp_record_to_report(
+    conn: Connection,
+    r: Any,
+    org: str,
+    actor: str,
+    received_at: str,
+    side_cache: dict[str, str | None],
+    summary: ImportSummary,
+) -> dict[str, Any]:
     res = r.resolution
     party = resolve_side(conn, r.side_a, side_cache)
     if not party:
@@ -113,9 +127,15 @@ def ucdp_record_to_report(conn: Connection, r: Any, org: str, actor: str, receiv
         "alleged_party_text": None if party else r.side_a,
         "target": r.side_b,
         "weapons": [],
-        "killed": r.killed, "killed_low": r.killed_low, "killed_high": r.killed_high,
-        "killed_civilian": r.killed_civilian, "killed_combatant": r.killed_combatant,
-        "injured": None, "injured_low": None, "injured_high": None, "injured_civilian": None,
+        "killed": r.killed,
+        "killed_low": r.killed_low,
+        "killed_high": r.killed_high,
+        "killed_civilian": r.killed_civilian,
+        "killed_combatant": r.killed_combatant,
+        "injured": None,
+        "injured_low": None,
+        "injured_high": None,
+        "injured_civilian": None,
         "injured_combatant": None,
         "narrative": r.narrative,
         "language": "en",
@@ -131,8 +151,9 @@ def ucdp_record_to_report(conn: Connection, r: Any, org: str, actor: str, receiv
     return rec
 
 
-def import_ucdp(app: Any, actor: Actor, path: str | Path, org: str | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportSummary:
+def import_ucdp(
+    app: Any, actor: Actor, path: str | Path, org: str | None = None, progress: Callable[[int], None] | None = None
+) -> ImportSummary:
     """Import a UCDP-AEC CSV as media reports, idempotent on the UCDP id."""
     from truce.geo.gazetteer import Gazetteer
     from truce.ingest.ucdp import RowError, read_ucdp_aec
@@ -156,14 +177,15 @@ def import_ucdp(app: Any, actor: Actor, path: str | Path, org: str | None = None
         progress(summary.rows % 200)
     org_id = org or actor.org
     for start in range(0, len(records), BATCH_SIZE):
-        chunk = records[start:start + BATCH_SIZE]
+        chunk = records[start : start + BATCH_SIZE]
         with app.write() as conn:
             _import_chunk(app, conn, actor, org_id, chunk, summary, start // BATCH_SIZE + 1)
     return summary
 
 
-def _import_chunk(app: Any, conn: Connection, actor: Actor, org_id: str, chunk: list[Any],
-                  summary: ImportSummary, batch_no: int) -> None:
+def _import_chunk(
+    app: Any, conn: Connection, actor: Actor, org_id: str, chunk: list[Any], summary: ImportSummary, batch_no: int
+) -> None:
     from truce.ledger.chain import now_iso
 
     received = now_iso()
@@ -171,8 +193,11 @@ def _import_chunk(app: Any, conn: Connection, actor: Actor, org_id: str, chunk: 
     recs = [ucdp_record_to_report(conn, r, org_id, actor.name, received, side_cache, summary) for r in chunk]
     ext_ids = [r["external_id"] for r in recs]
     existing: dict[str, list[Any]] = {}
-    for row in conn.execute(select(reports.c.id, reports.c.external_id, reports.c.content_hash, reports.c.received_at)
-                            .where(reports.c.external_source == "ucdp", reports.c.external_id.in_(ext_ids))):
+    for row in conn.execute(
+        select(reports.c.id, reports.c.external_id, reports.c.content_hash, reports.c.received_at).where(
+            reports.c.external_source == "ucdp", reports.c.external_id.in_(ext_ids)
+        )
+    ):
         existing.setdefault(row.external_id, []).append(row)
     new_recs, new_incidents, links = [], [], []
     next_iid = incidents.next_id(conn)
@@ -183,8 +208,9 @@ def _import_chunk(app: Any, conn: Connection, actor: Actor, org_id: str, chunk: 
                 summary.duplicates += 1
                 continue
             latest = max(prior, key=lambda p: (p.received_at, p.id))
-            inc = conn.execute(select(incident_reports.c.incident_id)
-                               .where(incident_reports.c.report_id == latest.id)).scalar()
+            inc = conn.execute(
+                select(incident_reports.c.incident_id).where(incident_reports.c.report_id == latest.id)
+            ).scalar()
             rec["id"] = str(uuid.uuid5(NAMESPACE, f"ucdp:{rec['external_id']}:{rec['content_hash']}"))
             rec["supersedes"] = latest.id
             rec["content_hash"] = content_hash(rec)
@@ -202,8 +228,15 @@ def _import_chunk(app: Any, conn: Connection, actor: Actor, org_id: str, chunk: 
             summary.unresolved_places[rec["place_name"]] += 1
     if not new_recs:
         return
-    payload = {"source": summary.source, "file": summary.file, "blob": summary.sha256, "batch": batch_no,
-               "reports": new_recs, "incidents": new_incidents, "links": links}
+    payload = {
+        "source": summary.source,
+        "file": summary.file,
+        "blob": summary.sha256,
+        "batch": batch_no,
+        "reports": new_recs,
+        "incidents": new_incidents,
+        "links": links,
+    }
     seq, _ = app.record(conn, actor, "import.batch", payload)
     summary.batches.append(seq)
 

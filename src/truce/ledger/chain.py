@@ -23,9 +23,7 @@ GENESIS = "0" * 64
 
 
 def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def canonical_str(obj: Any) -> str:
@@ -193,9 +191,7 @@ def verify_chain(conn: Connection) -> list[ChainProblem]:
     for row in iter_entries(conn):
         seq = int(row.seq)
         if seq != expected_seq:
-            problems.append(
-                ChainProblem(seq, f"ledger entry {expected_seq} is missing (next entry found is {seq})")
-            )
+            problems.append(ChainProblem(seq, f"ledger entry {expected_seq} is missing (next entry found is {seq})"))
             return problems
         if row.prev_hash != prev:
             problems.append(ChainProblem(seq, f"ledger entry {seq} does not link to entry {seq - 1}"))
@@ -206,7 +202,9 @@ def verify_chain(conn: Connection) -> list[ChainProblem]:
             problems.append(ChainProblem(seq, f"ledger entry {seq} has a payload that is not JSON"))
             return problems
         if leaf_hash(d) != row.hash:
-            problems.append(ChainProblem(seq, f"ledger entry {seq} ({row.command}) was altered: its hash does not match"))
+            problems.append(
+                ChainProblem(seq, f"ledger entry {seq} ({row.command}) was altered: its hash does not match")
+            )
             return problems
         prev = row.hash
         expected_seq += 1

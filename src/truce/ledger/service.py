@@ -30,8 +30,14 @@ class VerifyResult:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "head_seq": self.head_seq, "head_hash": self.head_hash,
-                "tables": self.tables, "problems": self.problems}
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "tables": self.tables,
+            "problems": self.problems,
+        }
 
 
 def projection_tables() -> list[Table]:
@@ -73,8 +79,10 @@ def compare_table(live: Connection, replayed: Connection, t: Table, limit: int =
         else:
             for c in cols:
                 if a[k][c] != b[k][c]:
-                    problems.append(f"table {t.name}: row {key_s(k)} column {c} is {_fmt(a[k][c])} in the "
-                                    f"database but {_fmt(b[k][c])} by the ledger")
+                    problems.append(
+                        f"table {t.name}: row {key_s(k)} column {c} is {_fmt(a[k][c])} in the "
+                        f"database but {_fmt(b[k][c])} by the ledger"
+                    )
                     break
     return len(a), problems
 
@@ -84,7 +92,9 @@ def verify(app: Any, progress: Callable[[int, int], None] | None = None) -> Veri
     with app.read() as conn:
         problems = chain.verify_chain(conn)
         res.head_seq, res.head_hash = chain.head(conn)
-        res.entries = conn.execute(select(ledger_entries.c.seq).order_by(ledger_entries.c.seq.desc()).limit(1)).scalar() or 0
+        res.entries = (
+            conn.execute(select(ledger_entries.c.seq).order_by(ledger_entries.c.seq.desc()).limit(1)).scalar() or 0
+        )
     if problems:
         res.problems = [p.message for p in problems]
         return res
@@ -142,8 +152,9 @@ def _replay_batch(engine: Any, rows: list[Any], app: Any) -> None:
                 raise RuntimeError(f"ledger entry {row.seq} ({row.command}) could not be replayed: {e}") from e
 
 
-def log(conn: Connection, limit: int = 50, offset: int = 0, command: str | None = None,
-        with_payload: bool = False) -> list[dict[str, Any]]:
+def log(
+    conn: Connection, limit: int = 50, offset: int = 0, command: str | None = None, with_payload: bool = False
+) -> list[dict[str, Any]]:
     stmt = select(ledger_entries).order_by(ledger_entries.c.seq.desc())
     if command:
         stmt = stmt.where(ledger_entries.c.command == command)
@@ -153,8 +164,15 @@ def log(conn: Connection, limit: int = 50, offset: int = 0, command: str | None 
         stmt = stmt.offset(offset)
     out = []
     for r in conn.execute(stmt):
-        d = {"seq": r.seq, "at": r.at, "actor": r.actor, "org": r.org, "command": r.command, "hash": r.hash,
-             "prev_hash": r.prev_hash}
+        d = {
+            "seq": r.seq,
+            "at": r.at,
+            "actor": r.actor,
+            "org": r.org,
+            "command": r.command,
+            "hash": r.hash,
+            "prev_hash": r.prev_hash,
+        }
         if with_payload:
             d["payload"] = json.loads(r.payload)
         else:

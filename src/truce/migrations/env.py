@@ -15,7 +15,7 @@ target_metadata = metadata
 def run() -> None:
     conn = config.attributes.get("connection")
     if conn is None:
-        url = config.get_main_option("sqlalchemy.url")
+        url = config.get_main_option("sqlalchemy.url") or ""
         engine = create_engine(url)
         with engine.connect() as c:
             context.configure(connection=c, target_metadata=target_metadata, render_as_batch=True)

@@ -98,48 +98,90 @@ def add_party(app: Any, conn: Connection, actor: Actor, data: dict[str, Any], as
 def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     conn.execute(
         insert(parties).values(
-            id=p["id"], name=p["name"], kind=p["kind"], truce_status=p["status"],
-            status_since=p["effective"] if p["status"] else None, created_at=ctx.at,
+            id=p["id"],
+            name=p["name"],
+            kind=p["kind"],
+            truce_status=p["status"],
+            status_since=p["effective"] if p["status"] else None,
+            created_at=ctx.at,
         )
     )
     if p["aliases"]:
-        conn.execute(insert(party_aliases), [{"party_id": p["id"], "alias": a["alias"], "norm": a["norm"],
-                                              "lang": None} for a in p["aliases"]])
+        conn.execute(
+            insert(party_aliases),
+            [{"party_id": p["id"], "alias": a["alias"], "norm": a["norm"], "lang": None} for a in p["aliases"]],
+        )
     if p["designations"]:
-        conn.execute(insert(party_designations), [{"party_id": p["id"], "authority": d, "listed_on": None,
-                                                   "note": None} for d in p["designations"]])
+        conn.execute(
+            insert(party_designations),
+            [{"party_id": p["id"], "authority": d, "listed_on": None, "note": None} for d in p["designations"]],
+        )
     if p["status"]:
-        conn.execute(insert(party_status_history).values(
-            party_id=p["id"], ledger_seq=ctx.seq, status=p["status"], previous=None, effective=p["effective"],
-            reason="initial status in the register", decision=None))
+        conn.execute(
+            insert(party_status_history).values(
+                party_id=p["id"],
+                ledger_seq=ctx.seq,
+                status=p["status"],
+                previous=None,
+                effective=p["effective"],
+                reason="initial status in the register",
+                decision=None,
+            )
+        )
 
 
-def change_status(app: Any, conn: Connection, actor: Actor, party_id: str, status: str, effective: str,
-                  reason: str, decision: str | None = None) -> dict[str, Any]:
+def change_status(
+    app: Any,
+    conn: Connection,
+    actor: Actor,
+    party_id: str,
+    status: str,
+    effective: str,
+    reason: str,
+    decision: str | None = None,
+) -> dict[str, Any]:
     require(actor, "party.status")
     row = get_party_row(conn, party_id)
     if status not in TRUCE_STATUSES:
         raise ValidationFailed(f"status: '{status}' is not one of {', '.join(TRUCE_STATUSES)}", field="status")
     if status not in TRANSITIONS.get(row.truce_status, set()):
-        raise ValidationFailed(f"status: {party_id} cannot go from {row.truce_status or 'unregistered'} to {status}",
-                               field="status")
+        raise ValidationFailed(
+            f"status: {party_id} cannot go from {row.truce_status or 'unregistered'} to {status}", field="status"
+        )
     if row.kind == "designated" and status in ("applicant", "signatory"):
         raise ValidationFailed("status: a designated group is never a party to the truce", field="status")
     if not reason.strip():
         raise ValidationFailed("reason: a status change needs a reason", field="reason")
-    payload = {"party_id": party_id, "status": status, "previous": row.truce_status, "effective": effective[:10],
-               "reason": reason, "decision": decision}
+    payload = {
+        "party_id": party_id,
+        "status": status,
+        "previous": row.truce_status,
+        "effective": effective[:10],
+        "reason": reason,
+        "decision": decision,
+    }
     app.record(conn, actor, "party.status", payload)
     return payload
 
 
 @applier("party.status")
 def _apply_status(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    conn.execute(update(parties).where(parties.c.id == p["party_id"]).values(
-        truce_status=p["status"], status_since=p["effective"]))
-    conn.execute(insert(party_status_history).values(
-        party_id=p["party_id"], ledger_seq=ctx.seq, status=p["status"], previous=p["previous"],
-        effective=p["effective"], reason=p["reason"], decision=p["decision"]))
+    conn.execute(
+        update(parties)
+        .where(parties.c.id == p["party_id"])
+        .values(truce_status=p["status"], status_since=p["effective"])
+    )
+    conn.execute(
+        insert(party_status_history).values(
+            party_id=p["party_id"],
+            ledger_seq=ctx.seq,
+            status=p["status"],
+            previous=p["previous"],
+            effective=p["effective"],
+            reason=p["reason"],
+            decision=p["decision"],
+        )
+    )
 
 
 def get_party_row(conn: Connection, party_id: str) -> Any:
@@ -179,19 +221,34 @@ def status_on(conn: Connection, party_id: str, day: str) -> str | None:
 def show_party(conn: Connection, party_id: str) -> dict[str, Any]:
     row = get_party_row(conn, party_id)
     d = dict(row._mapping)
-    d["aliases"] = [r.alias for r in conn.execute(
-        select(party_aliases.c.alias).where(party_aliases.c.party_id == row.id).order_by(party_aliases.c.alias))]
-    d["designations"] = [dict(r._mapping) for r in conn.execute(
-        select(party_designations.c.authority, party_designations.c.listed_on)
-        .where(party_designations.c.party_id == row.id))]
-    d["status_history"] = [dict(r._mapping) for r in conn.execute(
-        select(party_status_history).where(party_status_history.c.party_id == row.id)
-        .order_by(party_status_history.c.effective, party_status_history.c.ledger_seq))]
+    d["aliases"] = [
+        r.alias
+        for r in conn.execute(
+            select(party_aliases.c.alias).where(party_aliases.c.party_id == row.id).order_by(party_aliases.c.alias)
+        )
+    ]
+    d["designations"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(party_designations.c.authority, party_designations.c.listed_on).where(
+                party_designations.c.party_id == row.id
+            )
+        )
+    ]
+    d["status_history"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(party_status_history)
+            .where(party_status_history.c.party_id == row.id)
+            .order_by(party_status_history.c.effective, party_status_history.c.ledger_seq)
+        )
+    ]
     return d
 
 
-def list_parties(conn: Connection, status: str | None = None, kind: str | None = None,
-                 as_of: str | None = None) -> list[dict[str, Any]]:
+def list_parties(
+    conn: Connection, status: str | None = None, kind: str | None = None, as_of: str | None = None
+) -> list[dict[str, Any]]:
     rows = [dict(r._mapping) for r in conn.execute(select(parties).order_by(parties.c.kind, parties.c.id))]
     if kind:
         rows = [r for r in rows if r["kind"] == kind]

@@ -19,8 +19,16 @@ from truce.reports.models import (
 
 CLOCK_SKEW = timedelta(minutes=10)
 CASUALTY_FIELDS = (
-    "killed", "killed_low", "killed_high", "killed_civilian", "killed_combatant",
-    "injured", "injured_low", "injured_high", "injured_civilian", "injured_combatant",
+    "killed",
+    "killed_low",
+    "killed_high",
+    "killed_civilian",
+    "killed_combatant",
+    "injured",
+    "injured_low",
+    "injured_high",
+    "injured_civilian",
+    "injured_combatant",
 )
 
 
@@ -70,7 +78,7 @@ class ReportIn(BaseModel):
     alleged_party: str | None = Field(None, max_length=300)
     target: str | None = Field(None, max_length=300)
     weapons: list[str] = Field(default_factory=list)
-    casualties: Casualties = Field(default_factory=Casualties)
+    casualties: Casualties = Field(default_factory=lambda: Casualties())
     narrative: str | None = Field(None, max_length=20000)
     language: str | None = Field(None, max_length=8)
     observation: str | None = None

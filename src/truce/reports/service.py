@@ -24,8 +24,13 @@ from truce.reports.models import report_evidence, reports
 from truce.reports.schemas import ReportIn, flat_casualties, iso
 
 # The source kind a report gets by default from the kind of organisation that files it.
-SOURCE_BY_ORG_KIND = {"guarantor_office": "guarantor_office", "party_liaison": "party_complaint",
-                      "joint_group": "monitor", "observer": "monitor", "admin": "media"}
+SOURCE_BY_ORG_KIND = {
+    "guarantor_office": "guarantor_office",
+    "party_liaison": "party_complaint",
+    "joint_group": "monitor",
+    "observer": "monitor",
+    "admin": "media",
+}
 ALLOWED_SOURCES_BY_ORG_KIND = {
     "guarantor_office": {"guarantor_office", "monitor", "sensor"},
     "party_liaison": {"party_complaint"},
@@ -35,9 +40,26 @@ ALLOWED_SOURCES_BY_ORG_KIND = {
 DEFAULT_VISIBILITY = {"media": "public", "ngo": "public", "party_complaint": "parties"}
 
 CONTENT_FIELDS = (
-    "source_kind", "org_id", "occurred_at", "occurred_precision", "lat", "lon", "location_precision",
-    "place_name", "violation_type", "alleged_party_id", "alleged_party_text", "target", "weapons",
-    "narrative", "language", "observation", "visibility", "simulated", "external_source", "external_id",
+    "source_kind",
+    "org_id",
+    "occurred_at",
+    "occurred_precision",
+    "lat",
+    "lon",
+    "location_precision",
+    "place_name",
+    "violation_type",
+    "alleged_party_id",
+    "alleged_party_text",
+    "target",
+    "weapons",
+    "narrative",
+    "language",
+    "observation",
+    "visibility",
+    "simulated",
+    "external_source",
+    "external_id",
 )
 
 
@@ -66,9 +88,15 @@ class SubmitResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"report_id": self.report_id, "incident_id": self.incident_id, "duplicate": self.duplicate,
-                "new_incident": self.new_incident, "ledger_seq": self.ledger_seq, "location": self.location,
-                "notes": self.notes}
+        return {
+            "report_id": self.report_id,
+            "incident_id": self.incident_id,
+            "duplicate": self.duplicate,
+            "new_incident": self.new_incident,
+            "ledger_seq": self.ledger_seq,
+            "location": self.location,
+            "notes": self.notes,
+        }
 
 
 def content_hash(rec: dict[str, Any]) -> str:
@@ -78,28 +106,43 @@ def content_hash(rec: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(content)).hexdigest()
 
 
-def locate(conn: Connection, lat: float | None, lon: float | None, precision: str | None,
-           place_name: str | None) -> dict[str, Any]:
+def locate(
+    conn: Connection, lat: float | None, lon: float | None, precision: str | None, place_name: str | None
+) -> dict[str, Any]:
     """Point and P-codes for a report: from its coordinates, else from its place name via the gazetteer."""
     if lat is not None and lon is not None:
         idx = admin_index(conn)
         pc = idx.assign([lon], [lat])[0] if idx else None
-        return {"lat": round(lat, 6), "lon": round(lon, 6), "location_precision": precision or "exact",
-                "adm1_pcode": pc[0] if pc else None, "adm2_pcode": pc[1] if pc else None,
-                "adm3_pcode": pc[2] if pc else None}
+        return {
+            "lat": round(lat, 6),
+            "lon": round(lon, 6),
+            "location_precision": precision or "exact",
+            "adm1_pcode": pc[0] if pc else None,
+            "adm2_pcode": pc[1] if pc else None,
+            "adm3_pcode": pc[2] if pc else None,
+        }
     from truce.geo.gazetteer import Gazetteer
 
     name = (place_name or "").strip()
     res = Gazetteer.bundled().resolve(name)
     if res is None:
-        raise ValidationFailed(f"place_name: '{name}' resolves to no known place; give lat and lon instead",
-                               field="place_name")
-    return {"lat": res.lat, "lon": res.lon, "location_precision": res.precision, "adm1_pcode": res.adm1_pcode,
-            "adm2_pcode": res.adm2_pcode, "adm3_pcode": res.adm3_pcode, "matched": res.matched}
+        raise ValidationFailed(
+            f"place_name: '{name}' resolves to no known place; give lat and lon instead", field="place_name"
+        )
+    return {
+        "lat": res.lat,
+        "lon": res.lon,
+        "location_precision": res.precision,
+        "adm1_pcode": res.adm1_pcode,
+        "adm2_pcode": res.adm2_pcode,
+        "adm3_pcode": res.adm3_pcode,
+        "matched": res.matched,
+    }
 
 
-def normalise(conn: Connection, actor: Actor, data: dict[str, Any], evidence: list[dict[str, Any]],
-              received_at: str) -> tuple[dict[str, Any], int | None, list[str]]:
+def normalise(
+    conn: Connection, actor: Actor, data: dict[str, Any], evidence: list[dict[str, Any]], received_at: str
+) -> tuple[dict[str, Any], int | None, list[str]]:
     """Validate a submission and turn it into the stored record (without deciding its incident)."""
     try:
         r = ReportIn.model_validate(data)
@@ -155,8 +198,9 @@ def store_evidence(app: Any, files: list[EvidenceFile]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda e: e["sha256"])
 
 
-def submit(app: Any, conn: Connection, actor: Actor, data: dict[str, Any],
-           evidence: list[EvidenceFile] | None = None) -> SubmitResult:
+def submit(
+    app: Any, conn: Connection, actor: Actor, data: dict[str, Any], evidence: list[EvidenceFile] | None = None
+) -> SubmitResult:
     """Submit one report. The same UUID with the same content is a duplicate (nothing is written);
     with different content it is refused."""
     require(actor, "report.submit")
@@ -172,24 +216,38 @@ def submit(app: Any, conn: Connection, actor: Actor, data: dict[str, Any],
         incident_id = incidents.next_id(conn)
     payload = {"report": rec, "incident": {"id": incident_id, "new": new, "how": "origin" if new else "named"}}
     seq, _ = app.record(conn, actor, "report.submit", payload)
-    return SubmitResult(report_id=rec["id"], incident_id=incident_id, duplicate=False, new_incident=new,
-                        ledger_seq=seq, notes=notes,
-                        location={k: rec[k] for k in ("lat", "lon", "location_precision", "adm1_pcode",
-                                                      "adm2_pcode", "adm3_pcode")})
+    return SubmitResult(
+        report_id=rec["id"],
+        incident_id=incident_id,
+        duplicate=False,
+        new_incident=new,
+        ledger_seq=seq,
+        notes=notes,
+        location={k: rec[k] for k in ("lat", "lon", "location_precision", "adm1_pcode", "adm2_pcode", "adm3_pcode")},
+    )
 
 
 def _duplicate_or_conflict(conn: Connection, existing: Any, rec: dict[str, Any]) -> SubmitResult:
     if existing["content_hash"] == rec["content_hash"]:
-        link = conn.execute(select(incident_reports.c.incident_id)
-                            .where(incident_reports.c.report_id == rec["id"])).first()
-        return SubmitResult(report_id=rec["id"], incident_id=link.incident_id if link else None, duplicate=True,
-                            ledger_seq=existing["ledger_seq"], notes=["already received: nothing written"])
+        link = conn.execute(
+            select(incident_reports.c.incident_id).where(incident_reports.c.report_id == rec["id"])
+        ).first()
+        return SubmitResult(
+            report_id=rec["id"],
+            incident_id=link.incident_id if link else None,
+            duplicate=True,
+            ledger_seq=existing["ledger_seq"],
+            notes=["already received: nothing written"],
+        )
     old = dict(existing)
     old["weapons"] = json.loads(old["weapons"])
     differ = [k for k in (*CONTENT_FIELDS, *flat_casualties({})) if old.get(k) != rec.get(k)]
     what = ", ".join(differ) if differ else "evidence"
-    raise Conflict(f"id: report {rec['id']} was already submitted with different content ({what} differ); "
-                   "a correction is a new report", field="id")
+    raise Conflict(
+        f"id: report {rec['id']} was already submitted with different content ({what} differ); "
+        "a correction is a new report",
+        field="id",
+    )
 
 
 def report_row(rec: dict[str, Any], seq: int) -> dict[str, Any]:
@@ -222,15 +280,21 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
 
 # --- queries ---------------------------------------------------------------------------------------
 
+
 def get_report(conn: Connection, report_id: str) -> dict[str, Any]:
     row = conn.execute(select(reports).where(reports.c.id == report_id)).mappings().first()
     if row is None:
         raise NotFound(f"no report {report_id}", field="report")
     d = dict(row)
     d["weapons"] = json.loads(d["weapons"])
-    d["evidence"] = [dict(e) for e in conn.execute(
-        select(report_evidence.c.sha256, report_evidence.c.name, report_evidence.c.media_type,
-               report_evidence.c.size).where(report_evidence.c.report_id == report_id)).mappings()]
+    d["evidence"] = [
+        dict(e)
+        for e in conn.execute(
+            select(
+                report_evidence.c.sha256, report_evidence.c.name, report_evidence.c.media_type, report_evidence.c.size
+            ).where(report_evidence.c.report_id == report_id)
+        ).mappings()
+    ]
     link = conn.execute(select(incident_reports).where(incident_reports.c.report_id == report_id)).mappings().first()
     d["incident_id"] = link["incident_id"] if link else None
     d["link"] = dict(link) if link else None

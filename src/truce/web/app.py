@@ -41,8 +41,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         with truce.read() as conn:
             zs = list_zones(conn)
             rows, total = list_incidents(conn, IncidentFilter(zone=zone), limit=50, offset=(page - 1) * 50)
-        return TEMPLATES.TemplateResponse(request, "home.html", {"zones": zs, "incidents": rows, "total": total,
-                                                                 "zone": zone, "page": page})
+        return TEMPLATES.TemplateResponse(
+            request, "home.html", {"zones": zs, "incidents": rows, "total": total, "zone": zone, "page": page}
+        )
 
     @api.get("/api/v1/zones")
     def zones_geojson(as_of: str | None = None) -> Any:
@@ -52,14 +53,22 @@ def create_app(database_url: str | None = None) -> FastAPI:
             return fc(conn, as_of)
 
     @api.get("/api/v1/incidents")
-    def incidents(zone: str | None = None, adm: str | None = None, party: str | None = None,
-                  type: str | None = None, since: str | None = None, until: str | None = None,
-                  verdict: str | None = None, limit: int = Query(50, ge=0, le=1000),
-                  offset: int = Query(0, ge=0)) -> Any:
+    def incidents(
+        zone: str | None = None,
+        adm: str | None = None,
+        party: str | None = None,
+        type: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        verdict: str | None = None,
+        limit: int = Query(50, ge=0, le=1000),
+        offset: int = Query(0, ge=0),
+    ) -> Any:
         from truce.incidents.service import IncidentFilter, list_incidents
 
-        flt = IncidentFilter(zone=zone, adm=adm, party=party, violation_type=type, since=since, until=until,
-                             verdict=verdict)
+        flt = IncidentFilter(
+            zone=zone, adm=adm, party=party, violation_type=type, since=since, until=until, verdict=verdict
+        )
         with truce.read() as conn:
             rows, total = list_incidents(conn, flt, limit, offset)
         return {"total": total, "limit": limit, "offset": offset, "incidents": rows}

@@ -11,9 +11,18 @@ from truce.ledger.chain import Actor
 from truce.zones import service as zones
 
 
-def import_geojson(app: Any, actor: Actor, path: str | Path, *, zone_id: str | None = None, name: str | None = None,
-                   kind: str = "de_escalation_area", valid_from: str = "", id_property: str = "id",
-                   name_property: str = "name") -> dict[str, Any]:
+def import_geojson(
+    app: Any,
+    actor: Actor,
+    path: str | Path,
+    *,
+    zone_id: str | None = None,
+    name: str | None = None,
+    kind: str = "de_escalation_area",
+    valid_from: str = "",
+    id_property: str = "id",
+    name_property: str = "name",
+) -> dict[str, Any]:
     p = Path(path)
     try:
         doc = json.loads(p.read_text("utf-8"))
@@ -45,10 +54,20 @@ def import_geojson(app: Any, actor: Actor, path: str | Path, *, zone_id: str | N
             continue
         try:
             with app.write() as conn:
-                res = zones.add_zone(app, conn, actor, {
-                    "id": str(zid), "name": str(zname), "kind": props.get("kind", kind), "note": props.get("note"),
-                    "approximate": bool(props.get("approximate", False)), "valid_from": start,
-                    "geometry": (f or {}).get("geometry")})
+                res = zones.add_zone(
+                    app,
+                    conn,
+                    actor,
+                    {
+                        "id": str(zid),
+                        "name": str(zname),
+                        "kind": props.get("kind", kind),
+                        "note": props.get("note"),
+                        "approximate": bool(props.get("approximate", False)),
+                        "valid_from": start,
+                        "geometry": (f or {}).get("geometry"),
+                    },
+                )
             added.append(res)
         except TruceError as e:
             rejected.append({"feature": i, "reason": e.message})

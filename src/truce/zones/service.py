@@ -74,9 +74,17 @@ def add_zone(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> 
     else:
         raise ValidationFailed("zone: give adm3 P-codes or a geometry", field="zone.geometry")
     payload = {
-        "id": z.id, "name": z.name, "kind": z.kind, "note": z.note, "approximate": z.approximate,
-        "version": 1, "valid_from": z.valid_from[:10], "geojson": json.loads(to_geojson(geom)),
-        "adm_pcodes": z.adm3, "repair": rep, "reason": "zone defined",
+        "id": z.id,
+        "name": z.name,
+        "kind": z.kind,
+        "note": z.note,
+        "approximate": z.approximate,
+        "version": 1,
+        "valid_from": z.valid_from[:10],
+        "geojson": json.loads(to_geojson(geom)),
+        "adm_pcodes": z.adm3,
+        "repair": rep,
+        "reason": "zone defined",
     }
     app.record(conn, actor, "zone.add", payload)
     return {k: v for k, v in payload.items() if k != "geojson"}
@@ -84,8 +92,16 @@ def add_zone(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> 
 
 @applier("zone.add")
 def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    conn.execute(insert(zones).values(id=p["id"], name=p["name"], kind=p["kind"], note=p["note"],
-                                      approximate=bool(p["approximate"]), created_at=ctx.at))
+    conn.execute(
+        insert(zones).values(
+            id=p["id"],
+            name=p["name"],
+            kind=p["kind"],
+            note=p["note"],
+            approximate=bool(p["approximate"]),
+            created_at=ctx.at,
+        )
+    )
     _insert_version(conn, p, ctx)
     reassign_zone(conn, p["id"])
 
@@ -93,15 +109,29 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
 def _insert_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     geom = shapely.from_geojson(json.dumps(p["geojson"]))
     minx, miny, maxx, maxy = geom.bounds
-    conn.execute(insert(zone_versions).values(
-        zone_id=p["id"], version=p["version"], valid_from=p["valid_from"], valid_to=None,
-        geojson=json.dumps(p["geojson"], separators=(",", ":")), minx=minx, miny=miny, maxx=maxx, maxy=maxy,
-        area_sqkm=round(area_sqkm(geom), 3), adm_pcodes=json.dumps(p["adm_pcodes"]) if p.get("adm_pcodes") else None,
-        repair=p.get("repair"), reason=p.get("reason"), ledger_seq=ctx.seq))
+    conn.execute(
+        insert(zone_versions).values(
+            zone_id=p["id"],
+            version=p["version"],
+            valid_from=p["valid_from"],
+            valid_to=None,
+            geojson=json.dumps(p["geojson"], separators=(",", ":")),
+            minx=minx,
+            miny=miny,
+            maxx=maxx,
+            maxy=maxy,
+            area_sqkm=round(area_sqkm(geom), 3),
+            adm_pcodes=json.dumps(p["adm_pcodes"]) if p.get("adm_pcodes") else None,
+            repair=p.get("repair"),
+            reason=p.get("reason"),
+            ledger_seq=ctx.seq,
+        )
+    )
     _ZONE_CACHE.clear()
 
 
 # --- the zone index --------------------------------------------------------------------------------
+
 
 @dataclass
 class ZoneIndex:
@@ -131,7 +161,7 @@ _zone_lock = threading.Lock()
 def zone_index(conn: Connection) -> ZoneIndex:
     bind = conn.engine
     key = str(bind.url) if isinstance(bind, Engine) else "?"
-    rev_row = conn.execute(select(func.count(), func.max(zone_versions.c.ledger_seq))).first()
+    rev_row = conn.execute(select(func.count(), func.max(zone_versions.c.ledger_seq))).one()
     # valid_to changes without a new row when a later version closes an earlier one: include the sum of
     # closed versions in the revision so the cache never serves a stale period.
     closed = conn.execute(select(func.count()).select_from(zone_versions).where(zone_versions.c.valid_to.is_not(None)))
@@ -140,9 +170,15 @@ def zone_index(conn: Connection) -> ZoneIndex:
         hit = _ZONE_CACHE.get(key)
         if hit and hit[0] == rev:
             return hit[1]
-    rows = conn.execute(select(zone_versions.c.zone_id, zone_versions.c.version, zone_versions.c.valid_from,
-                               zone_versions.c.valid_to, zone_versions.c.geojson)
-                        .order_by(zone_versions.c.zone_id, zone_versions.c.version)).all()
+    rows = conn.execute(
+        select(
+            zone_versions.c.zone_id,
+            zone_versions.c.version,
+            zone_versions.c.valid_from,
+            zone_versions.c.valid_to,
+            zone_versions.c.geojson,
+        ).order_by(zone_versions.c.zone_id, zone_versions.c.version)
+    ).all()
     idx = ZoneIndex(
         keys=[(r.zone_id, int(r.version)) for r in rows],
         valid_from=np.array([r.valid_from for r in rows], dtype=object),
@@ -161,8 +197,11 @@ def assign_incidents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         return
     idx = zone_index(conn)
     res = idx.assign([r["lon"] for r in todo], [r["lat"] for r in todo], [r["occurred_at"][:10] for r in todo])
-    out = [{"incident_id": r["id"], "zone_id": z, "zone_version": v} for r, hits in zip(todo, res, strict=True)
-           for z, v in hits]
+    out = [
+        {"incident_id": r["id"], "zone_id": z, "zone_version": v}
+        for r, hits in zip(todo, res, strict=True)
+        for z, v in hits
+    ]
     if out:
         conn.execute(insert(incident_zones), out)
 
@@ -170,16 +209,22 @@ def assign_incidents(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def reassign_zone(conn: Connection, zone_id: str) -> int:
     """Recompute which incidents lie in a zone (after a new version): returns how many rows it now has."""
     conn.execute(delete(incident_zones).where(incident_zones.c.zone_id == zone_id))
-    vers = conn.execute(select(zone_versions).where(zone_versions.c.zone_id == zone_id)
-                        .order_by(zone_versions.c.version)).all()
+    vers = conn.execute(
+        select(zone_versions).where(zone_versions.c.zone_id == zone_id).order_by(zone_versions.c.version)
+    ).all()
     if not vers:
         return 0
     minx, miny = min(v.minx for v in vers), min(v.miny for v in vers)
     maxx, maxy = max(v.maxx for v in vers), max(v.maxy for v in vers)
     cand = conn.execute(
         select(incidents.c.id, incidents.c.lat, incidents.c.lon, incidents.c.occurred_at)
-        .where(and_(incidents.c.lat.between(miny, maxy), incidents.c.lon.between(minx, maxx),
-                    incidents.c.location_precision.in_(ZONE_PRECISIONS)))
+        .where(
+            and_(
+                incidents.c.lat.between(miny, maxy),
+                incidents.c.lon.between(minx, maxx),
+                incidents.c.location_precision.in_(ZONE_PRECISIONS),
+            )
+        )
         .order_by(incidents.c.id)
     ).all()
     if not cand:
@@ -200,20 +245,32 @@ def reassign_zone(conn: Connection, zone_id: str) -> int:
 
 # --- queries ---------------------------------------------------------------------------------------
 
+
 def list_zones(conn: Connection, as_of: str | None = None) -> list[dict[str, Any]]:
     out = []
     for z in conn.execute(select(zones).order_by(zones.c.id)).mappings():
-        stmt = select(zone_versions.c.version, zone_versions.c.valid_from, zone_versions.c.valid_to,
-                      zone_versions.c.area_sqkm).where(zone_versions.c.zone_id == z["id"])
+        stmt = select(
+            zone_versions.c.version, zone_versions.c.valid_from, zone_versions.c.valid_to, zone_versions.c.area_sqkm
+        ).where(zone_versions.c.zone_id == z["id"])
         if as_of:
-            stmt = stmt.where(zone_versions.c.valid_from <= as_of[:10],
-                              or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > as_of[:10]))
+            stmt = stmt.where(
+                zone_versions.c.valid_from <= as_of[:10],
+                or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > as_of[:10]),
+            )
         v = conn.execute(stmt.order_by(zone_versions.c.version.desc()).limit(1)).first()
-        n = conn.execute(select(func.count()).select_from(incident_zones)
-                         .where(incident_zones.c.zone_id == z["id"])).scalar_one()
+        n = conn.execute(
+            select(func.count()).select_from(incident_zones).where(incident_zones.c.zone_id == z["id"])
+        ).scalar_one()
         d = dict(z)
-        d.update({"version": v.version if v else None, "valid_from": v.valid_from if v else None,
-                  "valid_to": v.valid_to if v else None, "area_sqkm": v.area_sqkm if v else None, "incidents": n})
+        d.update(
+            {
+                "version": v.version if v else None,
+                "valid_from": v.valid_from if v else None,
+                "valid_to": v.valid_to if v else None,
+                "area_sqkm": v.area_sqkm if v else None,
+                "incidents": n,
+            }
+        )
         out.append(d)
     return out
 
@@ -224,36 +281,57 @@ def show_zone(conn: Connection, zone_id: str, with_geometry: bool = False) -> di
         raise NotFound(f"no zone '{zone_id}'", field="zone")
     d = dict(z)
     d["versions"] = []
-    for v in conn.execute(select(zone_versions).where(zone_versions.c.zone_id == zone_id)
-                          .order_by(zone_versions.c.version)).mappings():
+    for v in conn.execute(
+        select(zone_versions).where(zone_versions.c.zone_id == zone_id).order_by(zone_versions.c.version)
+    ).mappings():
         vd = dict(v)
         vd["adm_pcodes"] = json.loads(vd["adm_pcodes"]) if vd["adm_pcodes"] else None
         g = vd.pop("geojson")
         if with_geometry:
             vd["geometry"] = json.loads(g)
         d["versions"].append(vd)
-    d["incidents"] = conn.execute(select(func.count()).select_from(incident_zones)
-                                  .where(incident_zones.c.zone_id == zone_id)).scalar_one()
+    d["incidents"] = conn.execute(
+        select(func.count()).select_from(incident_zones).where(incident_zones.c.zone_id == zone_id)
+    ).scalar_one()
     return d
 
 
 def zones_geojson(conn: Connection, as_of: str | None = None) -> dict[str, Any]:
     """A FeatureCollection of zone versions (those valid on `as_of`, or all of them)."""
     stmt = select(zone_versions, zones.c.name, zones.c.kind, zones.c.approximate).join(
-        zones, zones.c.id == zone_versions.c.zone_id)
+        zones, zones.c.id == zone_versions.c.zone_id
+    )
     if as_of:
-        stmt = stmt.where(zone_versions.c.valid_from <= as_of[:10],
-                          or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > as_of[:10]))
+        stmt = stmt.where(
+            zone_versions.c.valid_from <= as_of[:10],
+            or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > as_of[:10]),
+        )
     feats = []
     for r in conn.execute(stmt.order_by(zone_versions.c.zone_id, zone_versions.c.version)):
-        feats.append({"type": "Feature", "id": f"{r.zone_id}@{r.version}", "geometry": json.loads(r.geojson),
-                      "properties": {"zone": r.zone_id, "name": r.name, "kind": r.kind, "version": r.version,
-                                     "valid_from": r.valid_from, "valid_to": r.valid_to,
-                                     "approximate": bool(r.approximate), "area_sqkm": r.area_sqkm}})
+        feats.append(
+            {
+                "type": "Feature",
+                "id": f"{r.zone_id}@{r.version}",
+                "geometry": json.loads(r.geojson),
+                "properties": {
+                    "zone": r.zone_id,
+                    "name": r.name,
+                    "kind": r.kind,
+                    "version": r.version,
+                    "valid_from": r.valid_from,
+                    "valid_to": r.valid_to,
+                    "approximate": bool(r.approximate),
+                    "area_sqkm": r.area_sqkm,
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
 def close_version(conn: Connection, zone_id: str, version: int, valid_to: str) -> None:
-    conn.execute(update(zone_versions).where(zone_versions.c.zone_id == zone_id,
-                                             zone_versions.c.version == version).values(valid_to=valid_to))
+    conn.execute(
+        update(zone_versions)
+        .where(zone_versions.c.zone_id == zone_id, zone_versions.c.version == version)
+        .values(valid_to=valid_to)
+    )
     _ZONE_CACHE.clear()
