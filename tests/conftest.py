@@ -413,3 +413,94 @@ def empty_db_url(
     with _fresh(request, request.param, tmp_path, migrated=False) as url:
         yield url
 
+
+
+# --------------------------------------------------------------------------------------------------------
+# The Astana 2017 scenario, loaded once per session into a template (with its demo users)
+# --------------------------------------------------------------------------------------------------------
+
+
+def _load_astana(url: str, blob_dir: Path) -> None:
+    from sqlalchemy import select
+
+    from truce import scenario
+    from truce.app import Truce
+    from truce.auth import service as auth
+    from truce.auth.models import users
+    from truce.demo import demo_users
+    from truce.ledger.chain import SYSTEM
+
+    app = Truce(url, blob_dir=str(blob_dir))
+    scenario.load(app, SYSTEM)
+    with app.write() as conn:
+        have = {r.name for r in conn.execute(select(users.c.name))}
+        for name, org, role in demo_users(conn):
+            if name not in have:
+                auth.add_user(app, conn, SYSTEM, name, org, role)
+
+
+@pytest.fixture(scope="session")
+def astana_blobs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("astana-blobs")
+
+
+@pytest.fixture(scope="session")
+def sqlite_astana_template(sqlite_template: Path, astana_blobs: Path) -> Path:
+    path = sqlite_template.parent / "astana.db"
+    shutil.copyfile(sqlite_template, path)
+    try:
+        _load_astana(f"sqlite:///{path}", astana_blobs)
+    finally:
+        truce.db.dispose_all()
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_astana_template(pg_server: PgServer, pg_template: str, astana_blobs: Path) -> Iterator[str]:
+    name = "truce_astana" + _worker_suffix()
+    pg_server.drop_db(name)
+    url = pg_server.create_db(name, template=pg_template)
+    try:
+        _load_astana(url, astana_blobs)
+    finally:
+        truce.db.dispose_all()
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(Exception):
+            pg_server.drop_db(name)
+
+
+@pytest.fixture(params=ENGINES, ids=ENGINES)
+def astana_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, astana_blobs: Path
+) -> Iterator[str]:
+    """URL of a fresh database holding the Astana 2017 scenario and its demo users (both engines);
+    TRUCE_BLOB_DIR points at a per-test copy of the blobs it references."""
+    blobs = tmp_path / "blobs"
+    monkeypatch.setenv("TRUCE_BLOB_DIR", str(blobs))
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_astana_template")
+        shutil.copytree(astana_blobs, blobs)
+        path = tmp_path / "truce.db"
+        shutil.copyfile(template, path)
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            truce.db.dispose_all()
+    else:
+        server: PgServer = request.getfixturevalue("pg_server")
+        template = request.getfixturevalue("pg_astana_template")
+        shutil.copytree(astana_blobs, blobs)
+        name = f"t_{uuid.uuid4().hex}"
+        url = server.create_db(name, template=template)
+        try:
+            yield url
+        finally:
+            truce.db.dispose_all()
+            server.drop_db(name)

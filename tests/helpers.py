@@ -1,0 +1,36 @@
+"""Small helpers shared by the tests (not fixtures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from truce.app import Truce
+from truce.ledger.models import ledger_entries
+
+IDLIB_CITY = (35.9306, 36.6339)
+DUMA = (33.5722, 36.4025)
+CENTRAL_DAMASCUS = (33.5138, 36.2765)
+
+
+def ledger_count(app: Truce) -> int:
+    with app.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(ledger_entries)).scalar_one())
+
+
+def table_count(app: Truce, table: Any) -> int:
+    with app.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def report(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "occurred_at": "2017-09-21T06:30:00Z",
+        "lat": IDLIB_CITY[0],
+        "lon": IDLIB_CITY[1],
+        "violation_type": "shelling",
+        "alleged_party": "SYR",
+    }
+    base.update(kw)
+    return base

@@ -1,0 +1,128 @@
+"""The command line: help everywhere, one-line errors, JSON output, reports from files and stdin."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from truce.cli import app as cli
+
+runner = CliRunner()
+
+
+def _commands() -> list[list[str]]:
+    root = typer.main.get_command(cli)
+    out: list[list[str]] = []
+
+    def walk(cmd: object, path: list[str]) -> None:
+        out.append(path)
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+
+    walk(root, [])
+    return out
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p) or "truce")
+def test_every_command_has_help_with_an_example(path):
+    """A user typing --help on any command must get a description and an example to copy."""
+    res = runner.invoke(cli, [*path, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Example:" in res.output, f"`truce {' '.join(path)} --help` shows no example"
+
+
+def test_required_commands_exist():
+    names = {" ".join(p) for p in _commands()}
+    for required in ["init", "demo", "serve", "scenario load", "user add", "party list", "party show", "zone list",
+                     "zone show", "zone import", "report submit", "report show", "incident list", "incident show",
+                     "import ucdp", "ledger verify", "ledger log"]:
+        assert required in names
+
+
+def test_cli_round_trip_with_json_and_paging(astana_url, tmp_path):
+    db = ["--db", astana_url]
+    for i in range(3):
+        r = runner.invoke(cli, ["report", "submit", *db, "--as", "rus_monitor", "--occurred-at",
+                                f"2017-09-2{i}T06:00:00Z", "--lat", "35.93", "--lon", "36.63", "--type", "shelling",
+                                "--party", "SYR", "--killed", "2", "--json"])
+        assert r.exit_code == 0, r.output
+    out = json.loads(runner.invoke(cli, ["incident", "list", *db, "--json", "--limit", "2"]).output)
+    assert out["total"] == 3 and len(out["incidents"]) == 2 and out["incidents"][0]["zones"] == ["Z1"]
+    out2 = json.loads(runner.invoke(cli, ["incident", "list", *db, "--json", "--limit", "2", "--offset", "2"]).output)
+    assert len(out2["incidents"]) == 1
+    allrows = json.loads(runner.invoke(cli, ["incident", "list", *db, "--json", "--limit", "0"]).output)
+    assert len(allrows["incidents"]) == 3
+    inc = json.loads(runner.invoke(cli, ["incident", "show", str(out2["incidents"][0]["id"]), *db, "--json"]).output)
+    assert inc["adm3_pcode"] == "SY070000" and inc["ledger"] and inc["reports"]
+    z = json.loads(runner.invoke(cli, ["zone", "show", "Z3", *db, "--json", "--geometry"]).output)
+    assert z["versions"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    parties = json.loads(runner.invoke(cli, ["party", "list", *db, "--json", "--status", "signatory"]).output)
+    assert {"SYR", "FAYLAQ"} <= {p["id"] for p in parties} and "AHRAR" not in {p["id"] for p in parties}
+    log = json.loads(runner.invoke(cli, ["ledger", "log", *db, "--json", "--limit", "3"]).output)
+    assert [e["command"] for e in log] == ["report.submit"] * 3
+    assert runner.invoke(cli, ["ledger", "verify", *db]).exit_code == 0
+
+
+def test_report_from_json_file_and_stdin(astana_url, tmp_path):
+    doc = {"id": str(uuid.uuid4()), "occurred_at": "2017-09-21T06:30:00Z", "place_name": "Duma",
+           "violation_type": "airstrike", "alleged_party": "SYR", "casualties": {"killed": 3, "killed_civilian": 3}}
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps(doc))
+    r = runner.invoke(cli, ["report", "submit", "--db", astana_url, "--as", "tur_monitor", "--file", str(f), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["location"]["adm1_pcode"] == "SY03"
+    again = runner.invoke(cli, ["report", "submit", "--db", astana_url, "--as", "tur_monitor", "-f", "-"],
+                          input=json.dumps(doc))
+    assert again.exit_code == 0 and "duplicate" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--lat", "95", "--lon", "36"], "lat"),
+        (["--lat", "35", "--lon", "36", "--type", "bombing"], "violation_type"),
+        (["--place", "Qwxzy Nowhere"], "place_name"),
+    ],
+)
+def test_bad_report_on_the_command_line_is_one_line_and_non_zero(astana_url, args, needle):
+    base = ["report", "submit", "--db", astana_url, "--as", "rus_monitor", "--occurred-at", "2017-09-21T06:30:00Z"]
+    if "--type" not in args:
+        args = [*args, "--type", "shelling"]
+    r = runner.invoke(cli, [*base, *args])
+    assert r.exit_code != 0
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], r.output
+
+
+def test_role_refusal_is_clear(astana_url):
+    r = runner.invoke(cli, ["user", "add", "mallory", "--org", "RUS_OFFICE", "--role", "verifier", "--db", astana_url,
+                            "--as", "rus_monitor"])
+    assert r.exit_code != 0
+    assert "may not add users" in r.output and "only admin" in r.output
+
+
+def test_unknown_user_is_named(astana_url):
+    r = runner.invoke(cli, ["report", "submit", "--db", astana_url, "--as", "nobody", "--occurred-at",
+                            "2017-09-21T06:30:00Z", "--lat", "35", "--lon", "36", "--type", "shelling"])
+    assert r.exit_code != 0 and "no user named 'nobody'" in r.output
+
+
+def test_commands_apply_migrations_on_an_empty_database(empty_db_url):
+    """Any command on an empty database brings it to the newest schema first."""
+    r = runner.invoke(cli, ["party", "list", "--db", empty_db_url, "--json"])
+    assert r.exit_code == 0 and json.loads(r.output) == []
+
+
+def test_init_loads_admin_areas_and_reports_repairs(db_url):
+    r = runner.invoke(cli, ["init", "--db", db_url])
+    assert r.exit_code == 0, r.output
+    assert "loaded ADM3: 272 areas, 15 invalid polygons repaired" in r.output
+    adm = json.loads(runner.invoke(cli, ["adm", "list", "--level", "1", "--db", db_url, "--json"]).output)
+    names = {a["pcode"]: (a["name_en"], a["name_ar"]) for a in adm}
+    assert names["SY07"] == ("Idleb", "إدلب") and len(adm) == 14
