@@ -700,7 +700,7 @@ def incident_list(
                 **r,
                 "zones": ",".join(r["zones"]),
                 "party": r["alleged_party_id"] or r["alleged_party_text"],
-                "sim": "sim" if r["simulated"] else "",
+                "sim": "sim" if r["simulated"] else (f"{r['simulated_reports']} sim" if r["simulated_reports"] else ""),
                 "occurred": r["occurred_at"][:16],
             }
             for r in rows

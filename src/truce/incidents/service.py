@@ -49,6 +49,8 @@ def title_for(rec: dict[str, Any]) -> str:
 
 def create_from_reports(conn: Connection, pairs: list[tuple[int, dict[str, Any]]], ctx: ApplyContext) -> None:
     """Create one incident per (id, originating report) pair and place each in its zones."""
+    if not pairs:
+        return
     rows = []
     for iid, rec in pairs:
         row = {k: rec.get(k) for k in INCIDENT_FIELDS}
@@ -191,9 +193,18 @@ def list_incidents(
                 .group_by(incident_reports.c.incident_id)
             ).all()
         )
+        sims: dict[int, int] = dict(
+            conn.execute(
+                select(incident_reports.c.incident_id, func.count())
+                .join(reports, reports.c.id == incident_reports.c.report_id)
+                .where(incident_reports.c.incident_id.in_(ids), reports.c.simulated.is_(True))
+                .group_by(incident_reports.c.incident_id)
+            ).all()
+        )
         for r in rows:
             r["zones"] = zmap.get(r["id"], [])
             r["reports"] = int(counts.get(r["id"], 0))
+            r["simulated_reports"] = int(sims.get(r["id"], 0))
     return rows, int(total)
 
 

@@ -1,0 +1,52 @@
+"""`truce demo`: the whole demo builds, is marked simulated where it is, verifies, and is served."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from truce.app import Truce
+from truce.cli import app as cli
+from truce.ledger.service import verify
+from truce.reports.models import reports
+from truce.web.app import create_app
+
+runner = CliRunner()
+
+
+def test_demo_builds_verifies_and_serves(db_url):
+    r = runner.invoke(cli, ["demo", "--no-serve", "--db", db_url])
+    assert r.exit_code == 0, r.output
+    assert "demo ready" in r.output
+    app = Truce(db_url)
+    with app.read() as conn:
+        sim = conn.execute(select(func.count()).select_from(reports).where(reports.c.simulated.is_(True))).scalar_one()
+        sim_orgs = {o for (o,) in conn.execute(select(reports.c.org_id).where(reports.c.simulated.is_(True)).distinct())}
+        bad = conn.execute(select(func.count()).select_from(reports).where(
+            reports.c.simulated.is_(True), ~reports.c.narrative.startswith("[SIMULATED]"))).scalar_one()
+    assert sim > 50 and sim_orgs == {"RUS_OFFICE", "TUR_OFFICE", "IRN_OFFICE"} and bad == 0
+    assert verify(app).ok
+    # Running the demo again changes nothing.
+    again = runner.invoke(cli, ["demo", "--no-serve", "--db", db_url])
+    assert again.exit_code == 0 and "1269 already there" in again.output and "(0 already there)" not in again.output
+    users = json.loads(runner.invoke(cli, ["user", "list", "--db", db_url, "--json"]).output)
+    assert {"rus_monitor", "tur_verifier", "irn_verifier", "joint_verifier", "syr_liaison", "admin"} <= {
+        u["name"] for u in users}
+    client = TestClient(create_app(db_url))
+    page = client.get("/")
+    assert page.status_code == 200
+    for z in ("Z1", "Z2", "Z3", "Z4", "approximate", "simulated"):
+        assert z in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    z3 = client.get("/?zone=Z3")
+    assert z3.status_code == 200 and "Incidents in Z3" in z3.text
+    fc = client.get("/api/v1/zones").json()
+    assert {f["properties"]["zone"] for f in fc["features"]} == {"Z1", "Z2", "Z3", "Z4"}
+    inc = client.get("/api/v1/incidents", params={"zone": "Z1", "limit": 5}).json()
+    assert inc["total"] > 0 and all(i["zones"] == ["Z1"] for i in inc["incidents"])
+    err = client.get("/api/v1/incidents", params={"adm": "XX1"})
+    assert err.status_code == 422 and err.json()["code"] == "validation_failed"
+    assert err.json()["details"][0]["field"] == "adm"
