@@ -24,7 +24,8 @@ def test_demo_builds_verifies_and_serves(db_url):
     app = Truce(db_url)
     with app.read() as conn:
         sim = conn.execute(select(func.count()).select_from(reports).where(reports.c.simulated.is_(True))).scalar_one()
-        sim_orgs = {o for (o,) in conn.execute(select(reports.c.org_id).where(reports.c.simulated.is_(True)).distinct())}
+        sim_q = select(reports.c.org_id).where(reports.c.simulated.is_(True)).distinct()
+        sim_orgs = {o for (o,) in conn.execute(sim_q)}
         bad = conn.execute(select(func.count()).select_from(reports).where(
             reports.c.simulated.is_(True), ~reports.c.narrative.startswith("[SIMULATED]"))).scalar_one()
     assert sim > 50 and sim_orgs == {"RUS_OFFICE", "TUR_OFFICE", "IRN_OFFICE"} and bad == 0

@@ -86,7 +86,8 @@ def test_changed_row_is_recorded_as_a_correction_and_bad_rows_are_listed(astana_
     r = CliRunner().invoke(cli, ["import", "ucdp", str(edited), "--db", astana_url, "--rejects", str(rejects)])
     assert r.exit_code == 0, r.output
     assert "1 corrections" in r.output and "1 rejected" in r.output
-    rej = list(csv.DictReader(open(rejects, encoding="utf-8")))
+    with open(rejects, encoding="utf-8") as f:
+        rej = list(csv.DictReader(f))
     assert rej[0]["line"] == "3" and "start_date" in rej[0]["reason"]
     with app.read() as conn:
         versions = conn.execute(select(reports.c.id, reports.c.supersedes)
