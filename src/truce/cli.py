@@ -876,6 +876,21 @@ def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
     console.print(tab)
 
 
+def _load_command_modules() -> None:
+    """Commands defined beside their domain register themselves on the sub-apps above."""
+    import importlib
+
+    for name in ("truce.cli_verification", "truce.cli_investigations", "truce.cli_data"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+
+
+_load_command_modules()
+
+
 def main() -> None:
     app()
 

@@ -117,3 +117,12 @@ def migrate(engine: Engine) -> bool:
 
 def table_names(engine: Engine) -> list[str]:
     return inspect(engine).get_table_names()
+
+
+def next_id(conn: Connection, table: Any, column: str = "id") -> int:
+    """The next integer id of a table. Called inside the write transaction (which holds the ledger
+    head lock), so no other writer can take the same number; the id then goes into the payload."""
+    from sqlalchemy import func, select
+
+    col = table.c[column]
+    return int(conn.execute(select(func.coalesce(func.max(col), 0))).scalar_one()) + 1

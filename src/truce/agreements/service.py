@@ -16,9 +16,18 @@ from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.reports.models import VIOLATION_TYPES
 
 DEFAULT_SETTINGS: dict[str, Any] = {
+    # Corroboration: a report matches an incident within this time window and radius.
     "match_window_hours": 6,
     "match_radius_km": 5.0,
+    # Right of reply: days a party has to answer an attribution.
     "reply_window_days": 7,
+    # Severity: grave when at least this many civilians were killed, when one of the heavy types
+    # happens inside a zone, or when one of the always-grave types happens anywhere; else minor.
+    "severity": {
+        "grave_if_civilians_killed_at_least": 1,
+        "grave_types_in_zone": ["shelling", "airstrike", "drone_strike", "heavy_weapons_movement"],
+        "grave_types_anywhere": ["chemical_weapons_use"],
+    },
 }
 
 

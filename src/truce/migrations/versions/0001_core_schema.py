@@ -85,6 +85,19 @@ def upgrade() -> None:
         sa.Column("verdict", sa.String(length=32), nullable=False),
         sa.Column("simulated", sa.Boolean(), nullable=False),
         sa.Column("title", sa.Text(), nullable=True),
+        sa.Column("target_party_id", sa.String(length=64), nullable=True),
+        sa.Column("agreement_id", sa.String(length=64), nullable=True),
+        sa.Column("agreement_version", sa.Integer(), nullable=True),
+        sa.Column("verdict_at", sa.String(length=32), nullable=True),
+        sa.Column("attributed_party_id", sa.String(length=64), nullable=True),
+        sa.Column("attribution", sa.String(length=32), nullable=True),
+        sa.Column("clause_id", sa.String(length=32), nullable=True),
+        sa.Column("breach", sa.String(length=16), nullable=True),
+        sa.Column("breach_reason", sa.Text(), nullable=True),
+        sa.Column("severity", sa.String(length=16), nullable=True),
+        sa.Column("severity_reason", sa.Text(), nullable=True),
+        sa.Column("confidence", sa.Float(), nullable=True),
+        sa.Column("confidence_parts", sa.Text(), nullable=True),
         sa.Column("created_at", sa.String(length=32), nullable=False),
         sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -120,6 +133,22 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("incident_id", sa.BigInteger(), nullable=True),
+        sa.Column("party_id", sa.String(length=64), nullable=True),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("reply_due", sa.String(length=32), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notifications_org_id"), ["org_id"], unique=False)
+
     op.create_table(
         "organisations",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -197,6 +226,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
+        "findings",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("guarantor", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("finding", sa.String(length=16), nullable=False),
+        sa.Column("reason_code", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("attributed_party_id", sa.String(length=64), nullable=True),
+        sa.Column("recorded_by", sa.String(length=100), nullable=False),
+        sa.Column("recorded_at", sa.String(length=32), nullable=False),
+        sa.Column("supersedes", sa.BigInteger(), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("findings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_findings_incident_id"), ["incident_id"], unique=False)
+
+    op.create_table(
         "incident_reports",
         sa.Column("report_id", sa.String(length=36), nullable=False),
         sa.Column("incident_id", sa.BigInteger(), nullable=False),
@@ -233,6 +285,59 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("incident_zones", schema=None) as batch_op:
         batch_op.create_index("ix_incident_zones_zone", ["zone_id"], unique=False)
+
+    op.create_table(
+        "investigations",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("opened_at", sa.String(length=32), nullable=False),
+        sa.Column("opened_by", sa.String(length=100), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("paused_seconds", sa.Float(), nullable=False),
+        sa.Column("paused_since", sa.String(length=32), nullable=True),
+        sa.Column("closed_at", sa.String(length=32), nullable=True),
+        sa.Column("closed_by", sa.String(length=100), nullable=True),
+        sa.Column("finding", sa.String(length=16), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=True),
+        sa.Column("report_blobs", sa.Text(), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("investigations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_investigations_incident_id"), ["incident_id"], unique=False)
+
+    op.create_table(
+        "link_suggestions",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("report_id", sa.String(length=36), nullable=False),
+        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("distance_km", sa.Float(), nullable=True),
+        sa.Column("hours_apart", sa.Float(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("decided_by", sa.String(length=100), nullable=True),
+        sa.Column("decided_at", sa.String(length=32), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("link_suggestions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_link_suggestions_incident_id"), ["incident_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_link_suggestions_report_id"), ["report_id"], unique=False)
 
     op.create_table(
         "party_aliases",
@@ -273,6 +378,28 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("party_id", "ledger_seq"),
     )
+    op.create_table(
+        "replies",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("party_id", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("filed_by", sa.String(length=100), nullable=False),
+        sa.Column("filed_at", sa.String(length=32), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.Column("notification_id", sa.BigInteger(), nullable=True),
+        sa.Column("visibility", sa.String(length=16), nullable=False),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("replies", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_replies_incident_id"), ["incident_id"], unique=False)
+
     op.create_table(
         "report_evidence",
         sa.Column("report_id", sa.String(length=36), nullable=False),
@@ -322,17 +449,61 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("zone_id", "version"),
     )
+    op.create_table(
+        "access_denials",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("investigation_id", sa.BigInteger(), nullable=False),
+        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("party_id", sa.String(length=64), nullable=False),
+        sa.Column("site", sa.String(length=300), nullable=True),
+        sa.Column("denied_at", sa.String(length=32), nullable=False),
+        sa.Column("resumed_at", sa.String(length=32), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("recorded_by", sa.String(length=100), nullable=False),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["investigation_id"],
+            ["investigations.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("access_denials", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_access_denials_investigation_id"), ["investigation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_access_denials_party_id"), ["party_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("access_denials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_access_denials_party_id"))
+        batch_op.drop_index(batch_op.f("ix_access_denials_investigation_id"))
+
+    op.drop_table("access_denials")
     op.drop_table("zone_versions")
     op.drop_table("users")
     op.drop_table("report_evidence")
+    with op.batch_alter_table("replies", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_replies_incident_id"))
+
+    op.drop_table("replies")
     op.drop_table("party_status_history")
     op.drop_table("party_designations")
     op.drop_table("party_aliases")
+    with op.batch_alter_table("link_suggestions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_link_suggestions_report_id"))
+        batch_op.drop_index(batch_op.f("ix_link_suggestions_incident_id"))
+
+    op.drop_table("link_suggestions")
+    with op.batch_alter_table("investigations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_investigations_incident_id"))
+
+    op.drop_table("investigations")
     with op.batch_alter_table("incident_zones", schema=None) as batch_op:
         batch_op.drop_index("ix_incident_zones_zone")
 
@@ -341,6 +512,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incident_reports_incident_id"))
 
     op.drop_table("incident_reports")
+    with op.batch_alter_table("findings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_findings_incident_id"))
+
+    op.drop_table("findings")
     op.drop_table("zones")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_occurred_at"))
@@ -349,6 +524,10 @@ def downgrade() -> None:
     op.drop_table("reports")
     op.drop_table("parties")
     op.drop_table("organisations")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notifications_org_id"))
+
+    op.drop_table("notifications")
     op.drop_table("ledger_head")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_entries_command"))
