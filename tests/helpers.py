@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from truce.app import Truce
 from truce.ledger.models import ledger_entries
+
+# The real data written by others lies beside the repository (../shared/data), as in CI;
+# TRUCE_SHARED_DATA may point elsewhere.
+SHARED_DATA = Path(os.environ.get("TRUCE_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+UCDP_AEC = SHARED_DATA / "events" / "ucdp_aec_syria_train.csv"
+OCHA_ADM3 = SHARED_DATA / "boundaries" / "syr_adm3_ocha.geojson"
 
 IDLIB_CITY = (35.9306, 36.6339)
 DUMA = (33.5722, 36.4025)

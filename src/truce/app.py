@@ -50,6 +50,8 @@ def _register_appliers() -> None:
     from truce.geo import service as _g  # noqa: F401
     from truce.incidents import service as _i  # noqa: F401
     from truce.ingest import service as _ing  # noqa: F401
+    from truce.investigations import service as _inv  # noqa: F401
     from truce.parties import service as _p  # noqa: F401
+    from truce.replies import service as _rep  # noqa: F401
     from truce.reports import service as _r  # noqa: F401
     from truce.zones import service as _z  # noqa: F401

@@ -612,7 +612,10 @@ def _read_text(path: str) -> str:
 @report_app.command("show")
 @handle_errors
 def report_show(
-    report_id: Annotated[str, typer.Argument(help="Report UUID")], db: DbOpt = None, json_: JsonOpt = False
+    report_id: Annotated[str, typer.Argument(help="Report UUID")],
+    db: DbOpt = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="Show it as this user may see it")] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Show one report as it was received.
 
@@ -622,7 +625,7 @@ def report_show(
 
     t = get_app(db)
     with t.read() as conn:
-        r = get_report(conn, report_id)
+        r = get_report(conn, report_id, _viewer(conn, as_user))
     if json_:
         return print_json(r)
     sim = " [SIMULATED]" if r["simulated"] else ""
@@ -671,6 +674,8 @@ def incident_list(
     limit: Annotated[int, typer.Option(help="Rows per page (0 = all)")] = 50,
     offset: Annotated[int, typer.Option(help="Rows to skip")] = 0,
     db: DbOpt = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="List what this user may see")] = None,
+    public: Annotated[bool, typer.Option("--public", help="List what the public sees")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """List incidents, newest first, with filters and paging.
@@ -691,7 +696,7 @@ def incident_list(
         until=until,
     )
     with t.read() as conn:
-        rows, total = list_incidents(conn, flt, limit, offset)
+        rows, total = list_incidents(conn, flt, limit, offset, viewer=None if public else _viewer(conn, as_user))
     if json_:
         return print_json({"total": total, "limit": limit, "offset": offset, "incidents": rows})
     _table(
@@ -713,38 +718,89 @@ def incident_list(
 @incident_app.command("show")
 @handle_errors
 def incident_show(
-    incident_id: Annotated[int, typer.Argument(help="Incident number")], db: DbOpt = None, json_: JsonOpt = False
+    incident_id: Annotated[int, typer.Argument(help="Incident number")],
+    db: DbOpt = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="Show it as this user may see it")] = None,
+    public: Annotated[bool, typer.Option("--public", help="Show it as the public sees it")] = False,
+    json_: JsonOpt = False,
 ) -> None:
-    """Show an incident with its reports, places, zones and the ledger entries that built it.
+    """Show an incident: reports, evidence, each guarantor's finding, verdict, attribution, clause,
+    severity, confidence and its parts, investigations, replies, and the ledger entries behind it.
 
-    Example: truce incident show 42 --json
+    Example: truce incident show 42 --as syr_liaison --json
     """
     from truce.geo.service import admin_names
-    from truce.incidents.service import show_incident
+    from truce.incidents.views import incident_detail
 
     t = get_app(db)
     with t.read() as conn:
-        d = show_incident(conn, incident_id)
+        viewer = None if public else _viewer(conn, as_user)
+        d = incident_detail(conn, incident_id, viewer)
         names = admin_names(conn, [d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]])
     if json_:
         return print_json(d)
-    sim = " [SIMULATED]" if d["simulated"] else ""
-    console.print(f"[bold]incident {d['id']}[/]{sim}: {d['title']}", highlight=False)
-    console.print(
-        f"  occurred {d['occurred_at']} ({d['occurred_precision']}); status {d['status']}; verdict {d['verdict']}"
+    p = console.print
+    sim = " [SIMULATED]" if d["simulated"] or any(r["simulated"] for r in d["reports"]) else ""
+    p(f"[bold]incident {d['id']}[/]{sim}: {d['title']}", highlight=False)
+    p(f"  occurred {d['occurred_at']} ({d['occurred_precision']}); status {d['status']}")
+    place = " / ".join(f"{names.get(c, c)} {c}" for c in (d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]) if c)
+    p(f"  where: {place or 'unknown'} ({d['location_precision']})", highlight=False)
+    p(f"  zones: {', '.join(z['zone_id'] + ' v' + str(z['zone_version']) for z in d['zones']) or 'none'}")
+    p(f"  alleged party: {d['alleged_party_id'] or d['alleged_party_text'] or 'unknown'}", highlight=False)
+    p(
+        f"  [bold]verdict: {d['verdict']}[/]"
+        + (f" under {d['agreement_id']} v{d['agreement_version']}" if d["agreement_id"] else "")
     )
-    place = " / ".join(f"{names.get(p, p)} {p}" for p in (d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]) if p)
-    console.print(f"  where: {place or 'unknown'} ({d['location_precision']})", highlight=False)
-    console.print(f"  zones: {', '.join(z['zone_id'] + ' v' + str(z['zone_version']) for z in d['zones']) or 'none'}")
-    console.print(f"  alleged party: {d['alleged_party_id'] or d['alleged_party_text'] or 'unknown'}", highlight=False)
-    for r in d["reports"]:
-        console.print(
-            f"  report {r['id']} ({r['source_kind']}, {r['org_id']}, {r['how']})"
-            + (" [simulated]" if r["simulated"] else ""),
+    if d["verdict"] == "verified":
+        who = d["attributed_party_id"] if d["attribution"] == "attributed" else "could not be attributed"
+        p(
+            f"  attribution: {who}; clause: {d['clause_id'] or '-'} ({d['breach']}: {d['breach_reason']}); "
+            f"severity: {d['severity']} ({d['severity_reason']})",
             highlight=False,
         )
+    cp = d["confidence_parts"]
+    p(
+        f"  confidence {d['confidence']:.2f} = 0.40 x sources {cp['sources']} ({cp['independent_sources']} independent)"
+        f" + 0.20 x observation {cp['observation']} + 0.15 x evidence {cp['evidence']}"
+        f" + 0.25 x agreement {cp['agreement']}",
+        highlight=False,
+    )
+    for f in d["findings"]:
+        p(
+            f"  finding {f['guarantor']}: {f['finding']} ({f['reason_code']})"
+            + (f", attributes to {f['attributed_party_id']}" if f["attributed_party_id"] else "")
+            + (f": {f['note']}" if f["note"] else "")
+            + f" — {f['recorded_by']} {f['recorded_at'][:16]}",
+            highlight=False,
+        )
+    for r in d["replies"]:
+        p(
+            f"  reply by {r.get('party_id')} ({r.get('filed_by')}, {str(r.get('filed_at'))[:16]}): {r.get('text')}",
+            highlight=False,
+        )
+    for i in d["investigations"]:
+        p(
+            f"  investigation {i.get('id')}: {i.get('status')}"
+            + (f", finding {i['finding']}" if i.get("finding") else ""),
+            highlight=False,
+        )
+    for r in d["reports"]:
+        p(
+            f"  report {r['id']} ({r['source_kind']}, {r['org_id']}, {r['how']}, {r['visibility']})"
+            + (" [simulated]" if r["simulated"] else "")
+            + (f", {len(r['evidence'])} evidence" if r["evidence"] else ""),
+            highlight=False,
+        )
+    if d["hidden_reports"]:
+        p(f"  ({d['hidden_reports']} report(s) not shown at your visibility tier)")
     for e in d["ledger"]:
-        console.print(f"  ledger {e['seq']}: {e['command']} by {e['actor']} at {e['at']}")
+        p(f"  ledger {e['seq']}: {e['command']} by {e['actor']} at {e['at']}")
+
+
+def _viewer(conn: Any, name: str | None) -> Any:
+    from truce.auth.service import get_actor
+
+    return get_actor(conn, name)
 
 
 # --- imports and the ledger ------------------------------------------------------------------------------
@@ -880,7 +936,7 @@ def _load_command_modules() -> None:
     """Commands defined beside their domain register themselves on the sub-apps above."""
     import importlib
 
-    for name in ("truce.cli_verification", "truce.cli_investigations", "truce.cli_data"):
+    for name in ("truce.cli_findings", "truce.cli_verification", "truce.cli_investigations", "truce.cli_data"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as e:

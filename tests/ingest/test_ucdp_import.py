@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 from sqlalchemy import func, select
-from tests.helpers import ledger_count
+from tests.helpers import UCDP_AEC, ledger_count
 from typer.testing import CliRunner
 
 from truce.app import Truce
@@ -19,7 +18,7 @@ from truce.ledger.models import ledger_entries
 from truce.ledger.service import verify
 from truce.reports.models import reports
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "events" / "ucdp_aec_syria_train.csv"
+SHARED = UCDP_AEC
 
 
 def test_real_file_meets_resolution_figures_and_is_idempotent(astana_url):

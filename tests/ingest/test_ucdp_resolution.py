@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import shapely
 from shapely.geometry import shape
+from tests.helpers import UCDP_AEC
 
 from truce.geo.gazetteer import Gazetteer, precision_rank
 from truce.geo.geometry import bundled_admin_features, repair
@@ -21,7 +22,7 @@ from truce.ingest.ucdp import (
     resolve_location,
 )
 
-REAL = Path("/work/shared/data/events/ucdp_aec_syria_train.csv")
+REAL = UCDP_AEC
 BUNDLED = Path(__file__).resolve().parents[2] / "src" / "truce" / "scenarios" / "ucdp_aec_2017.csv"
 needs_real = pytest.mark.skipif(not REAL.exists(), reason="the UCDP-AEC training file is not available")
 

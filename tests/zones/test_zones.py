@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from tests.helpers import ledger_count
+from tests.helpers import OCHA_ADM3, ledger_count
 from typer.testing import CliRunner
 
 from truce.app import Truce
@@ -14,7 +13,6 @@ from truce.ledger.service import verify
 from truce.zones.service import show_zone, zones_geojson
 
 runner = CliRunner()
-OCHA_ADM3 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "boundaries" / "syr_adm3_ocha.geojson"
 
 
 def test_astana_zones_are_unions_of_their_sub_districts(astana_url):

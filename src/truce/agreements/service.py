@@ -118,6 +118,10 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             ledger_seq=ctx.seq,
         )
     )
+    # Incidents from the day this version takes effect are now judged under it.
+    from truce.incidents.verification import recompute_all
+
+    recompute_all(conn, ctx, since_day=p["effective"])
 
 
 def _row(r: Any) -> dict[str, Any]:

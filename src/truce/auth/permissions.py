@@ -19,6 +19,12 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "zone.version": (frozenset({"admin"}), "change a zone's geometry"),
     "report.submit": (frozenset({"monitor", "liaison", "admin"}), "submit reports"),
     "import.batch": (frozenset({"admin"}), "import data files"),
+    "investigation.open": (frozenset({"verifier", "admin"}), "open investigations"),
+    "investigation.deny": (frozenset({"verifier", "admin"}), "record denials of access"),
+    "investigation.resume": (frozenset({"verifier", "admin"}), "resume investigations"),
+    "investigation.close": (frozenset({"verifier", "admin"}), "close investigations"),
+    "reply.file": (frozenset({"liaison"}), "file replies to attributions"),
+    "finding.add": (frozenset({"verifier"}), "record findings"),
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from truce.errors import NotFound, ValidationFailed
 from truce.incidents.models import incident_reports, incident_zones, incidents
-from truce.ledger.chain import ApplyContext
+from truce.ledger.chain import SYSTEM, ApplyContext
 from truce.ledger.models import ledger_entries
 from truce.reports.models import reports
 from truce.zones.service import assign_incidents
@@ -160,18 +160,34 @@ LIST_COLUMNS = (
     incidents.c.verdict,
     incidents.c.simulated,
     incidents.c.title,
+    incidents.c.attributed_party_id,
+    incidents.c.severity,
+    incidents.c.breach,
+    incidents.c.confidence,
 )
 
 
 def list_incidents(
-    conn: Connection, flt: IncidentFilter | None = None, limit: int = 50, offset: int = 0
+    conn: Connection,
+    flt: IncidentFilter | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    viewer: Any = SYSTEM,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of incidents, newest first, and the total matching the filter. limit 0 = all."""
+    """A page of incidents, newest first, and the total matching the filter. limit 0 = all.
+    `viewer` (an Actor, or None for the public) limits the rows to what that viewer may see."""
+    from truce.auth.visibility import incident_clause
+
     flt = flt or IncidentFilter()
     if limit < 0 or offset < 0:
         raise ValidationFailed("limit and offset must be ≥ 0", field="limit" if limit < 0 else "offset")
-    total = conn.execute(flt.apply(select(func.count()).select_from(incidents))).scalar_one()
-    stmt = flt.apply(select(*LIST_COLUMNS)).order_by(incidents.c.occurred_at.desc(), incidents.c.id.desc())
+    seen = incident_clause(viewer)
+    total = conn.execute(flt.apply(select(func.count()).select_from(incidents)).where(seen)).scalar_one()
+    stmt = (
+        flt.apply(select(*LIST_COLUMNS))
+        .where(seen)
+        .order_by(incidents.c.occurred_at.desc(), incidents.c.id.desc())
+    )
     if limit:
         stmt = stmt.limit(limit)
     if offset:

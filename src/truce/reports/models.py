@@ -82,4 +82,5 @@ report_evidence = Table(
     Column("name", String(300), nullable=False),
     Column("media_type", String(100), nullable=False),
     Column("size", BigInteger, nullable=False),
+    Column("visibility", String(16), nullable=False),  # may be stricter than the report's own tier
 )

@@ -18,9 +18,9 @@ from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.geo.service import admin_index, ensure_blob_row
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports
-from truce.ledger.chain import Actor, ApplyContext, applier, canonical, now_iso
+from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier, canonical, now_iso
 from truce.parties.service import resolve_party
-from truce.reports.models import report_evidence, reports
+from truce.reports.models import VISIBILITY_TIERS, report_evidence, reports
 from truce.reports.schemas import ReportIn, flat_casualties, iso
 
 # The source kind a report gets by default from the kind of organisation that files it.
@@ -68,6 +68,7 @@ class EvidenceFile:
     name: str
     data: bytes
     media_type: str | None = None
+    visibility: str | None = None  # stricter than the report's tier, e.g. a witness statement
 
     @classmethod
     def from_path(cls, path: str | Path) -> EvidenceFile:
@@ -183,6 +184,14 @@ def normalise(
         **{k: v for k, v in where.items() if k != "matched"},
         **flat_casualties(r.casualties),
     }
+    tiers = list(VISIBILITY_TIERS)
+    for item in evidence:
+        own = item.get("visibility") or rec["visibility"]
+        if own not in tiers:
+            raise ValidationFailed(
+                f"evidence.visibility: '{own}' is not a visibility tier", field="evidence.visibility"
+            )
+        item["visibility"] = max(own, rec["visibility"], key=tiers.index)
     if "matched" in where:
         notes.append(f"place '{r.place_name}' resolved to {where['matched']} ({where['location_precision']})")
     rec["content_hash"] = content_hash(rec)
@@ -194,7 +203,7 @@ def store_evidence(app: Any, files: list[EvidenceFile]) -> list[dict[str, Any]]:
     for f in files:
         sha = app.blobs.put_bytes(f.data)
         mt = f.media_type or mimetypes.guess_type(f.name)[0] or "application/octet-stream"
-        out.append({"sha256": sha, "name": f.name, "media_type": mt, "size": len(f.data)})
+        out.append({"sha256": sha, "name": f.name, "media_type": mt, "size": len(f.data), "visibility": f.visibility})
     return sorted(out, key=lambda e: e["sha256"])
 
 
@@ -281,9 +290,12 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
 # --- queries ---------------------------------------------------------------------------------------
 
 
-def get_report(conn: Connection, report_id: str) -> dict[str, Any]:
+def get_report(conn: Connection, report_id: str, viewer: Any = SYSTEM) -> dict[str, Any]:
+    """One report as received, if `viewer` (an Actor, None = the public) may see its tier."""
+    from truce.auth.visibility import may_see_report, tiers_for
+
     row = conn.execute(select(reports).where(reports.c.id == report_id)).mappings().first()
-    if row is None:
+    if row is None or not may_see_report(viewer, dict(row)):
         raise NotFound(f"no report {report_id}", field="report")
     d = dict(row)
     d["weapons"] = json.loads(d["weapons"])
@@ -291,10 +303,13 @@ def get_report(conn: Connection, report_id: str) -> dict[str, Any]:
         dict(e)
         for e in conn.execute(
             select(
-                report_evidence.c.sha256, report_evidence.c.name, report_evidence.c.media_type, report_evidence.c.size
+                report_evidence.c.sha256, report_evidence.c.name, report_evidence.c.media_type, report_evidence.c.size,
+                report_evidence.c.visibility,
             ).where(report_evidence.c.report_id == report_id)
         ).mappings()
     ]
+    own = viewer is not None and viewer.org == d["org_id"]
+    d["evidence"] = [e for e in d["evidence"] if own or e["visibility"] in tiers_for(viewer)]
     link = conn.execute(select(incident_reports).where(incident_reports.c.report_id == report_id)).mappings().first()
     d["incident_id"] = link["incident_id"] if link else None
     d["link"] = dict(link) if link else None

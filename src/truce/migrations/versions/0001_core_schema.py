@@ -407,6 +407,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("media_type", sa.String(length=100), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("visibility", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["report_id"],
             ["reports.id"],

@@ -1,0 +1,91 @@
+"""Who may see what: visibility tiers of reports and evidence, and which incidents a viewer sees.
+
+Tiers, from open to closed: public < parties < guarantors < investigators.
+
+| viewer | tiers seen | incidents seen |
+|---|---|---|
+| nobody signed in, or an analyst | public | published ones: verified, or with a public report |
+| liaison of a party | public, parties | those concerning its party (alleged, attributed, target) or it reported |
+| monitor or analyst of a guarantor office | public, parties, guarantors | all |
+| verifier of a guarantor office or of the joint group | all four | all |
+| admin (and the local console) | all four | all |
+
+Whoever filed a report always sees it and its evidence, whatever the tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from truce.incidents.models import incident_reports, incidents
+from truce.ledger.chain import Actor
+from truce.reports.models import VISIBILITY_TIERS, reports
+
+ALL = frozenset(VISIBILITY_TIERS)
+
+
+def tiers_for(viewer: Actor | None) -> frozenset[str]:
+    if viewer is None:
+        return frozenset({"public"})
+    if viewer.role == "admin":
+        return ALL
+    if viewer.role == "analyst" and viewer.org_kind != "guarantor_office":
+        return frozenset({"public"})
+    if viewer.org_kind == "party_liaison":
+        return frozenset({"public", "parties"})
+    if viewer.role == "verifier" and viewer.org_kind in ("guarantor_office", "joint_group"):
+        return ALL
+    if viewer.org_kind in ("guarantor_office", "joint_group"):
+        return frozenset({"public", "parties", "guarantors"})
+    return frozenset({"public"})
+
+
+def sees_all_incidents(viewer: Actor | None) -> bool:
+    return viewer is not None and (viewer.role == "admin" or viewer.org_kind in ("guarantor_office", "joint_group"))
+
+
+def incident_clause(viewer: Actor | None) -> ColumnElement[bool]:
+    """A WHERE clause on `incidents` selecting what the viewer may see."""
+    if sees_all_incidents(viewer):
+        return true()
+    public_report = incidents.c.id.in_(
+        select(incident_reports.c.incident_id)
+        .join(reports, reports.c.id == incident_reports.c.report_id)
+        .where(reports.c.visibility == "public")
+    )
+    if viewer is None or viewer.org_kind != "party_liaison" or not viewer.party_id:
+        return or_(incidents.c.verdict == "verified", public_report)
+    party = viewer.party_id
+    own = incidents.c.id.in_(
+        select(incident_reports.c.incident_id)
+        .join(reports, reports.c.id == incident_reports.c.report_id)
+        .where(reports.c.org_id == viewer.org)
+    )
+    return (
+        or_(
+            incidents.c.alleged_party_id == party,
+            incidents.c.attributed_party_id == party,
+            incidents.c.target_party_id == party,
+            own,
+        )
+        if party
+        else false()
+    )
+
+
+def may_see_incident(viewer: Actor | None, inc: dict[str, Any], report_rows: list[dict[str, Any]]) -> bool:
+    if sees_all_incidents(viewer):
+        return True
+    if viewer is not None and viewer.org_kind == "party_liaison" and viewer.party_id:
+        p = viewer.party_id
+        return p in (inc.get("alleged_party_id"), inc.get("attributed_party_id"), inc.get("target_party_id")) or any(
+            r["org_id"] == viewer.org for r in report_rows
+        )
+    return inc.get("verdict") == "verified" or any(r["visibility"] == "public" for r in report_rows)
+
+
+def may_see_report(viewer: Actor | None, row: dict[str, Any]) -> bool:
+    if viewer is not None and row.get("org_id") == viewer.org:
+        return True
+    return row.get("visibility") in tiers_for(viewer)

@@ -1,0 +1,99 @@
+"""The whole story of an incident, as one viewer may see it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from truce.auth.models import organisations
+from truce.auth.visibility import may_see_incident, may_see_report, tiers_for
+from truce.errors import NotFound
+from truce.incidents.models import incidents
+from truce.incidents.service import show_incident
+from truce.incidents.verification import _guarantor_offices, current_findings, evaluate, finding_history
+from truce.ledger.chain import SYSTEM, Actor
+from truce.ledger.models import ledger_entries
+from truce.parties.models import parties
+from truce.reports.models import report_evidence
+
+
+def incident_detail(conn: Connection, incident_id: int, viewer: Actor | None = SYSTEM) -> dict[str, Any]:
+    """Reports, evidence, findings and their history, verdict, attribution, clause, severity,
+    confidence with its parts, investigations, replies and the ledger entries behind it, filtered
+    to what `viewer` may see (None = the public). An incident the viewer may not see is not found."""
+    d = show_incident(conn, incident_id)
+    if not may_see_incident(viewer, d, d["reports"]):
+        raise NotFound(f"no incident {incident_id}", field="incident")
+    tiers = tiers_for(viewer)
+    visible = [r for r in d["reports"] if may_see_report(viewer, r)]
+    d["hidden_reports"] = len(d["reports"]) - len(visible)
+    d["reports"] = visible
+    own_org = viewer.org if viewer else None
+    for r in visible:
+        ev = conn.execute(
+            select(
+                report_evidence.c.sha256,
+                report_evidence.c.name,
+                report_evidence.c.media_type,
+                report_evidence.c.size,
+                report_evidence.c.visibility,
+            ).where(report_evidence.c.report_id == r["id"])
+        ).mappings()
+        r["evidence"] = [dict(e) for e in ev if e["visibility"] in tiers or r["org_id"] == own_org]
+    cur = current_findings(conn, incident_id)
+    d["findings"] = [cur[g] for g in sorted(cur)]
+    d["finding_history"] = finding_history(conn, incident_id)
+    if d.get("confidence_parts"):
+        d["confidence_parts"] = json.loads(d["confidence_parts"])
+    else:  # never recomputed (no finding yet): compute it now, read-only
+        designated = {r.id for r in conn.execute(select(parties.c.id).where(parties.c.kind == "designated"))}
+        row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().one()
+        values = evaluate(conn, dict(row), _guarantor_offices(conn), designated)
+        d["confidence"] = values["confidence"]
+        d["confidence_parts"] = json.loads(values["confidence_parts"])
+    d["investigations"] = _investigations(conn, incident_id)
+    d["replies"] = _replies(conn, incident_id, viewer)
+    seqs = {
+        d["ledger_seq"],
+        *[r["ledger_seq"] for r in d["reports"]],
+        *[f["ledger_seq"] for f in d["finding_history"]],
+        *[i.get("ledger_seq") for i in d["investigations"]],
+        *[r.get("ledger_seq") for r in d["replies"]],
+    }
+    seqs.discard(None)
+    d["ledger"] = [
+        {"seq": e.seq, "at": e.at, "actor": e.actor, "org": e.org, "command": e.command, "hash": e.hash}
+        for e in conn.execute(
+            select(
+                ledger_entries.c.seq,
+                ledger_entries.c.at,
+                ledger_entries.c.actor,
+                ledger_entries.c.org,
+                ledger_entries.c.command,
+                ledger_entries.c.hash,
+            )
+            .where(ledger_entries.c.seq.in_(sorted(seqs)))
+            .order_by(ledger_entries.c.seq)
+        )
+    ]
+    d["guarantor_offices"] = {
+        r.id: r.party_id
+        for r in conn.execute(
+            select(organisations.c.id, organisations.c.party_id).where(organisations.c.kind == "guarantor_office")
+        )
+    }
+    return d
+
+
+def _investigations(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
+    from truce.investigations.service import list_investigations
+
+    return [dict(i) for i in list_investigations(conn, incident_id=incident_id)]
+
+
+def _replies(conn: Connection, incident_id: int, viewer: Actor | None) -> list[dict[str, Any]]:
+    from truce.replies.service import replies_for
+
+    return [dict(r) for r in replies_for(conn, incident_id, viewer)]

@@ -1,0 +1,1 @@
+"""Investigations: a follow-up of an incident with a clock that access denials pause."""

@@ -1,0 +1,1 @@
+"""Notifications: records addressed to an organisation (an attribution to answer, a reply filed, ...)."""

@@ -1,0 +1,137 @@
+"""Notifications: records addressed to an organisation, written by other commands' appliers.
+
+Nothing issues a notification on its own: `notify` is called from inside an applier (so it is
+deterministic on replay: its id comes from `next_id` and its time is the ledger entry's time), and
+`notify_party_attribution` is called by the verification service when an incident becomes
+attributed to a party; it notifies that party's liaison offices and opens the reply window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from truce import times
+from truce.agreements.service import DEFAULT_SETTINGS, in_force
+from truce.auth.models import organisations
+from truce.db import next_id
+from truce.incidents.models import incidents, notifications, replies
+from truce.ledger.chain import Actor, ApplyContext
+
+NOTIFICATION_KINDS = ("attribution", "reply", "access_denial", "measure")
+
+
+def notify(
+    conn: Connection,
+    ctx: ApplyContext,
+    org_id: str,
+    kind: str,
+    message: str,
+    incident_id: int | None = None,
+    party_id: str | None = None,
+    reply_due: str | None = None,
+) -> int:
+    """Write one notification for an organisation (applier-side: call it only from an applier)."""
+    nid = next_id(conn, notifications)
+    conn.execute(
+        insert(notifications).values(
+            id=nid,
+            org_id=org_id,
+            kind=kind,
+            incident_id=incident_id,
+            party_id=party_id,
+            message=message,
+            created_at=times.normalise(ctx.at),
+            reply_due=reply_due,
+            ledger_seq=ctx.seq,
+        )
+    )
+    return nid
+
+
+def orgs_of_kind(conn: Connection, kind: str, party_id: str | None = None) -> list[str]:
+    stmt = select(organisations.c.id).where(organisations.c.kind == kind)
+    if party_id is not None:
+        stmt = stmt.where(organisations.c.party_id == party_id)
+    return [r.id for r in conn.execute(stmt.order_by(organisations.c.id))]
+
+
+def reply_window_days(conn: Connection, occurred_at: str) -> float:
+    """Days a party has to answer an attribution, from the agreement in force when the incident occurred."""
+    ag = in_force(conn, occurred_at)
+    settings = ag["settings"] if ag else {}
+    return float(settings.get("reply_window_days", DEFAULT_SETTINGS["reply_window_days"]))
+
+
+def attribution_notice(conn: Connection, incident_id: int, party_id: str) -> dict[str, Any] | None:
+    """The first attribution notification of an incident to a party (it carries the reply window)."""
+    row = (
+        conn.execute(
+            select(notifications)
+            .where(
+                notifications.c.kind == "attribution",
+                notifications.c.incident_id == incident_id,
+                notifications.c.party_id == party_id,
+            )
+            .order_by(notifications.c.id)
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def notify_party_attribution(conn: Connection, ctx: ApplyContext, incident_id: int, party_id: str) -> list[int]:
+    """Tell every liaison office of `party_id` that incident `incident_id` is attributed to it, with the
+    date by which it may reply. Applier-side and idempotent: nothing is written when the party was
+    already notified of this incident. Returns the ids of the notifications written."""
+    if attribution_notice(conn, incident_id, party_id) is not None:
+        return []
+    inc = conn.execute(
+        select(incidents.c.id, incidents.c.occurred_at, incidents.c.title).where(incidents.c.id == incident_id)
+    ).first()
+    if inc is None:
+        return []
+    days = reply_window_days(conn, inc.occurred_at)
+    due = times.add_days(ctx.at, days)
+    what = f"incident {incident_id}" + (f" ({inc.title}, {inc.occurred_at[:10]})" if inc.title else "")
+    message = (
+        f"The guarantors have attributed {what} to {party_id}. You may file a reply with counter-evidence "
+        f"until {due}: truce reply add {incident_id} --text ..."
+    )
+    return [
+        notify(conn, ctx, org, "attribution", message, incident_id=incident_id, party_id=party_id, reply_due=due)
+        for org in orgs_of_kind(conn, "party_liaison", party_id)
+    ]
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+
+def list_notifications(
+    conn: Connection, actor: Actor, incident_id: int | None = None, limit: int = 0
+) -> list[dict[str, Any]]:
+    """The notifications of the actor's organisation (an admin sees every organisation's), newest first.
+    Attribution notices say whether the party has replied."""
+    stmt = select(notifications)
+    if actor.role != "admin":
+        stmt = stmt.where(notifications.c.org_id == actor.org)
+    if incident_id is not None:
+        stmt = stmt.where(notifications.c.incident_id == incident_id)
+    stmt = stmt.order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    replied = {
+        (r.incident_id, r.party_id)
+        for r in conn.execute(
+            select(replies.c.incident_id, replies.c.party_id).where(
+                replies.c.incident_id.in_({r["incident_id"] for r in rows if r["incident_id"] is not None})
+            )
+        )
+    }
+    for r in rows:
+        if r["kind"] == "attribution":
+            r["replied"] = (r["incident_id"], r["party_id"]) in replied
+    return rows
