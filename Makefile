@@ -70,6 +70,7 @@ mypy: venv
 	$(VENV)/bin/mypy
 
 bench: venv
+	$(VPY) -m pip install --quiet -e '.[test,bench]'
 	@shopt -s nullglob; files=(benchmarks/*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks/*.py to run"; exit 0; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(VPY) "$$f"; done

@@ -17,10 +17,17 @@ from truce.web.app import create_app
 runner = CliRunner()
 
 
-def test_demo_builds_verifies_and_serves(db_url):
+def test_demo_builds_verifies_and_serves(db_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     r = runner.invoke(cli, ["demo", "--no-serve", "--db", db_url])
     assert r.exit_code == 0, r.output
     assert "demo ready" in r.output
+    # Each demo account gets a generated password, printed once and kept in a 0600 file.
+    pw_file = tmp_path / "demo-passwords.txt"
+    assert pw_file.stat().st_mode & 0o777 == 0o600
+    passwords = dict(line.split() for line in pw_file.read_text().splitlines() if not line.startswith("#"))
+    assert {"admin", "rus_verifier", "syr_liaison"} <= set(passwords)
+    assert passwords["rus_verifier"] in r.output
     app = Truce(db_url)
     with app.read() as conn:
         sim = conn.execute(select(func.count()).select_from(reports).where(reports.c.simulated.is_(True))).scalar_one()
@@ -29,10 +36,29 @@ def test_demo_builds_verifies_and_serves(db_url):
         bad = conn.execute(select(func.count()).select_from(reports).where(
             reports.c.simulated.is_(True), ~reports.c.narrative.startswith("[SIMULATED]"))).scalar_one()
     assert sim > 50 and sim_orgs == {"RUS_OFFICE", "TUR_OFFICE", "IRN_OFFICE"} and bad == 0
+    # Incidents in every state, with investigations and replies, still marked simulated.
+    listed = json.loads(runner.invoke(cli, ["incident", "list", "--limit", "0", "--json", "--db", db_url]).output)
+    verdicts = {i["verdict"] for i in listed["incidents"]}
+    assert {"pending", "disputed", "verified"} <= verdicts
+    with app.read() as conn:
+        from truce.incidents.models import findings, investigations, replies
+
+        assert conn.execute(select(func.count()).select_from(investigations)).scalar_one() > 0
+        assert conn.execute(select(func.count()).select_from(replies)).scalar_one() > 0
+        assert conn.execute(select(func.count()).select_from(findings).where(
+            ~findings.c.note.startswith("[SIMULATED]"))).scalar_one() == 0
+    # Eligibility on the demo data: FAYLAQ passes, NUSRA fails on the UNSC listing.
+    faylaq = json.loads(runner.invoke(cli, ["eligibility", "FAYLAQ", "--as-of", "2017-09-21", "--json",
+                                            "--db", db_url]).output)
+    assert faylaq["result"] == "eligible"
+    nusra = json.loads(runner.invoke(cli, ["eligibility", "NUSRA", "--as-of", "2017-09-21", "--json",
+                                           "--db", db_url]).output)
+    assert nusra["result"] == "not_eligible" and nusra["criteria"][0]["status"] == "failed"
     assert verify(app).ok
     # Running the demo again changes nothing.
     again = runner.invoke(cli, ["demo", "--no-serve", "--db", db_url])
     assert again.exit_code == 0 and "1269 already there" in again.output and "(0 already there)" not in again.output
+    assert "have passwords already" in again.output and passwords["rus_verifier"] not in again.output
     users = json.loads(runner.invoke(cli, ["user", "list", "--db", db_url, "--json"]).output)
     assert {"rus_monitor", "tur_verifier", "irn_verifier", "joint_verifier", "syr_liaison", "admin"} <= {
         u["name"] for u in users}

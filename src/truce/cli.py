@@ -160,8 +160,27 @@ def demo(
     with progress_bar() as prog:
         summary = build_demo(t, seed=seed, progress=prog)
     console.print(summary["text"], highlight=False)
+    _print_demo_passwords(summary)
     if serve:
         _serve(t.url, host, port)
+
+
+def _print_demo_passwords(summary: dict[str, Any]) -> None:
+    from truce.demo import write_password_file
+
+    new = summary.get("passwords") or {}
+    if new:
+        path = write_password_file("demo-passwords.txt", new)
+        console.print(f"demo accounts (web sign-in; shown only this once, also in {path.resolve()}, mode 0600):")
+        for name in sorted(new):
+            console.print(f"  {name:<22} {new[name]}", highlight=False)
+    existing = summary.get("passwords_existing") or []
+    if existing:
+        console.print(
+            f"{len(existing)} demo accounts have passwords already (left unchanged; see demo-passwords.txt from the "
+            "first run, or set one with: truce user passwd NAME)",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -441,10 +460,16 @@ def zone_import(
     valid_from: Annotated[str, typer.Option("--valid-from", help="First day the zone applies")] = "",
     id_property: Annotated[str, typer.Option(help="Feature property holding the zone id")] = "id",
     name_property: Annotated[str, typer.Option(help="Feature property holding the zone name")] = "name",
+    prop: Annotated[
+        list[str] | None,
+        typer.Option("--property", help="FIELD=PROPERTY: take kind, note, approximate or valid_from from PROPERTY"),
+    ] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
 ) -> None:
     """Import zones from GeoJSON (one zone per feature); invalid polygons are repaired and reported.
+    Properties map to zone fields: --id-property, --name-property, --property valid_from=start (kind,
+    note, approximate, valid_from).
 
     Example: truce zone import zones.geojson --valid-from 2017-05-06 --id-property zone --name-property title
     """
@@ -462,6 +487,7 @@ def zone_import(
         valid_from=valid_from,
         id_property=id_property,
         name_property=name_property,
+        property_map=_property_map(prop),
     )
     for r in res["added"]:
         console.print(f"zone {r['id']} added" + (f" ({r['repair']})" if r.get("repair") else ""), highlight=False)
@@ -469,6 +495,13 @@ def zone_import(
         err.print(f"feature {r['feature']}: {r['reason']}", highlight=False)
     if res["rejected"] and not res["added"]:
         raise typer.Exit(2)
+
+
+def _property_map(items: list[str] | None) -> dict[str, str]:
+    bad = [p for p in items or [] if "=" not in p]
+    if bad:
+        raise ValidationFailed(f"property: '{bad[0]}' is not FIELD=PROPERTY", field="property")
+    return dict(p.split("=", 1) for p in items or [])
 
 
 @admin_app.command("list")
@@ -809,7 +842,7 @@ def _viewer(conn: Any, name: str | None) -> Any:
 @import_app.command("ucdp")
 @handle_errors
 def import_ucdp(
-    file: Annotated[Path, typer.Argument(help="UCDP-AEC CSV file")],
+    file: Annotated[Path, typer.Argument(help="UCDP-AEC CSV file, or UCDP GED's own CSV (told apart by the header)")],
     rejects: Annotated[Path | None, typer.Option(help="Write rows that could not be read here (CSV)")] = None,
     org: Annotated[str | None, typer.Option(help="Organisation recorded as the importer (default: yours)")] = None,
     db: DbOpt = None,
@@ -817,7 +850,8 @@ def import_ucdp(
     json_: JsonOpt = False,
 ) -> None:
     """Import UCDP-AEC rows as media reports: places geocoded to P-codes, deaths to casualties,
-    sides to parties. Idempotent on the UCDP id.
+    sides to parties. Idempotent on the UCDP id. A UCDP GED CSV (with coordinates) is streamed in
+    batches, its points placed in P-codes and zones.
 
     Example: truce import ucdp ucdp_aec_syria_train.csv --rejects rejects.csv
     """
@@ -936,7 +970,15 @@ def _load_command_modules() -> None:
     """Commands defined beside their domain register themselves on the sub-apps above."""
     import importlib
 
-    for name in ("truce.cli_findings", "truce.cli_verification", "truce.cli_investigations", "truce.cli_data"):
+    for name in (
+        "truce.cli_findings",
+        "truce.cli_enforcement",
+        "truce.cli_verification",
+        "truce.cli_investigations",
+        "truce.cli_data",
+        "truce.cli_web",
+        "truce.cli_bulletin",
+    ):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as e:

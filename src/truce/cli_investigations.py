@@ -174,18 +174,20 @@ def investigation_close(
 def investigation_show(
     investigation: Annotated[int, typer.Argument(help="Investigation id")],
     db: DbOpt = None,
+    as_user: AsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Show an investigation: its clock, denials of access, finding, report files and the replies
-    filed on its incident.
+    filed on its incident (those your role may see).
 
     Example: truce investigation show 3 --json
     """
     from truce.investigations.service import get_investigation
 
     t = get_app(db)
+    actor = actor_for(t, as_user)
     with t.read() as conn:
-        inv = get_investigation(conn, investigation)
+        inv = get_investigation(conn, investigation, viewer=actor)
     if json_:
         return print_json(inv)
     c = inv["clock"]

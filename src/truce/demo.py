@@ -7,7 +7,9 @@ the offices showed in 2017. They are marked simulated in the data and in every v
 from __future__ import annotations
 
 import math
+import os
 import random
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -62,13 +64,57 @@ def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, An
             if name not in have:
                 auth.add_user(app, conn, SYSTEM, name, org, role)
                 added_users.append(name)
+    passwords = set_demo_passwords(app)
     sim = simulate_office_reports(app, seed, progress)
+    from truce.demo_sim import simulate_positions, simulate_verification
+
+    sim.update(simulate_verification(app, seed, progress))
+    sim["positions"] = simulate_positions(app)
     text = (
         f"demo ready: scenario {loaded['agreement'] or 'already loaded'}; UCDP 2017: {summary.imported} "
         f"incidents imported ({summary.duplicates} already there); users added: {len(added_users)}; "
-        f"simulated office reports: {sim['submitted']} ({sim['duplicates']} already there)"
+        f"simulated office reports: {sim['submitted']} ({sim['duplicates']} already there); simulated findings: "
+        f"{sim['findings']}, investigations: {sim['investigations']}, replies: {sim['replies']}, "
+        f"position reports: {sim['positions']}"
     )
-    return {"text": text, "users": added_users, "ucdp": summary.to_dict(), "simulation": sim}
+    return {
+        "text": text,
+        "users": added_users,
+        "ucdp": summary.to_dict(),
+        "simulation": sim,
+        "passwords": passwords["new"],
+        "passwords_existing": passwords["existing"],
+    }
+
+
+def set_demo_passwords(app: Any) -> dict[str, Any]:
+    """A random password for every demo user that has none (set through the service: the ledger keeps
+    only the argon2 hash). Users that have one keep it: passwords are never reset silently."""
+    from truce.auth import credentials
+
+    new: dict[str, str] = {}
+    existing: list[str] = []
+    with app.write() as conn:
+        for name, _org, _role in demo_users(conn):
+            if credentials.has_password(conn, name):
+                existing.append(name)
+                continue
+            password = secrets.token_urlsafe(12)
+            credentials.set_password(app, conn, SYSTEM, name, password)
+            new[name] = password
+    return {"new": new, "existing": existing}
+
+
+def write_password_file(path: str | Path, passwords: dict[str, str]) -> Path:
+    """Write the demo accounts' passwords to a file only its owner may read (0600)."""
+    p = Path(path)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("# Truce demo accounts (user password). Shown once by `truce demo`; change with truce user passwd.\n")
+        for name in sorted(passwords):
+            f.write(f"{name} {passwords[name]}\n")
+    os.chmod(p, 0o600)
+    return p
 
 
 def _jitter(rng: random.Random, lat: float, lon: float, km: float) -> tuple[float, float]:

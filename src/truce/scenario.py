@@ -101,6 +101,8 @@ def load(app: Any, actor: Actor, path: str | Path | None = None) -> dict[str, An
                     "decision_rule": ag["decision_rule"],
                     "clauses": ag.get("clauses", []),
                     "settings": ag.get("settings", {}),
+                    "measures": ag.get("measures"),
+                    "eligibility": ag.get("eligibility"),
                 },
             )
             done["agreement"] = ag["id"]

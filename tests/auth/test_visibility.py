@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.helpers import report
+
 from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.errors import NotFound
@@ -17,19 +17,30 @@ from truce.reports.service import EvidenceFile, submit
 def world(astana_url):
     app = Truce(astana_url)
     with app.write() as conn:
+
         def sub(user, data, evidence=None):
             return submit(app, conn, get_actor(conn, user), data, evidence)
 
         a = sub("admin", report(source_kind="media", alleged_party="SYR", narrative="press report"))
         b = sub("rus_monitor", report(lat=35.5, lon=36.6, alleged_party="FAYLAQ", narrative="office report"))
-        inv = sub("tur_monitor", report(incident_id=a.incident_id, visibility="investigators",
-                                        narrative="witness Abu X saw it"),
-                  [EvidenceFile("statement.txt", b"name of witness", visibility="investigators")])
-        g_ev = sub("irn_monitor", report(incident_id=b.incident_id, narrative="with a photo"),
-                   [EvidenceFile("photo.jpg", b"jpeg"), EvidenceFile("witness.txt", b"who", visibility="investigators")])
+        inv = sub(
+            "tur_monitor",
+            report(incident_id=a.incident_id, visibility="investigators", narrative="witness Abu X saw it"),
+            [EvidenceFile("statement.txt", b"name of witness", visibility="investigators")],
+        )
+        g_ev = sub(
+            "irn_monitor",
+            report(incident_id=b.incident_id, narrative="with a photo"),
+            [EvidenceFile("photo.jpg", b"jpeg"), EvidenceFile("witness.txt", b"who", visibility="investigators")],
+        )
         c = sub("syr_liaison", report(lat=35.2, lon=36.7, alleged_party="FAYLAQ", narrative="complaint"))
-    return app, {"A": a.incident_id, "B": b.incident_id, "C": c.incident_id, "inv": inv.report_id,
-                 "g_ev": g_ev.report_id}
+    return app, {
+        "A": a.incident_id,
+        "B": b.incident_id,
+        "C": c.incident_id,
+        "inv": inv.report_id,
+        "g_ev": g_ev.report_id,
+    }
 
 
 def _seen(app, viewer_name):

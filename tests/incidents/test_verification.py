@@ -40,8 +40,14 @@ def test_unanimity_disputed_then_majority_version_verifies_and_attributes(astana
     version of the agreement and IRN's confirmation → verified, attributed, classified, graded."""
     app = Truce(astana_url)
     first = _submit(app, "rus_monitor", violation_type="shelling", alleged_party="SYR")
-    _submit(app, "tur_monitor", violation_type="shelling", alleged_party="SYR", incident_id=first.incident_id,
-            lat=IDLIB_CITY[0] + 0.01)
+    _submit(
+        app,
+        "tur_monitor",
+        violation_type="shelling",
+        alleged_party="SYR",
+        incident_id=first.incident_id,
+        lat=IDLIB_CITY[0] + 0.01,
+    )
     iid = first.incident_id
     assert _detail(app, iid)["verdict"] == "pending"
     _find(app, "rus_verifier", iid, "confirmed", "site_visit", "SYR")
@@ -51,9 +57,16 @@ def test_unanimity_disputed_then_majority_version_verifies_and_attributes(astana
     assert d["verdict"] == "disputed" and d["agreement_version"] == 1 and d["attributed_party_id"] is None
     with app.write() as conn:
         v1 = agreements.get(conn, "astana-2017")
-        agreements.add_version(app, conn, SYSTEM, {
-            **{k: v1[k] for k in ("id", "title", "guarantors", "clauses", "settings")},
-            "effective": "2017-09-01", "decision_rule": "majority"})
+        agreements.add_version(
+            app,
+            conn,
+            SYSTEM,
+            {
+                **{k: v1[k] for k in ("id", "title", "guarantors", "clauses", "settings")},
+                "effective": "2017-09-01",
+                "decision_rule": "majority",
+            },
+        )
     d = _detail(app, iid)
     assert d["agreement_version"] == 2 and d["verdict"] == "pending"  # 1 of 3 confirmed, IRN yet to speak
     _find(app, "irn_verifier", iid, "confirmed", "corroborated", "SYR")
@@ -63,7 +76,10 @@ def test_unanimity_disputed_then_majority_version_verifies_and_attributes(astana
     assert (d["clause_id"], d["breach"]) == ("C1", "breach")
     assert d["severity"] == "grave" and "inside a zone" in d["severity_reason"]
     assert {f["guarantor"]: f["finding"] for f in d["findings"]} == {
-        "RUS": "confirmed", "TUR": "disputed", "IRN": "confirmed"}
+        "RUS": "confirmed",
+        "TUR": "disputed",
+        "IRN": "confirmed",
+    }
     assert [e["command"] for e in d["ledger"]].count("finding.add") == 3
     assert verify(app).ok
 
@@ -104,8 +120,9 @@ def _verify_all(app: Truce, iid: int, party: str | None = "SYR") -> dict:
 
 def test_outside_every_zone_is_no_breach(astana_url):
     app = Truce(astana_url)
-    iid = _submit(app, "rus_monitor", lat=CENTRAL_DAMASCUS[0], lon=CENTRAL_DAMASCUS[1],
-                  violation_type="sniper_fire").incident_id
+    iid = _submit(
+        app, "rus_monitor", lat=CENTRAL_DAMASCUS[0], lon=CENTRAL_DAMASCUS[1], violation_type="sniper_fire"
+    ).incident_id
     d = _verify_all(app, iid)
     assert d["verdict"] == "verified" and d["breach"] == "no_breach" and "outside every zone" in d["breach_reason"]
     assert d["severity"] == "minor"
@@ -120,8 +137,9 @@ def test_attack_on_an_excluded_group_is_no_breach(astana_url):
 
 def test_civilians_killed_make_it_grave_and_unnamed_party_is_not_attributed(astana_url):
     app = Truce(astana_url)
-    iid = _submit(app, "rus_monitor", violation_type="sniper_fire",
-                  casualties={"killed": 2, "killed_civilian": 2}).incident_id
+    iid = _submit(
+        app, "rus_monitor", violation_type="sniper_fire", casualties={"killed": 2, "killed_civilian": 2}
+    ).incident_id
     d = _verify_all(app, iid, None)
     assert d["attribution"] == "could_not_be_attributed" and d["attributed_party_id"] is None
     assert d["severity"] == "grave" and "2 civilians killed" in d["severity_reason"]
@@ -146,8 +164,13 @@ def test_confidence_counts_independent_sources_once(astana_url):
 
 @pytest.mark.parametrize(
     ("user", "kind"),
-    [("tur_monitor", PermissionDenied), ("admin", PermissionDenied), ("syr_liaison", PermissionDenied),
-     ("joint_verifier", PermissionDenied), ("analyst", PermissionDenied)],
+    [
+        ("tur_monitor", PermissionDenied),
+        ("admin", PermissionDenied),
+        ("syr_liaison", PermissionDenied),
+        ("joint_verifier", PermissionDenied),
+        ("analyst", PermissionDenied),
+    ],
 )
 def test_only_a_guarantor_verifier_records_its_guarantors_finding(astana_url, user, kind):
     app = Truce(astana_url)
@@ -168,8 +191,10 @@ def test_bad_finding_input_names_the_field(astana_url):
     assert e.value.field == "party"
 
 
-@given(st.sampled_from(["unanimity", "majority"]),
-       st.lists(st.sampled_from([None, "confirmed", "disputed", "unverifiable"]), min_size=1, max_size=5))
+@given(
+    st.sampled_from(["unanimity", "majority"]),
+    st.lists(st.sampled_from([None, "confirmed", "disputed", "unverifiable"]), min_size=1, max_size=5),
+)
 def test_decision_rule_properties(rule, vals):
     counted = [f"G{i}" for i in range(len(vals))]
     current = {g: v for g, v in zip(counted, vals, strict=True) if v}
@@ -187,7 +212,8 @@ def test_decision_rule_properties(rule, vals):
 
 
 def test_every_combination_of_three_guarantors_is_decided():
-    for rule, vals in itertools.product(["unanimity", "majority"],
-                                        itertools.product([None, "confirmed", "disputed", "unverifiable"], repeat=3)):
+    for rule, vals in itertools.product(
+        ["unanimity", "majority"], itertools.product([None, "confirmed", "disputed", "unverifiable"], repeat=3)
+    ):
         current = {g: v for g, v in zip("ABC", vals, strict=True) if v}
         assert decide(rule, list("ABC"), current) in ("pending", "verified", "not_verified", "disputed")

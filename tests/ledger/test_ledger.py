@@ -23,7 +23,7 @@ from truce.reports.service import submit
 def _populate(app: Truce) -> list[str]:
     ids = []
     with app.write() as conn:
-        for i, (user, lat) in enumerate([("rus_monitor", 35.93), ("tur_monitor", 35.95), ("irn_monitor", 33.57)]):
+        for i, (user, lat) in enumerate([("rus_monitor", 35.93), ("tur_monitor", 35.50), ("irn_monitor", 33.57)]):
             res = submit(app, conn, get_actor(conn, user), report(lat=lat, narrative=f"report {i}"))
             ids.append(res.report_id)
     return ids

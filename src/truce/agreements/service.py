@@ -56,6 +56,19 @@ class AgreementIn(BaseModel):
     decision_rule: Literal["unanimity", "majority"]
     clauses: list[Clause]
     settings: dict[str, Any] = Field(default_factory=dict)
+    measures: dict[str, Any] | None = None
+    eligibility: dict[str, Any] | None = None
+
+
+def default_enforcement() -> dict[str, Any]:
+    """The default measures ladder and eligibility criteria (agreements/enforcement.yaml)."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("truce.agreements").joinpath("enforcement.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
 
 
 def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +89,10 @@ def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) 
                 f"agreement.effective: version {version} must take effect after version {latest} ({prev})",
                 field="agreement.effective",
             )
-    settings = {**DEFAULT_SETTINGS, **a.settings}
+    settings = {**DEFAULT_SETTINGS, **default_enforcement(), **a.settings}
+    for key in ("measures", "eligibility"):
+        if data.get(key):
+            settings[key] = data[key]
     payload = {
         "id": a.id,
         "version": version,

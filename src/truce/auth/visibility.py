@@ -89,3 +89,42 @@ def may_see_report(viewer: Actor | None, row: dict[str, Any]) -> bool:
     if viewer is not None and row.get("org_id") == viewer.org:
         return True
     return row.get("visibility") in tiers_for(viewer)
+
+
+# --- measures and the ledger ------------------------------------------------------------------------
+
+
+def may_see_measure(viewer: Actor | None, measure: dict[str, Any]) -> bool:
+    """Guarantor offices, the joint group and admins see every measure; a party's liaison sees the
+    measures against its party; everyone sees the approved ones (they are published)."""
+    if sees_all_incidents(viewer):
+        return True
+    if viewer is not None and viewer.org_kind == "party_liaison" and measure.get("party_id") == viewer.party_id:
+        return True
+    return measure.get("status") == "approved"
+
+
+def may_see_board(viewer: Actor | None) -> bool:
+    """The joint group's board of proposed measures: the guarantors' offices, the joint group, admins."""
+    return sees_all_incidents(viewer)
+
+
+def may_read_ledger(viewer: Actor | None) -> bool:
+    """Ledger entries (sequence, time, actor, command, hashes): any signed-in user. The head (sequence
+    and hash, for checkpoints) is public."""
+    return viewer is not None
+
+
+def may_read_payloads(viewer: Actor | None) -> bool:
+    """Ledger payloads hold reports of every tier: only who sees every tier may read them."""
+    return tiers_for(viewer) == ALL
+
+
+def visible_incident_ids(conn: Any, viewer: Actor | None, ids: list[int]) -> set[int]:
+    """Which of these incidents the viewer may see."""
+    if not ids:
+        return set()
+    if sees_all_incidents(viewer):
+        return set(ids)
+    rows = conn.execute(select(incidents.c.id).where(incidents.c.id.in_(sorted(set(ids))), incident_clause(viewer)))
+    return {int(r.id) for r in rows}

@@ -6,7 +6,9 @@ from sqlalchemy import BigInteger, Boolean, Column, Float, ForeignKey, Index, In
 
 from truce.db import metadata
 
-INCIDENT_STATUSES = ("open", "under_investigation", "closed")
+# "merged": every report of the incident was linked to other incidents by a verifier; the incident is kept
+# (ids are never reused, the ledger names it) but no longer listed; linking a report to it reopens it.
+INCIDENT_STATUSES = ("open", "under_investigation", "closed", "merged")
 VERDICTS = ("pending", "verified", "not_verified", "disputed")
 
 incidents = Table(
@@ -45,7 +47,10 @@ incidents = Table(
     Column("confidence_parts", Text, nullable=True),  # JSON
     Column("created_at", String(32), nullable=False),
     Column("ledger_seq", BigInteger, nullable=False),
-    Index("ix_incidents_time", "occurred_at"),
+    # Corroboration (incidents/matching.py): time range, then box, read from the index alone.
+    Index("ix_incidents_time", "occurred_at", "lat", "lon"),
+    Index("ix_incidents_precision_time", "occurred_precision", "occurred_at", "lat", "lon"),
+    Index("ix_incidents_area_time", "adm1_pcode", "location_precision", "occurred_precision", "occurred_at"),
     Index("ix_incidents_adm1_time", "adm1_pcode", "occurred_at"),
     Index("ix_incidents_adm2", "adm2_pcode"),
     Index("ix_incidents_adm3", "adm3_pcode"),
@@ -106,7 +111,9 @@ link_suggestions = Table(
     Column("created_at", String(32), nullable=False),
     Column("decided_by", String(100), nullable=True),
     Column("decided_at", String(32), nullable=True),
+    Column("decision_reason", Text, nullable=True),
     Column("ledger_seq", BigInteger, nullable=False),
+    Index("ix_link_suggestions_status", "status", "id"),
 )
 
 investigations = Table(

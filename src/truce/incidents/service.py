@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, and_, func, insert, or_, select
 
 from truce.errors import NotFound, ValidationFailed
 from truce.incidents.models import incident_reports, incident_zones, incidents
@@ -106,8 +106,8 @@ class IncidentFilter:
         c = incidents.c
         if self.verdict:
             stmt = stmt.where(c.verdict == self.verdict)
-        if self.status:
-            stmt = stmt.where(c.status == self.status)
+        # An incident whose reports were all linked elsewhere is kept but not listed (incidents/linking.py).
+        stmt = stmt.where(c.status == self.status) if self.status else stmt.where(c.status != "merged")
         if self.zone:
             stmt = stmt.where(
                 c.id.in_(select(incident_zones.c.incident_id).where(incident_zones.c.zone_id == self.zone))
@@ -173,9 +173,11 @@ def list_incidents(
     limit: int = 50,
     offset: int = 0,
     viewer: Any = SYSTEM,
+    before: tuple[str, int] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of incidents, newest first, and the total matching the filter. limit 0 = all.
-    `viewer` (an Actor, or None for the public) limits the rows to what that viewer may see."""
+    `viewer` (an Actor, or None for the public) limits the rows to what that viewer may see.
+    `before` = (occurred_at, id) of the last row of the previous page: keyset (cursor) pagination."""
     from truce.auth.visibility import incident_clause
 
     flt = flt or IncidentFilter()
@@ -188,6 +190,13 @@ def list_incidents(
         .where(seen)
         .order_by(incidents.c.occurred_at.desc(), incidents.c.id.desc())
     )
+    if before is not None:
+        stmt = stmt.where(
+            or_(
+                incidents.c.occurred_at < before[0],
+                and_(incidents.c.occurred_at == before[0], incidents.c.id < int(before[1])),
+            )
+        )
     if limit:
         stmt = stmt.limit(limit)
     if offset:

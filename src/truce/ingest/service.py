@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from truce.auth.permissions import require
+from truce.db import next_id
+from truce.incidents import linking, matching
 from truce.incidents import service as incidents
-from truce.incidents.models import incident_reports
+from truce.incidents.models import incident_reports, link_suggestions
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.parties.service import resolve_party
 from truce.reports.models import reports
@@ -61,6 +63,8 @@ class ImportSummary:
     unresolved_places: Counter[str] = field(default_factory=Counter)
     unknown_sides: Counter[str] = field(default_factory=Counter)
     batches: list[int] = field(default_factory=list)
+    auto_linked: int = 0  # new rows linked to an incident that was already there (or began earlier in the file)
+    suggested: int = 0  # suggested links queued for a verifier
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +80,8 @@ class ImportSummary:
             "unresolved_places": dict(self.unresolved_places.most_common(20)),
             "unknown_sides": dict(self.unknown_sides.most_common(20)),
             "ledger_entries": self.batches,
+            "auto_linked": self.auto_linked,
+            "suggested_links": self.suggested,
         }
 
 
@@ -154,13 +160,16 @@ def ucdp_record_to_report(
 def import_ucdp(
     app: Any, actor: Actor, path: str | Path, org: str | None = None, progress: Callable[[int], None] | None = None
 ) -> ImportSummary:
-    """Import a UCDP-AEC CSV as media reports, idempotent on the UCDP id."""
+    """Import a UCDP-AEC CSV, or UCDP GED's own CSV (told apart by the header), as media reports,
+    idempotent on the UCDP id."""
     from truce.geo.gazetteer import Gazetteer
     from truce.ingest.ucdp import RowError, read_ucdp_aec
 
     with app.read() as conn:
         require(actor, "import.batch")
     path = Path(path)
+    if _is_ged(path):
+        return _bulk.import_file(app, actor, path, "ucdp_ged", org=org, source_kind="media", progress=progress)
     sha = app.blobs.put_file(path)
     summary = ImportSummary(source="ucdp_aec", file=path.name, sha256=sha)
     gaz = Gazetteer.bundled()
@@ -199,8 +208,9 @@ def _import_chunk(
         )
     ):
         existing.setdefault(row.external_id, []).append(row)
-    new_recs, new_incidents, links = [], [], []
-    next_iid = incidents.next_id(conn)
+    new_recs: list[dict[str, Any]] = []
+    links: list[list[Any]] = []
+    fresh: list[dict[str, Any]] = []
     for rec in recs:
         prior = existing.get(rec["external_id"])
         if prior:
@@ -219,15 +229,14 @@ def _import_chunk(
             summary.corrections += 1
         else:
             new_recs.append(rec)
-            new_incidents.append([next_iid, rec["id"]])
-            links.append([rec["id"], next_iid, "origin"])
-            next_iid += 1
+            fresh.append(rec)
             summary.imported += 1
         summary.precision[rec["location_precision"]] += 1
         if rec["location_precision"] in ("adm1", "country") and rec["place_name"]:
             summary.unresolved_places[rec["place_name"]] += 1
     if not new_recs:
         return
+    new_incidents, fresh_links, suggestions = match_into_incidents(conn, fresh, summary)
     payload = {
         "source": summary.source,
         "file": summary.file,
@@ -235,10 +244,53 @@ def _import_chunk(
         "batch": batch_no,
         "reports": new_recs,
         "incidents": new_incidents,
-        "links": links,
+        "links": links + fresh_links,
+        "suggestions": suggestions,
     }
     seq, _ = app.record(conn, actor, "import.batch", payload)
     summary.batches.append(seq)
+
+
+def match_into_incidents(
+    conn: Connection, fresh: list[dict[str, Any]], summary: ImportSummary | None = None
+) -> tuple[list[list[Any]], list[list[Any]], list[dict[str, Any]]]:
+    """Decide the incident of each new row (matched in order against the database and earlier rows, see
+    incidents/matching.py): the new incidents [[id, report]], the links [[report, incident, how]] and the
+    suggested links (payload items) of a batch."""
+    source = fresh[0].get("external_source") if fresh else None
+    if any(r.get("external_source") != source for r in fresh):
+        source = None
+    res = matching.match_batch(conn, fresh, source=source)
+    next_iid = incidents.next_id(conn)
+    next_sid = next_id(conn, link_suggestions)
+    new_incidents: list[list[Any]] = []
+    links: list[list[Any]] = []
+    suggestions: list[dict[str, Any]] = []
+    row_incident: list[int] = []
+
+    def resolve(iid: int) -> int:
+        return iid if iid >= 0 else row_incident[-1 - iid]
+
+    for rec, m in zip(fresh, res.matches, strict=True):
+        if m.how == "auto" and m.incident is not None:
+            iid = resolve(m.incident)
+            links.append([rec["id"], iid, "auto"])
+            if summary is not None:
+                summary.auto_linked += 1
+        else:
+            iid = next_iid
+            next_iid += 1
+            new_incidents.append([iid, rec["id"]])
+            links.append([rec["id"], iid, "origin"])
+            for sg in m.suggestions:
+                item = {"id": next_sid, "report": rec["id"], **sg.to_payload()}
+                item["incident"] = resolve(sg.incident)
+                suggestions.append(item)
+                next_sid += 1
+        row_incident.append(iid)
+    if summary is not None:
+        summary.suggested += len(suggestions)
+    return new_incidents, links, suggestions
 
 
 @applier("import.batch")
@@ -248,6 +300,25 @@ def _apply_batch(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None
     by_id = {r["id"]: r for r in recs}
     incidents.create_from_reports(conn, [(iid, by_id[rid]) for iid, rid in p["incidents"]], ctx)
     incidents.link_many(conn, [(r, i, h) for r, i, h in p["links"]], ctx)
+    linking.insert_suggestions(conn, p.get("suggestions", []), ctx)
+    grown = sorted({i for _, i, h in p["links"] if h in ("auto", "correction")})
+    if grown:  # incidents with one more report
+        linking.refresh(conn, grown, ctx)
+        linking.recompute(conn, grown, ctx)
+
+
+def _is_ged(path: Path) -> bool:
+    """True when the file's header is UCDP GED's (coordinates, precision codes) rather than UCDP-AEC's."""
+    import csv
+
+    from truce.ingest.ged import is_ged
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError):
+        return False
+    return is_ged(header)
 
 
 def file_sha256(path: Path) -> str:
@@ -267,3 +338,6 @@ def chunks(it: Iterable[Any], n: int) -> Iterable[list[Any]]:
             buf = []
     if buf:
         yield buf
+
+
+from truce.ingest import bulk as _bulk  # noqa: E402,F401  (registers the import.file applier)

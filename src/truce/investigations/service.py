@@ -26,7 +26,7 @@ from truce.db import next_id
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.geo.service import ensure_blob_row
 from truce.incidents.models import FINDINGS, access_denials, incidents, investigations
-from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.notifications.service import notify, orgs_of_kind
 from truce.parties.service import resolve_party
 from truce.reports.service import EvidenceFile, store_evidence
@@ -365,13 +365,16 @@ def _present(inv: dict[str, Any], denials: list[dict[str, Any]], now: str | None
     return d
 
 
-def get_investigation(conn: Connection, investigation_id: int, now: str | None = None) -> dict[str, Any]:
-    """One investigation with its denials of access, its clock and the replies filed on its incident."""
+def get_investigation(
+    conn: Connection, investigation_id: int, now: str | None = None, viewer: Actor | None = SYSTEM
+) -> dict[str, Any]:
+    """One investigation with its denials of access, its clock (at `now`, default the present) and
+    the replies filed on its incident that `viewer` may see (default: the console operator, all)."""
     from truce.replies.service import replies_for
 
     inv = _row(conn, investigation_id)
     d = _present(inv, _denials(conn, [investigation_id])[investigation_id], now)
-    d["replies"] = replies_for(conn, inv["incident_id"])
+    d["replies"] = replies_for(conn, inv["incident_id"], viewer)
     return d
 
 

@@ -40,8 +40,12 @@ class VerifyResult:
         }
 
 
+# Tables written outside the ledger (web sessions, sign-in attempts): not projections, never replayed.
+OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts"})
+
+
 def projection_tables() -> list[Table]:
-    return [t for t in db.metadata.sorted_tables]
+    return [t for t in db.metadata.sorted_tables if t.name not in OPERATIONAL_TABLES]
 
 
 def _pk_names(t: Table) -> list[str]:

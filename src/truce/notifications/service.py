@@ -127,7 +127,7 @@ def list_notifications(
         (r.incident_id, r.party_id)
         for r in conn.execute(
             select(replies.c.incident_id, replies.c.party_id).where(
-                replies.c.incident_id.in_({r["incident_id"] for r in rows if r["incident_id"] is not None})
+                replies.c.incident_id.in_(sorted({r["incident_id"] for r in rows if r["incident_id"] is not None}))
             )
         )
     }

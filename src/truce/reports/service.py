@@ -14,8 +14,10 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select
 
 from truce.auth.permissions import require
+from truce.auth.visibility import sees_all_incidents
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.geo.service import admin_index, ensure_blob_row
+from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier, canonical, now_iso
@@ -87,6 +89,8 @@ class SubmitResult:
     ledger_seq: int | None = None
     location: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    how: str | None = None  # origin | named | auto: how the report came to its incident
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,8 +98,10 @@ class SubmitResult:
             "incident_id": self.incident_id,
             "duplicate": self.duplicate,
             "new_incident": self.new_incident,
+            "how": self.how,
             "ledger_seq": self.ledger_seq,
             "location": self.location,
+            "suggestions": self.suggestions,
             "notes": self.notes,
         }
 
@@ -220,19 +226,39 @@ def submit(
         return _duplicate_or_conflict(conn, existing, rec)
     if incident_id is not None and not incidents.exists(conn, incident_id):
         raise NotFound(f"incident_id: no incident {incident_id}", field="incident_id")
-    new = incident_id is None
-    if new:
-        incident_id = incidents.next_id(conn)
-    payload = {"report": rec, "incident": {"id": incident_id, "new": new, "how": "origin" if new else "named"}}
+    inc: dict[str, Any] = {"id": incident_id, "new": False, "how": "named"}
+    suggestions: list[dict[str, Any]] = []
+    if incident_id is None:
+        # Corroboration: a clear match links the report; otherwise it starts an incident and the doubtful
+        # candidates are queued as suggested links (incidents/matching.py has the rule).
+        m = matching.match_report(conn, rec)
+        if m.how == "auto":
+            inc = {"id": m.incident, "new": False, "how": "auto", "score": round(m.score or 0.0, 3)}
+            notes.append(f"linked automatically to incident {m.incident} (match score {m.score:.2f})")
+        else:
+            inc = {"id": incidents.next_id(conn), "new": True, "how": "origin"}
+            suggestions = linking.suggestion_payloads(conn, rec["id"], m.suggestions)
+            if sees_all_incidents(actor):
+                for sg in suggestions:
+                    notes.append(f"suggested link {sg['id']} to incident {sg['incident']}: {sg['reason']}")
+            elif suggestions:  # a liaison is not told about incidents it may not see
+                notes.append(f"{len(suggestions)} possible link(s) to other incidents queued for a verifier")
+    payload: dict[str, Any] = {"report": rec, "incident": inc}
+    if suggestions:
+        payload["suggestions"] = suggestions
     seq, _ = app.record(conn, actor, "report.submit", payload)
     return SubmitResult(
         report_id=rec["id"],
-        incident_id=incident_id,
+        incident_id=inc["id"],
         duplicate=False,
-        new_incident=new,
+        new_incident=inc["new"],
         ledger_seq=seq,
         notes=notes,
         location={k: rec[k] for k in ("lat", "lon", "location_precision", "adm1_pcode", "adm2_pcode", "adm3_pcode")},
+        how=inc["how"],
+        suggestions=[{k: sg[k] for k in ("id", "incident", "score", "reason")} for sg in suggestions]
+        if sees_all_incidents(actor)
+        else [],
     )
 
 
@@ -285,6 +311,10 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
     if inc["new"]:
         incidents.create_from_reports(conn, [(inc["id"], rec)], ctx)
     incidents.link(conn, rec["id"], inc["id"], inc["how"], ctx)
+    linking.insert_suggestions(conn, p.get("suggestions", []), ctx)
+    if not inc["new"]:  # an existing incident has one more report
+        linking.refresh(conn, [inc["id"]], ctx)
+        linking.recompute(conn, [inc["id"]], ctx)
 
 
 # --- queries ---------------------------------------------------------------------------------------

@@ -1,80 +1,59 @@
-"""The web app and API. This first version serves a plain page of zones and incidents and a few
-read-only JSON endpoints; the full web app (sign-in, map, queues) builds on the same services."""
+"""The web app and the HTTP API: one FastAPI application.
+
+- `/api/v1/...`: the REST API (bearer tokens; the web session for the app's own scripts, with the
+  CSRF header on state changes), OpenAPI at `/api/v1/openapi.json`, docs at `/api/v1/docs`;
+- the pages (server-rendered Jinja2 + htmx, scripts vendored in `static/`), signed in with a password;
+- one JSON error shape for the API, the same errors rendered as pages for the web app;
+- security headers on every response (CSP without inline scripts, nosniff, frame-ancestors 'none')."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from truce.errors import TruceError
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
+    from truce.api import errors as api_errors
+    from truce.api.routes import api_router
     from truce.app import Truce
+    from truce.bulletins import web as bulletin_web
+    from truce.exports import api as exports_api
+    from truce.web import security, views
 
     truce = Truce(database_url)
-    api = FastAPI(title="Truce", version="0.1.0", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs")
+    api = FastAPI(
+        title="Truce",
+        version="0.1.0",
+        description="Ceasefire monitoring, verification and enforcement: the HTTP API. Authenticate with "
+        "`Authorization: Bearer TOKEN` (`truce token create --user NAME`). Errors have one shape: "
+        '`{"status", "code", "message", "details": [{"field", "message"}]}`.',
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.truce = truce
 
-    @api.exception_handler(TruceError)
-    async def _err(_req: Request, exc: TruceError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+    api_errors.install(api, html_error=views.html_error)
 
     @api.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Any:
+    async def _headers(request: Request, call_next: Any) -> Response:
         resp = await call_next(request)
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
-        resp.headers["Referrer-Policy"] = "same-origin"
-        return resp
+        return security.add_headers(request, resp)
 
-    @api.get("/", response_class=HTMLResponse)
-    def home(request: Request, zone: str | None = None, page: int = Query(1, ge=1)) -> Any:
-        from truce.incidents.service import IncidentFilter, list_incidents
-        from truce.zones.service import list_zones
-
-        with truce.read() as conn:
-            zs = list_zones(conn)
-            rows, total = list_incidents(conn, IncidentFilter(zone=zone), limit=50, offset=(page - 1) * 50)
-        return TEMPLATES.TemplateResponse(
-            request, "home.html", {"zones": zs, "incidents": rows, "total": total, "zone": zone, "page": page}
-        )
-
-    @api.get("/api/v1/zones")
-    def zones_geojson(as_of: str | None = None) -> Any:
-        from truce.zones.service import zones_geojson as fc
-
-        with truce.read() as conn:
-            return fc(conn, as_of)
-
-    @api.get("/api/v1/incidents")
-    def incidents(
-        zone: str | None = None,
-        adm: str | None = None,
-        party: str | None = None,
-        type: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        verdict: str | None = None,
-        limit: int = Query(50, ge=0, le=1000),
-        offset: int = Query(0, ge=0),
-    ) -> Any:
-        from truce.incidents.service import IncidentFilter, list_incidents
-
-        flt = IncidentFilter(
-            zone=zone, adm=adm, party=party, violation_type=type, since=since, until=until, verdict=verdict
-        )
-        with truce.read() as conn:
-            rows, total = list_incidents(conn, flt, limit, offset)
-        return {"total": total, "limit": limit, "offset": offset, "incidents": rows}
-
-    @api.get("/api/v1/health")
-    def health() -> Any:
-        return {"ok": True}
-
+    api.include_router(api_router)
+    api.include_router(exports_api.router)
+    api.include_router(views.router)
+    api.include_router(bulletin_web.router)
+    api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return api
+
+
+__all__ = ["create_app", "TruceError"]

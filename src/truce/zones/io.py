@@ -1,4 +1,8 @@
-"""Zones from GeoJSON files: one zone per feature, with property mapping; bad features reported."""
+"""Zones from GeoJSON files: one zone per feature, with property mapping; bad features reported.
+
+The zone's id and name come from the properties named by ``id_property``/``name_property``; its kind, note,
+approximate flag and first valid day from the properties ``kind``, ``note``, ``approximate`` and
+``valid_from``, or from those ``property_map`` names instead (e.g. ``{"valid_from": "start"}``)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 from truce.errors import TruceError, ValidationFailed
 from truce.ledger.chain import Actor
 from truce.zones import service as zones
+
+MAPPABLE = ("kind", "note", "approximate", "valid_from")
 
 
 def import_geojson(
@@ -22,7 +28,13 @@ def import_geojson(
     valid_from: str = "",
     id_property: str = "id",
     name_property: str = "name",
+    property_map: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    pm = {k: k for k in MAPPABLE}
+    for k, v in (property_map or {}).items():
+        if k not in MAPPABLE:
+            raise ValidationFailed(f"property: '{k}' is not one of {', '.join(MAPPABLE)}", field="property")
+        pm[k] = v
     p = Path(path)
     try:
         doc = json.loads(p.read_text("utf-8"))
@@ -48,7 +60,7 @@ def import_geojson(
         if not zid:
             rejected.append({"feature": i, "reason": f"no '{id_property}' property to take the zone id from"})
             continue
-        start = valid_from or str(props.get("valid_from") or "")
+        start = valid_from or str(props.get(pm["valid_from"]) or "")
         if not start:
             rejected.append({"feature": i, "reason": "no valid-from date (--valid-from or a valid_from property)"})
             continue
@@ -61,9 +73,9 @@ def import_geojson(
                     {
                         "id": str(zid),
                         "name": str(zname),
-                        "kind": props.get("kind", kind),
-                        "note": props.get("note"),
-                        "approximate": bool(props.get("approximate", False)),
+                        "kind": props.get(pm["kind"], kind),
+                        "note": props.get(pm["note"]),
+                        "approximate": bool(props.get(pm["approximate"], False)),
                         "valid_from": start,
                         "geometry": (f or {}).get("geometry"),
                     },

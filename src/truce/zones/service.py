@@ -335,3 +335,197 @@ def close_version(conn: Connection, zone_id: str, version: int, valid_to: str) -
         .values(valid_to=valid_to)
     )
     _ZONE_CACHE.clear()
+
+
+# --- uniting and splitting ---------------------------------------------------------------------------
+
+
+def _version_on(conn: Connection, zone_id: str, day: str) -> Any:
+    return conn.execute(
+        select(zone_versions)
+        .where(
+            zone_versions.c.zone_id == zone_id,
+            zone_versions.c.valid_from <= day,
+            or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > day),
+        )
+        .order_by(zone_versions.c.version.desc())
+        .limit(1)
+    ).first()
+
+
+def _check_change_day(conn: Connection, zone_id: str, day: str) -> Any:
+    if not conn.execute(select(zones.c.id).where(zones.c.id == zone_id)).first():
+        raise NotFound(f"no zone '{zone_id}'", field="zone")
+    cur = _version_on(conn, zone_id, day)
+    if cur is None:
+        raise ValidationFailed(f"as_of: zone {zone_id} has no version in force on {day}", field="as_of")
+    if cur.valid_to is not None:
+        raise ValidationFailed(
+            f"as_of: zone {zone_id} changes again on {cur.valid_to}; change it from a later day", field="as_of"
+        )
+    if day <= cur.valid_from:
+        raise ValidationFailed(
+            f"as_of: {day} is not after the current version's first day ({cur.valid_from})", field="as_of"
+        )
+    return cur
+
+
+def _as_of(day: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(day[:10]).isoformat()
+    except ValueError as e:
+        raise ValidationFailed(f"as_of: '{day}' is not a date (YYYY-MM-DD)", field="as_of") from e
+
+
+def unite_zone(
+    app: Any,
+    conn: Connection,
+    actor: Actor,
+    zone_id: str,
+    as_of: str,
+    with_zone: str | None = None,
+    adm: list[str] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """A new version of a zone, from `as_of`, whose geometry is its union with another zone (which then
+    ends) or with admin areas (e.g. a reconciled settlement's sub-district)."""
+    require(actor, "zone.unite")
+    day = _as_of(as_of)
+    if bool(with_zone) == bool(adm):
+        raise ValidationFailed("with: give another zone or admin P-codes (one of the two)", field="with")
+    cur = _check_change_day(conn, zone_id, day)
+    geom = shapely.from_geojson(cur.geojson)
+    pcodes = json.loads(cur.adm_pcodes) if cur.adm_pcodes else None
+    close = [{"zone_id": zone_id, "version": cur.version}]
+    if with_zone:
+        if with_zone == zone_id:
+            raise ValidationFailed("with: a zone cannot be united with itself", field="with")
+        other = _check_change_day(conn, with_zone, day)
+        added = shapely.from_geojson(other.geojson)
+        close.append({"zone_id": with_zone, "version": other.version})
+        more = json.loads(other.adm_pcodes) if other.adm_pcodes else None
+        what = f"united with {with_zone}"
+    else:
+        codes = [c.upper() for c in adm or []]
+        added = union_of_admin(conn, codes)
+        more = codes
+        what = f"united with {', '.join(codes)}"
+    new = shapely.union_all([geom, added])
+    merged = sorted(set(pcodes or []) | set(more or [])) if pcodes is not None and more is not None else None
+    payload = {
+        "zone_id": zone_id,
+        "version": int(cur.version) + 1,
+        "valid_from": day,
+        "geojson": json.loads(to_geojson(new)),
+        "adm_pcodes": merged,
+        "close": close,
+        "reason": reason or what,
+        "also": [with_zone] if with_zone else [],
+    }
+    app.record(conn, actor, "zone.version", payload)
+    return {k: v for k, v in payload.items() if k != "geojson"}
+
+
+def split_zone(
+    app: Any,
+    conn: Connection,
+    actor: Actor,
+    zone_id: str,
+    as_of: str,
+    adm: list[str],
+    new_zone: str | None = None,
+    new_name: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The reverse of unite: a new version of the zone without the given admin areas, from `as_of`;
+    with `new_zone`, the removed part becomes a zone of its own from the same day."""
+    require(actor, "zone.unite")
+    day = _as_of(as_of)
+    codes = [c.upper() for c in adm]
+    if not codes:
+        raise ValidationFailed("adm: give the P-codes of the area to split off", field="adm")
+    cur = _check_change_day(conn, zone_id, day)
+    geom = shapely.from_geojson(cur.geojson)
+    removed = union_of_admin(conn, codes)
+    rest = polygonal_only(shapely.difference(geom, removed))
+    if rest.is_empty or rest.area < 1e-9:
+        raise ValidationFailed("adm: splitting that off would leave nothing of the zone", field="adm")
+    if shapely.intersection(geom, removed).area < 1e-9:
+        raise ValidationFailed(f"adm: {', '.join(codes)} is not part of zone {zone_id}", field="adm")
+    pcodes = json.loads(cur.adm_pcodes) if cur.adm_pcodes else None
+    payload = {
+        "zone_id": zone_id,
+        "version": int(cur.version) + 1,
+        "valid_from": day,
+        "geojson": json.loads(to_geojson(rest)),
+        "adm_pcodes": [p for p in pcodes if p not in codes] if pcodes else None,
+        "close": [{"zone_id": zone_id, "version": cur.version}],
+        "reason": reason or f"split off {', '.join(codes)}",
+        "also": [],
+    }
+    app.record(conn, actor, "zone.version", payload)
+    out = {k: v for k, v in payload.items() if k != "geojson"}
+    if new_zone:
+        z = conn.execute(select(zones).where(zones.c.id == zone_id)).first()
+        assert z is not None
+        out["new_zone"] = add_zone(
+            app,
+            conn,
+            actor,
+            {
+                "id": new_zone,
+                "name": new_name or f"{z.name} ({', '.join(codes)})",
+                "kind": z.kind,
+                "approximate": bool(z.approximate),
+                "valid_from": day,
+                "adm3": codes,
+                "note": f"split from {zone_id} on {day}",
+            },
+        )
+    return out
+
+
+def polygonal_only(geom: Any) -> Any:
+    from truce.geo.geometry import polygonal
+
+    return polygonal(geom)
+
+
+@applier("zone.version")
+def _apply_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    for c in p["close"]:
+        close_version(conn, c["zone_id"], int(c["version"]), p["valid_from"])
+    _insert_version(conn, {"id": p["zone_id"], **p}, ctx)
+    for zid in sorted({p["zone_id"], *p.get("also", [])}):
+        reassign_zone(conn, zid)
+
+
+def zone_history(conn: Connection, zone_id: str | None = None) -> list[dict[str, Any]]:
+    stmt = select(
+        zone_versions.c.zone_id,
+        zone_versions.c.version,
+        zone_versions.c.valid_from,
+        zone_versions.c.valid_to,
+        zone_versions.c.area_sqkm,
+        zone_versions.c.adm_pcodes,
+        zone_versions.c.reason,
+        zone_versions.c.repair,
+        zone_versions.c.ledger_seq,
+    )
+    if zone_id:
+        if not conn.execute(select(zones.c.id).where(zones.c.id == zone_id)).first():
+            raise NotFound(f"no zone '{zone_id}'", field="zone")
+        stmt = stmt.where(zone_versions.c.zone_id == zone_id)
+    out = []
+    for r in conn.execute(stmt.order_by(zone_versions.c.zone_id, zone_versions.c.version)):
+        d = dict(r._mapping)
+        d["adm_pcodes"] = json.loads(d["adm_pcodes"]) if d["adm_pcodes"] else None
+        d["incidents"] = conn.execute(
+            select(func.count())
+            .select_from(incident_zones)
+            .where(incident_zones.c.zone_id == r.zone_id, incident_zones.c.zone_version == r.version)
+        ).scalar_one()
+        out.append(d)
+    return out

@@ -67,6 +67,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sha256"),
     )
     op.create_table(
+        "bulletins",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("published_by", sa.String(length=100), nullable=False),
+        sa.Column("published_at", sa.String(length=32), nullable=False),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "seq"),
+    )
+    op.create_table(
         "incidents",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("occurred_at", sa.String(length=32), nullable=False),
@@ -106,8 +118,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_incidents_adm1_time", ["adm1_pcode", "occurred_at"], unique=False)
         batch_op.create_index("ix_incidents_adm2", ["adm2_pcode"], unique=False)
         batch_op.create_index("ix_incidents_adm3", ["adm3_pcode"], unique=False)
+        batch_op.create_index(
+            "ix_incidents_area_time",
+            ["adm1_pcode", "location_precision", "occurred_precision", "occurred_at"],
+            unique=False,
+        )
         batch_op.create_index("ix_incidents_party", ["alleged_party_id"], unique=False)
-        batch_op.create_index("ix_incidents_time", ["occurred_at"], unique=False)
+        batch_op.create_index(
+            "ix_incidents_precision_time", ["occurred_precision", "occurred_at", "lat", "lon"], unique=False
+        )
+        batch_op.create_index("ix_incidents_time", ["occurred_at", "lat", "lon"], unique=False)
         batch_op.create_index("ix_incidents_type", ["violation_type"], unique=False)
 
     op.create_table(
@@ -133,6 +153,19 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "login_attempts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("user_name", sa.String(length=100), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.String(length=32), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.create_index("ix_login_attempts_client_at", ["client", "at"], unique=False)
+        batch_op.create_index("ix_login_attempts_user_at", ["user_name", "at"], unique=False)
+
     op.create_table(
         "notifications",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -216,6 +249,47 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reports_occurred_at"), ["occurred_at"], unique=False)
 
     op.create_table(
+        "signing_keys",
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("public_key", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("revoked_at", sa.String(length=32), nullable=True),
+        sa.Column("revoked_by", sa.String(length=100), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("key_id"),
+        sa.UniqueConstraint("public_key"),
+    )
+    with op.batch_alter_table("signing_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_signing_keys_org_id"), ["org_id"], unique=False)
+
+    op.create_table(
+        "votes",
+        sa.Column("subject", sa.String(length=16), nullable=False),
+        sa.Column("subject_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("guarantor", sa.String(length=64), nullable=False),
+        sa.Column("approve", sa.String(length=8), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("voted_by", sa.String(length=100), nullable=False),
+        sa.Column("voted_at", sa.String(length=32), nullable=False),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("subject", "subject_id", "guarantor"),
+    )
+    op.create_table(
+        "web_sessions",
+        sa.Column("id_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_name", sa.String(length=100), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("expires_at", sa.String(length=32), nullable=False),
+        sa.Column("last_seen", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("id_hash"),
+    )
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_sessions_user_name"), ["user_name"], unique=False)
+
+    op.create_table(
         "zones",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
@@ -224,6 +298,42 @@ def upgrade() -> None:
         sa.Column("approximate", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "accessions",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("party_id", sa.String(length=64), nullable=False),
+        sa.Column("applied_at", sa.String(length=32), nullable=False),
+        sa.Column("applied_by", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("eligibility", sa.Text(), nullable=False),
+        sa.Column("decided_at", sa.String(length=32), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["party_id"],
+            ["parties.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("accessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_accessions_party_id"), ["party_id"], unique=False)
+
+    op.create_table(
+        "bulletin_signatures",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.Column("signature", sa.String(length=128), nullable=False),
+        sa.Column("signed_by", sa.String(length=100), nullable=False),
+        sa.Column("signed_at", sa.String(length=32), nullable=False),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["day", "seq"],
+            ["bulletins.day", "bulletins.seq"],
+        ),
+        sa.PrimaryKeyConstraint("day", "seq", "org_id"),
     )
     op.create_table(
         "findings",
@@ -324,6 +434,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.String(length=32), nullable=False),
         sa.Column("decided_by", sa.String(length=100), nullable=True),
         sa.Column("decided_at", sa.String(length=32), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=True),
         sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
@@ -338,6 +449,37 @@ def upgrade() -> None:
     with op.batch_alter_table("link_suggestions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_link_suggestions_incident_id"), ["incident_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_link_suggestions_report_id"), ["report_id"], unique=False)
+        batch_op.create_index("ix_link_suggestions_status", ["status", "id"], unique=False)
+
+    op.create_table(
+        "measures",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("party_id", sa.String(length=64), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("rule_id", sa.String(length=32), nullable=False),
+        sa.Column("agreement_id", sa.String(length=64), nullable=False),
+        sa.Column("agreement_version", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.String(length=10), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.Column("evidence_key", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("proposed_at", sa.String(length=32), nullable=False),
+        sa.Column("decided_at", sa.String(length=32), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=True),
+        sa.Column("deadline", sa.String(length=10), nullable=True),
+        sa.Column("compliance", sa.String(length=16), nullable=True),
+        sa.Column("compliance_at", sa.String(length=32), nullable=True),
+        sa.Column("compliance_reason", sa.Text(), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["party_id"],
+            ["parties.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("measures", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_measures_party_id"), ["party_id"], unique=False)
 
     op.create_table(
         "party_aliases",
@@ -378,6 +520,30 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("party_id", "ledger_seq"),
     )
+    op.create_table(
+        "position_reports",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("party_id", sa.String(length=64), nullable=False),
+        sa.Column("observed_on", sa.String(length=10), nullable=False),
+        sa.Column("lat", sa.Float(), nullable=False),
+        sa.Column("lon", sa.Float(), nullable=False),
+        sa.Column("area", sa.Text(), nullable=True),
+        sa.Column("place_name", sa.String(length=300), nullable=True),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("reported_by", sa.String(length=100), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("simulated", sa.Boolean(), nullable=False),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["party_id"],
+            ["parties.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("position_reports", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_position_reports_observed_on"), ["observed_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_position_reports_party_id"), ["party_id"], unique=False)
+
     op.create_table(
         "replies",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -422,6 +588,8 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=300), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=True),
+        sa.Column("password_set_at", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organisations.id"],
@@ -476,11 +644,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_access_denials_investigation_id"), ["investigation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_access_denials_party_id"), ["party_id"], unique=False)
 
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("user_name", sa.String(length=100), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("expires_at", sa.String(length=32), nullable=False),
+        sa.Column("revoked_at", sa.String(length=32), nullable=True),
+        sa.Column("revoked_by", sa.String(length=100), nullable=True),
+        sa.Column("ledger_seq", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_name"],
+            ["users.name"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_name"), ["user_name"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_tokens_user_name"))
+
+    op.drop_table("api_tokens")
     with op.batch_alter_table("access_denials", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_access_denials_party_id"))
         batch_op.drop_index(batch_op.f("ix_access_denials_investigation_id"))
@@ -493,10 +687,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_replies_incident_id"))
 
     op.drop_table("replies")
+    with op.batch_alter_table("position_reports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_position_reports_party_id"))
+        batch_op.drop_index(batch_op.f("ix_position_reports_observed_on"))
+
+    op.drop_table("position_reports")
     op.drop_table("party_status_history")
     op.drop_table("party_designations")
     op.drop_table("party_aliases")
+    with op.batch_alter_table("measures", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_measures_party_id"))
+
+    op.drop_table("measures")
     with op.batch_alter_table("link_suggestions", schema=None) as batch_op:
+        batch_op.drop_index("ix_link_suggestions_status")
         batch_op.drop_index(batch_op.f("ix_link_suggestions_report_id"))
         batch_op.drop_index(batch_op.f("ix_link_suggestions_incident_id"))
 
@@ -517,7 +721,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_findings_incident_id"))
 
     op.drop_table("findings")
+    op.drop_table("bulletin_signatures")
+    with op.batch_alter_table("accessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_accessions_party_id"))
+
+    op.drop_table("accessions")
     op.drop_table("zones")
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_sessions_user_name"))
+
+    op.drop_table("web_sessions")
+    op.drop_table("votes")
+    with op.batch_alter_table("signing_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signing_keys_org_id"))
+
+    op.drop_table("signing_keys")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_occurred_at"))
         batch_op.drop_index("ix_reports_external")
@@ -529,6 +747,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notifications_org_id"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_attempts_user_at")
+        batch_op.drop_index("ix_login_attempts_client_at")
+
+    op.drop_table("login_attempts")
     op.drop_table("ledger_head")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_entries_command"))
@@ -537,12 +760,15 @@ def downgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index("ix_incidents_type")
         batch_op.drop_index("ix_incidents_time")
+        batch_op.drop_index("ix_incidents_precision_time")
         batch_op.drop_index("ix_incidents_party")
+        batch_op.drop_index("ix_incidents_area_time")
         batch_op.drop_index("ix_incidents_adm3")
         batch_op.drop_index("ix_incidents_adm2")
         batch_op.drop_index("ix_incidents_adm1_time")
 
     op.drop_table("incidents")
+    op.drop_table("bulletins")
     op.drop_table("blobs")
     op.drop_table("agreements")
     with op.batch_alter_table("admin_areas", schema=None) as batch_op:

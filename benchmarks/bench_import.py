@@ -1,0 +1,77 @@
+"""Import benchmark: `truce import acled` of a 1,000,000-row ACLED-format file (benchmarks/gen_acled.py,
+seed 7) into a fresh SQLite database holding the Astana scenario (P-codes and zones assigned, one ledger
+entry per batch), against DuckDB's `read_csv` of the same file into a table of a DuckDB database file,
+measured in the same run. Target: Truce within 3x of DuckDB.
+
+    .venv/bin/python benchmarks/bench_import.py [N]      # N rows (default 1,000,000; TRUCE_BENCH_ROWS too)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_acled import generate, machine  # noqa: E402
+
+
+def duckdb_load(csv_path: Path, db_path: Path) -> float:
+    import duckdb
+
+    if db_path.exists():
+        db_path.unlink()
+    con = duckdb.connect(str(db_path))
+    t = time.perf_counter()
+    con.execute("CREATE TABLE acled AS SELECT * FROM read_csv(?, header = true)", [str(csv_path)])
+    con.execute("CHECKPOINT")
+    dt = time.perf_counter() - t
+    con.close()
+    return dt
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("TRUCE_BENCH_ROWS", "1000000"))
+    with tempfile.TemporaryDirectory(prefix="truce-bench-import-") as tmp:
+        d = Path(tmp)
+        t = time.perf_counter()
+        src = generate(d / "acled.csv", n, seed=7)
+        print(f"generated {n:,} rows, {src.stat().st_size / 1e6:.0f} MB, in {time.perf_counter() - t:.1f} s")
+        os.environ["TRUCE_BLOB_DIR"] = str(d / "blobs")
+        from truce import scenario
+        from truce.app import Truce
+        from truce.ingest.bulk import import_file
+        from truce.ledger.chain import SYSTEM
+
+        duck = [duckdb_load(src, d / "duck1.duckdb")]
+        app = Truce(f"sqlite:///{d / 'truce.db'}")
+        scenario.load(app, SYSTEM)
+        rss = [rss_mb()]
+        t = time.perf_counter()
+        s = import_file(app, SYSTEM, src, "acled", source_kind="ngo", progress=lambda _n: rss.append(rss_mb()))
+        truce_s = time.perf_counter() - t
+        duck.append(duckdb_load(src, d / "duck2.duckdb"))
+        assert s.imported == n and not s.rejected, s.to_dict()
+        duck_s = min(duck)
+        print(f"machine: {machine()}")
+        print(
+            f"DuckDB read_csv into a table: {duck_s:.2f} s (best of {len(duck)}: {', '.join(f'{x:.2f}' for x in duck)})"
+        )
+        print(
+            f"Truce import acled: {truce_s:.2f} s ({n / truce_s:,.0f} rows/s; {len(s.batches)} ledger entries; "
+            f"precision {dict(s.precision)})"
+        )
+        print(f"resident memory during the import: {rss[0]:.0f} MB before, at most {max(rss):.0f} MB after a batch "
+              f"(sampled after each of {len(rss) - 1} batches: {', '.join(f'{x:.0f}' for x in rss[1::5])}, ...)")
+        print(f"ratio Truce / DuckDB: {truce_s / duck_s:.1f}x (target: <= 3x)")
+
+
+if __name__ == "__main__":
+    main()

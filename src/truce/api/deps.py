@@ -1,0 +1,102 @@
+"""Who is asking: a bearer token (API clients) or the web session cookie (the web app's own
+scripts), and the CSRF check that a cookie-authenticated state change must pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Connection
+
+from truce.auth.credentials import NotAuthenticated, actor_for_token, same_secret, session_actor
+from truce.errors import PermissionDenied
+from truce.ledger.chain import Actor
+
+SESSION_COOKIE = "truce_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+
+
+@dataclass
+class Who:
+    actor: Actor | None
+    via: str  # token | session | none
+    csrf: str | None = None
+
+
+def truce(request: Request) -> Any:
+    return request.app.state.truce
+
+
+@contextmanager
+def read(request: Request) -> Iterator[Connection]:
+    with truce(request).read() as conn:
+        yield conn
+
+
+@contextmanager
+def write(request: Request) -> Iterator[Connection]:
+    with truce(request).write() as conn:
+        yield conn
+
+
+def who(request: Request) -> Who:
+    """The caller, resolved once per request. A bad or expired bearer token is refused (401) rather
+    than treated as the public."""
+    cached = getattr(request.state, "who", None)
+    if cached is not None:
+        return cached
+    auth = request.headers.get("authorization")
+    result = Who(None, "none")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("authorization: use 'Bearer TOKEN'", field="authorization")
+        with read(request) as conn:
+            actor = actor_for_token(conn, token.strip())
+        if actor is None:
+            raise NotAuthenticated("authorization: the token is unknown, revoked or expired", field="authorization")
+        result = Who(actor, "token")
+    else:
+        sid = request.cookies.get(SESSION_COOKIE)
+        if sid:
+            with read(request) as conn:
+                found = session_actor(conn, sid)
+            if found is not None:
+                result = Who(found[0], "session", found[1])
+    request.state.who = result
+    return result
+
+
+def viewer(request: Request) -> Actor | None:
+    """The signed-in actor, or None for the public."""
+    return who(request).actor
+
+
+def actor(request: Request) -> Actor:
+    """A signed-in actor (401 otherwise)."""
+    w = who(request)
+    if w.actor is None:
+        raise NotAuthenticated("sign in or send a bearer token (truce token create --user NAME)")
+    return w.actor
+
+
+def writer(request: Request) -> Actor:
+    """A signed-in actor allowed to change state: a token, or a session with its CSRF token in the
+    X-CSRF-Token header."""
+    w = who(request)
+    a = actor(request)
+    if (
+        w.via == "session"
+        and request.method not in SAFE_METHODS
+        and not same_secret(request.headers.get(CSRF_HEADER), w.csrf)
+    ):
+        raise CsrfFailed("csrf: missing or wrong X-CSRF-Token header", field="csrf")
+    return a

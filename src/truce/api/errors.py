@@ -1,0 +1,85 @@
+"""One JSON error shape everywhere: {"status", "code", "message", "details": [{"field", "message"}]}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from truce.errors import TruceError
+
+log = logging.getLogger("truce.web")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_attempts",
+    500: "internal_error",
+    501: "not_available",
+}
+
+
+def error_body(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"status": status, "code": code, "message": message, "details": details or []}
+
+
+def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header", "cookie")]
+        out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", "invalid")).removeprefix(
+            "Value error, ")})
+    return out
+
+
+def install(app: FastAPI, html_error: Any = None) -> None:
+    """Register the handlers. Paths under /api/ answer JSON; web pages call `html_error` (when given)
+    to render the same error as a page."""
+
+    def respond(request: Request, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+        if html_error is not None and not request.url.path.startswith("/api/"):
+            resp: Response = html_error(request, body)
+        else:
+            resp = JSONResponse(body, status_code=body["status"])
+        for k, v in (headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    @app.exception_handler(TruceError)
+    async def _truce(request: Request, exc: TruceError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return respond(request, exc.to_dict(), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = validation_details(exc)
+        first = details[0] if details else {"field": "input", "message": "invalid"}
+        more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+        return respond(
+            request, error_body(422, "validation_failed", f"{first['field']}: {first['message']}{more}", details)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        msg = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and msg == "Not Found":
+            msg = f"no such resource: {request.url.path}"
+        return respond(request, error_body(exc.status_code, code, msg), dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return respond(request, error_body(500, "internal_error", "internal error: the server log has the details"))

@@ -1,0 +1,42 @@
+"""All the API routers under /api/v1, and the API's own pages (health, docs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from truce.api import auth, geo, incidents, investigations, ledger, measures, notifications, parties, queue, reports
+
+api_router = APIRouter(prefix="/api/v1")
+
+
+@api_router.get("/health", tags=["meta"], summary="Is the server up")
+def health() -> Any:
+    return {"ok": True}
+
+
+@api_router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+def docs(request: Request) -> Any:
+    """The API reference, rendered on the server from the OpenAPI document (no scripts, works offline)."""
+    from truce.web.views import render
+
+    spec = request.app.openapi()
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [
+                {"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                 "description": p.get("description") or p.get("schema", {}).get("description", "")}
+                for p in op.get("parameters", [])
+            ]
+            body = op.get("requestBody", {}).get("content", {})
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "tags": op.get("tags", []), "params": params, "body": sorted(body),
+                        "responses": sorted(op.get("responses", {}))})
+    return render(request, "api_docs.html", {"spec": spec, "ops": ops})
+
+
+for r in (auth, parties, geo, reports, incidents, investigations, queue, measures, notifications, ledger):
+    api_router.include_router(r.router)

@@ -1,0 +1,308 @@
+"""Credentials: web sign-in passwords (argon2id), API bearer tokens, web sessions and the rate limit
+on failed sign-ins.
+
+Setting a password and creating or revoking a token are ledger commands whose payloads carry only
+hashes (the argon2 hash of the password, the sha256 of the token), never the secret. Sessions and
+sign-in attempts are operational records written outside the ledger (they are not projections:
+see `truce.ledger.service.OPERATIONAL_TABLES`)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from truce import times
+from truce.auth.models import api_tokens, login_attempts, users, web_sessions
+from truce.db import next_id
+from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
+from truce.ledger.chain import Actor, ApplyContext, applier
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+TOKEN_PREFIX = "truce_"
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 366
+SESSION_HOURS = 12
+# Failed sign-ins: more than MAX_FAILURES for one user name, or MAX_FAILURES_CLIENT from one
+# address, within WINDOW_MINUTES and the sign-in is refused (even with the right password) until
+# the window has passed.
+MAX_FAILURES = 5
+MAX_FAILURES_CLIENT = 20
+WINDOW_MINUTES = 15
+
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
+# A hash to verify against when the user does not exist, so that timing does not tell.
+_DUMMY_HASH = _hasher.hash("no such user: timing equaliser")
+
+
+class TooManyAttempts(TruceError):
+    code = "too_many_attempts"
+    status = 429
+
+
+class NotAuthenticated(TruceError):
+    code = "not_authenticated"
+    status = 401
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _user_row(conn: Connection, name: str) -> Any:
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"no user named '{name}'", field="user")
+    return row
+
+
+def _self_or_admin(actor: Actor, name: str, what: str) -> None:
+    if actor.role == "admin" or actor.name == name:
+        return
+    raise PermissionDenied(
+        f"user '{actor.name}' ({actor.role} of {actor.org}) may not {what} of user '{name}': "
+        "only that user or an admin may"
+    )
+
+
+# --- passwords -------------------------------------------------------------------------------------
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"password: at least {MIN_PASSWORD} characters", field="password")
+    if len(password) > MAX_PASSWORD:
+        raise ValidationFailed(f"password: at most {MAX_PASSWORD} characters", field="password")
+    if len(set(password)) < 5:
+        raise ValidationFailed("password: too few different characters", field="password")
+
+
+def set_password(app: Any, conn: Connection, actor: Actor, name: str, password: str) -> dict[str, Any]:
+    """Set (or change) a user's web sign-in password. The ledger keeps only its argon2id hash.
+    Every open session of the user ends."""
+    _user_row(conn, name)
+    _self_or_admin(actor, name, "set the password")
+    check_password_strength(password)
+    payload = {"name": name, "password_hash": _hasher.hash(password)}
+    seq, _ = app.record(conn, actor, "user.password", payload)
+    conn.execute(delete(web_sessions).where(web_sessions.c.user_name == name))
+    return {"name": name, "ledger_seq": seq}
+
+
+def has_password(conn: Connection, name: str) -> bool:
+    row = conn.execute(select(users.c.password_hash).where(users.c.name == name)).first()
+    return bool(row and row.password_hash)
+
+
+@applier("user.password")
+def _apply_password(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    conn.execute(
+        update(users).where(users.c.name == p["name"]).values(password_hash=p["password_hash"], password_set_at=ctx.at)
+    )
+
+
+def _recent_failures(conn: Connection, column: Any, value: str, since: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(login_attempts)
+            .where(column == value, login_attempts.c.at >= since, login_attempts.c.ok.is_(False))
+        ).scalar_one()
+    )
+
+
+def authenticate(app: Any, name: str, password: str, client: str = "unknown") -> Actor:
+    """Check a sign-in and record the attempt (in its own transaction, so that failures count).
+    Refused with 429 while too many recent attempts failed for this user name or from this client,
+    with 401 when the name or password is wrong."""
+    from truce.auth.service import get_actor
+
+    name = (name or "").strip()[:100]
+    client = (client or "unknown")[:64]
+    now = datetime.now(UTC)
+    since = times.fmt(now - timedelta(minutes=WINDOW_MINUTES))
+    actor: Actor | None = None
+    with app.write() as conn:
+        if (
+            _recent_failures(conn, login_attempts.c.user_name, name, since) >= MAX_FAILURES
+            or _recent_failures(conn, login_attempts.c.client, client, since) >= MAX_FAILURES_CLIENT
+        ):
+            raise TooManyAttempts(f"too many failed sign-ins: try again in {WINDOW_MINUTES} minutes", field="password")
+        row = conn.execute(select(users.c.password_hash, users.c.active).where(users.c.name == name)).first()
+        stored = row.password_hash if row is not None and row.active else None
+        ok = False
+        try:
+            ok = _hasher.verify(stored or _DUMMY_HASH, password or "") and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        conn.execute(insert(login_attempts).values(user_name=name, client=client, at=times.fmt(now), ok=ok))
+        # Old attempts are of no further use.
+        conn.execute(delete(login_attempts).where(login_attempts.c.at < times.fmt(now - timedelta(days=1))))
+        if ok:
+            actor = get_actor(conn, name)
+    if actor is None:
+        raise NotAuthenticated("wrong user name or password", field="password")
+    return actor
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+
+def create_token(
+    app: Any,
+    conn: Connection,
+    actor: Actor,
+    user_name: str,
+    days: int = DEFAULT_TOKEN_DAYS,
+    label: str | None = None,
+) -> dict[str, Any]:
+    """Create a bearer token for a user. Returns the token itself once; only its sha256 is kept."""
+    row = _user_row(conn, user_name)
+    _self_or_admin(actor, user_name, "create API tokens")
+    if not row.active:
+        raise ValidationFailed(f"user: '{user_name}' is deactivated", field="user")
+    if not 1 <= int(days) <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(f"days: between 1 and {MAX_TOKEN_DAYS}", field="days")
+    if label is not None and len(label) > 200:
+        raise ValidationFailed("label: at most 200 characters", field="label")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    payload = {
+        "id": next_id(conn, api_tokens),
+        "user_name": user_name,
+        "token_hash": sha256_hex(token),
+        "label": label,
+        "expires_at": times.add_days(times.now(), int(days)),
+    }
+    seq, _ = app.record(conn, actor, "token.create", payload)
+    out = {k: v for k, v in payload.items() if k != "token_hash"}
+    return {**out, "token": token, "ledger_seq": seq}
+
+
+def revoke_token(app: Any, conn: Connection, actor: Actor, token_id: int) -> dict[str, Any]:
+    row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
+    if row is None:
+        raise NotFound(f"no token {token_id}", field="token")
+    _self_or_admin(actor, row.user_name, "revoke the tokens")
+    if row.revoked_at:
+        return {"id": token_id, "revoked_at": row.revoked_at, "already": True}
+    seq, _ = app.record(conn, actor, "token.revoke", {"id": token_id})
+    return {"id": token_id, "ledger_seq": seq, "already": False}
+
+
+def list_tokens(conn: Connection, viewer: Actor, user_name: str | None = None) -> list[dict[str, Any]]:
+    """Tokens (never their hashes): an admin sees everyone's, others only their own."""
+    stmt = select(
+        api_tokens.c.id,
+        api_tokens.c.user_name,
+        api_tokens.c.label,
+        api_tokens.c.created_at,
+        api_tokens.c.created_by,
+        api_tokens.c.expires_at,
+        api_tokens.c.revoked_at,
+    )
+    if viewer.role != "admin":
+        stmt = stmt.where(api_tokens.c.user_name == viewer.name)
+    if user_name:
+        stmt = stmt.where(api_tokens.c.user_name == user_name)
+    now = times.now()
+    out = []
+    for r in conn.execute(stmt.order_by(api_tokens.c.id)).mappings():
+        d = dict(r)
+        d["state"] = "revoked" if d["revoked_at"] else ("expired" if d["expires_at"] <= now else "active")
+        out.append(d)
+    return out
+
+
+def actor_for_token(conn: Connection, token: str) -> Actor | None:
+    """The actor a bearer token stands for; None when unknown, revoked, expired or the user is inactive."""
+    from truce.auth.service import get_actor
+
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = conn.execute(
+        select(api_tokens.c.user_name, api_tokens.c.expires_at, api_tokens.c.revoked_at).where(
+            api_tokens.c.token_hash == sha256_hex(token)
+        )
+    ).first()
+    if row is None or row.revoked_at or row.expires_at <= times.now():
+        return None
+    try:
+        return get_actor(conn, row.user_name)
+    except TruceError:
+        return None
+
+
+@applier("token.create")
+def _apply_token_create(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    conn.execute(
+        insert(api_tokens).values(
+            id=p["id"],
+            user_name=p["user_name"],
+            token_hash=p["token_hash"],
+            label=p.get("label"),
+            created_at=ctx.at,
+            created_by=ctx.actor,
+            expires_at=p["expires_at"],
+            revoked_at=None,
+            revoked_by=None,
+            ledger_seq=ctx.seq,
+        )
+    )
+
+
+@applier("token.revoke")
+def _apply_token_revoke(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    conn.execute(update(api_tokens).where(api_tokens.c.id == p["id"]).values(revoked_at=ctx.at, revoked_by=ctx.actor))
+
+
+# --- web sessions (operational) ----------------------------------------------------------------------
+
+
+def start_session(conn: Connection, actor: Actor, hours: int = SESSION_HOURS) -> tuple[str, str]:
+    """A new session for a signed-in user: returns (cookie value, CSRF token)."""
+    sid = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(web_sessions).values(
+            id_hash=sha256_hex(sid),
+            user_name=actor.name,
+            csrf_token=csrf,
+            created_at=times.fmt(now),
+            expires_at=times.fmt(now + timedelta(hours=hours)),
+            last_seen=times.fmt(now),
+        )
+    )
+    conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < times.fmt(now)))
+    return sid, csrf
+
+
+def session_actor(conn: Connection, sid: str | None) -> tuple[Actor, str] | None:
+    """(actor, CSRF token) of a live session; None when unknown or expired."""
+    from truce.auth.service import get_actor
+
+    if not sid or len(sid) > 200:
+        return None
+    row = conn.execute(select(web_sessions).where(web_sessions.c.id_hash == sha256_hex(sid))).first()
+    if row is None or row.expires_at <= times.now():
+        return None
+    try:
+        return get_actor(conn, row.user_name), row.csrf_token
+    except TruceError:
+        return None
+
+
+def end_session(conn: Connection, sid: str | None) -> None:
+    if sid:
+        conn.execute(delete(web_sessions).where(web_sessions.c.id_hash == sha256_hex(sid)))
+
+
+def same_secret(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))

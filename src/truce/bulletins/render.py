@@ -1,0 +1,869 @@
+"""The bulletin in the forms people read: Markdown (tables), HTML (one self-contained file, the charts
+and the map embedded as data: URIs, no scripts, no outside resources) and PDF (A4, reportlab).
+
+Everything shown is taken from the bulletin document (`compute`'s body, plus its signatures); the map
+also draws the zone outlines valid that day, read from the database as the ledger stood at the
+bulletin's sequence, and the OCHA governorate outlines bundled with Truce. Charts are drawn with
+matplotlib (Agg, no pyplot state), so rendering is safe inside a web worker thread."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+VERDICT_COLOURS = {"verified": "#c0392b", "disputed": "#e67e22", "not_verified": "#7f8c8d", "pending": "#2e86c1"}
+ZONE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
+SYRIA_EXTENT = (35.6, 42.45, 32.25, 37.4)  # lon min, lon max, lat min, lat max
+FORMATS = ("json", "md", "html", "pdf")
+
+
+# --- what is shown: sections built once from the document ---------------------------------------------
+
+
+@dataclass
+class Section:
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    note: str = ""
+    empty: str = "None."
+    numeric_from: int = 1  # columns from this index on (up to numeric_to) are right-aligned
+    numeric_to: int = 99
+
+
+@dataclass
+class View:
+    title: str
+    subtitle: str
+    facts: list[tuple[str, str]]
+    summary: list[str]
+    sections: list[Section] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
+
+
+def _long_date(day: str) -> str:
+    d = date.fromisoformat(day)
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def _office_label(doc: dict[str, Any], org: str) -> str:
+    g = (doc.get("offices") or {}).get(org, {}).get("guarantor")
+    return f"{g} office" if g else org
+
+
+def _name(doc: dict[str, Any], kind: str, key: str | None) -> str:
+    if key is None:
+        return "—"
+    if key == "outside":
+        return "Outside every zone"
+    if key == "unknown":
+        return "Unknown"
+    n = (doc.get("labels") or {}).get(kind, {}).get(key)
+    return f"{key} {n}" if n and kind != "parties" else (f"{n} ({key})" if n else key)
+
+
+def _offices(doc: dict[str, Any]) -> list[str]:
+    return sorted((doc.get("offices") or {}).keys())
+
+
+def _dim_section(doc: dict[str, Any], dim: str, title: str, kind: str, keep_zero: bool = False) -> Section:
+    offices = _offices(doc)
+    rows_in = doc["numbers"][dim]
+    if keep_zero:  # the zones: in their order
+        keys = sorted(rows_in, key=lambda k: (k in ("outside", "unknown"), k))
+    else:
+        keys = sorted(rows_in, key=lambda k: (k in ("outside", "unknown"), -rows_in[k]["all"]["reports"], k))
+    rows = []
+    for k in keys:
+        r = rows_in[k]
+        if not keep_zero and r["all"]["reports"] == 0:
+            continue
+        a = r["all"]
+        rows.append(
+            [_name(doc, kind, k)]
+            + [str(r[o]["reports"]) for o in offices]
+            + [
+                str(a["reports"]),
+                str(a["confirmed_by_others"]),
+                str(a["disputed_by_others"]),
+                str(a["killed"]),
+                str(a["injured"]),
+            ]
+        )
+    headers = (
+        [title.split(" by ")[-1].capitalize()]
+        + [_office_label(doc, o) for o in offices]
+        + ["All", "Confirmed by others", "Disputed by others", "Killed", "Injured"]
+    )
+    return Section(title, headers, rows, empty="No office reported a violation.")
+
+
+def build_view(doc: dict[str, Any]) -> View:
+    n = doc["numbers"]
+    day = doc["date"]
+    ag = doc.get("agreement")
+    offices = _offices(doc)
+    led = doc["ledger"]
+    facts = [
+        ("Date", f"{day} (UTC)"),
+        ("Agreement", f"{ag['title']} ({ag['id']} v{ag['version']}, {ag['decision_rule']})" if ag else "none in force"),
+        ("Computed at ledger entry", str(led["seq"])),
+        ("Ledger head hash", led["head_hash"]),
+    ]
+    if doc.get("published"):
+        p = doc["published"]
+        facts.append(("Published", f"{p['published_at']} by {p['published_by']} (ledger entry {p['ledger_seq']})"))
+        facts.append(("Body sha256", p["sha256"]))
+    tot = n["office_reports"]["total"]
+    inc = n["incidents"]
+    bv = inc["by_verdict"]
+    breaches = sum(v["breaches"] for v in inc["verified_by_party"].values())
+    grave = sum(v["grave"] for v in inc["verified_by_party"].values())
+    per_office = ", ".join(f"{_office_label(doc, o)} {n['office_reports']['by_office'][o]['reports']}" for o in offices)
+    others = ", ".join(f"{k} {v}" for k, v in n["other_sources"].items()) or "none"
+    summary = [
+        f"Violations reported by the guarantor offices: {tot['reports']} ({per_office}); "
+        f"{tot['confirmed_by_others']} confirmed and {tot['disputed_by_others']} disputed by another guarantor; "
+        f"{tot['killed']} killed and {tot['injured']} injured reported.",
+        f"Reports from other sources: {others}.",
+        f"Incidents of the day: {inc['total']} — verified {bv['verified']}, disputed {bv['disputed']}, "
+        f"not verified {bv['not_verified']}, pending {bv['pending']}; verified breaches {breaches} (grave {grave}).",
+        f"Status changes {len(n['party_status'])}; accessions applied {len(n['accessions']['applied'])}, "
+        f"decided {len(n['accessions']['decided'])}; measures proposed {len(n['measures']['proposed'])}, "
+        f"decided {len(n['measures']['decided'])}, breached {len(n['measures']['breached'])}; investigations "
+        f"opened {len(n['investigations']['opened'])}, closed {len(n['investigations']['closed'])}; "
+        f"access denials {n['access_denials']['total']}.",
+    ]
+    warnings = []
+    sim = n.get("simulated") or {}
+    if sim.get("office_reports") or sim.get("incidents"):
+        warnings.append(
+            f"SIMULATED DATA: {sim.get('office_reports', 0)} of the office reports and {sim.get('incidents', 0)} of "
+            "the incidents of this day are simulated (demo data), not real reports."
+        )
+    approx = (doc.get("labels") or {}).get("zones_approximate") or []
+    if approx:
+        warnings.append(
+            f"Zone outlines {', '.join(approx)} are approximations (the agreed outlines were not published)."
+        )
+    v = View(
+        title=f"Daily bulletin — {_long_date(day)}",
+        subtitle="Violations of the truce as recorded by each guarantor's office, verification, accessions, "
+        "measures and investigations",
+        facts=facts,
+        summary=summary,
+        warnings=warnings,
+    )
+    # By office, with the other guarantors' findings.
+    rows = []
+    for o in offices:
+        c = n["office_reports"]["by_office"][o]
+        fo = "; ".join(
+            f"{g}: {x['confirmed']} confirmed, {x['disputed']} disputed, {x['unverifiable']} unverifiable, "
+            f"{x['none']} no finding"
+            for g, x in sorted(c["findings_by_others"].items())
+        )
+        rows.append(
+            [
+                _office_label(doc, o),
+                str(c["reports"]),
+                str(c["killed"]),
+                str(c["injured"]),
+                str(c["confirmed_by_others"]),
+                str(c["disputed_by_others"]),
+                fo or "—",
+            ]
+        )
+    v.sections.append(
+        Section(
+            "Violations recorded by each guarantor office",
+            [
+                "Office",
+                "Reports",
+                "Killed",
+                "Injured",
+                "Confirmed by others",
+                "Disputed by others",
+                "The other guarantors' findings",
+            ],
+            rows,
+            note="A report counts as confirmed (disputed) by others when a guarantor other than the reporting office's "
+            "own has confirmed (disputed) the incident it describes.",
+            numeric_from=1,
+            numeric_to=6,
+        )
+    )
+    v.sections.append(_dim_section(doc, "by_zone", "Office reports by zone", "zones", keep_zero=True))
+    v.sections.append(_dim_section(doc, "by_governorate", "Office reports by governorate", "governorates"))
+    v.sections.append(_dim_section(doc, "by_party", "Office reports by alleged party", "parties"))
+    v.sections.append(_dim_section(doc, "by_type", "Office reports by violation type", "types"))
+    zrows = [
+        [_name(doc, "zones", z), str(c["incidents"]), str(c["verified"]), str(c["breaches"])]
+        for z, c in sorted(inc["by_zone"].items(), key=lambda kv: (kv[0] == "outside", kv[0]))
+    ]
+    v.sections.append(
+        Section(
+            "Incidents of the day by zone (all sources)",
+            ["Zone", "Incidents", "Verified", "Verified breaches"],
+            zrows,
+            note=f"Verdicts: verified {bv['verified']}, disputed {bv['disputed']}, not verified {bv['not_verified']}, "
+            f"pending {bv['pending']} (decision rule of the agreement; a guarantor does not verify alone what only its "
+            "office reported).",
+        )
+    )
+    v.sections.append(
+        Section(
+            "Verified incidents and their attribution",
+            [
+                "Incident",
+                "Time",
+                "Type",
+                "Zone",
+                "Governorate",
+                "Attributed to",
+                "Clause",
+                "Breach",
+                "Severity",
+                "Confirmed by",
+            ],
+            [
+                [
+                    str(x["incident"]),
+                    x["occurred_at"][11:16] if x.get("precision") == "exact" else f"({x.get('precision') or '?'})",
+                    x["type"].replace("_", " "),
+                    ", ".join(x["zones"]) or "outside",
+                    x["adm1"] or "—",
+                    x["attributed_party"] or x["attribution"].replace("_", " "),
+                    x["clause"] or "—",
+                    x["breach"].replace("_", " ") if x["breach"] else "—",
+                    x["severity"] or "—",
+                    ", ".join(x["confirmed_by"]),
+                ]
+                for x in inc["verified"]
+            ],
+            empty="No incident of this day was verified.",
+            numeric_from=99,
+        )
+    )
+    v.sections.append(
+        Section(
+            "Verified incidents by attributed party",
+            ["Party", "Verified", "Breaches", "Grave breaches"],
+            [
+                [
+                    _name(doc, "parties", p) if p != "not_attributed" else "Could not be attributed",
+                    str(c["verified"]),
+                    str(c["breaches"]),
+                    str(c["grave"]),
+                ]
+                for p, c in sorted(inc["verified_by_party"].items())
+            ],
+            empty="None.",
+        )
+    )
+    v.sections.append(
+        Section(
+            "Truce status changes",
+            ["Party", "Status", "Previous", "Reason", "Decision"],
+            [
+                [
+                    _name(doc, "parties", x["party"]),
+                    x["status"],
+                    x["previous"] or "—",
+                    x["reason"],
+                    x["decision"] or "—",
+                ]
+                for x in n["party_status"]
+            ],
+            empty="No party's status changed.",
+            numeric_from=99,
+        )
+    )
+    acc = n["accessions"]
+    v.sections.append(
+        Section(
+            "Accessions",
+            ["Application", "Party", "Event"],
+            [[str(x["id"]), _name(doc, "parties", x["party"]), "applied"] for x in acc["applied"]]
+            + [[str(x["id"]), _name(doc, "parties", x["party"]), x["outcome"]] for x in acc["decided"]],
+            empty="No application was made or decided.",
+            numeric_from=99,
+        )
+    )
+    m = n["measures"]
+    v.sections.append(
+        Section(
+            "Measures",
+            ["Measure", "Party", "Kind", "Event"],
+            [
+                [str(x["id"]), _name(doc, "parties", x["party"]), x["kind"], f"proposed (rule {x['rule']})"]
+                for x in m["proposed"]
+            ]
+            + [
+                [
+                    str(x["id"]),
+                    _name(doc, "parties", x["party"]),
+                    x["kind"],
+                    x["outcome"] + (f", deadline {x['deadline']}" if x.get("deadline") else ""),
+                ]
+                for x in m["decided"]
+            ]
+            + [[str(x["id"]), _name(doc, "parties", x["party"]), x["kind"], "breached"] for x in m["breached"]],
+            empty="No measure was proposed, decided or breached.",
+            numeric_from=99,
+        )
+    )
+    iv = n["investigations"]
+    v.sections.append(
+        Section(
+            "Investigations and denials of access",
+            ["Investigation", "Incident", "Office", "Event"],
+            [[str(x["id"]), str(x["incident"]), x["org"], "opened"] for x in iv["opened"]]
+            + [[str(x["id"]), str(x["incident"]), x["org"], f"closed: {x['finding']}"] for x in iv["closed"]]
+            + [
+                [str(x["investigation"]), str(x["incident"]), "—", f"access denied by {x['party']}"]
+                for x in n["access_denials"]["list"]
+            ],
+            note=("Denials by party: " + ", ".join(f"{k} {c}" for k, c in n["access_denials"]["by_party"].items()))
+            if n["access_denials"]["by_party"]
+            else "",
+            empty="No investigation was opened or closed, and no access was denied.",
+            numeric_from=99,
+        )
+    )
+    for s in doc.get("signatures") or []:
+        v.signatures.append(
+            f"{s.get('org')} — key {s.get('key_id')}" + (f", signed {s['signed_at']}" if s.get("signed_at") else "")
+        )
+    return v
+
+
+# --- charts and map ------------------------------------------------------------------------------------
+
+
+def _png(fig: Any, dpi: int) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def trend_png(doc: dict[str, Any], dpi: int = 110) -> bytes:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    trend = doc["numbers"]["trend"]
+    days = trend["days"]
+    zones = sorted(trend["zones"])
+    n = max(len(zones), 1)
+    cols = 2 if n > 1 else 1
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(9.0, 2.1 * rows + 0.4))
+    x = list(range(len(days)))
+    ticks = [i for i in x if (len(days) - 1 - i) % 7 == 0]
+    ymax = max([max(trend["zones"][z]["incidents"] + trend["zones"][z]["office_reports"] + [1]) for z in zones] or [1])
+    for k, z in enumerate(zones):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        inc = trend["zones"][z]["incidents"]
+        rep = trend["zones"][z]["office_reports"]
+        colours = ["#9db4cf"] * (len(x) - 1) + ["#1f4e8c"]
+        ax.bar(x, inc, color=colours, width=0.8, label="incidents (all sources)")
+        ax.plot(x, rep, color="#c0392b", linewidth=1.4, marker="o", markersize=2.2, label="office reports")
+        name = (doc.get("labels") or {}).get("zones", {}).get(z, "")
+        ax.set_title(f"{z} {name}".strip(), fontsize=8.5, loc="left")
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([days[i][5:] for i in ticks], fontsize=7)
+        ax.set_ylim(0, ymax * 1.15)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        if k == 0:
+            fig.legend(fontsize=7.5, frameon=False, loc="upper right", ncols=2)
+    fig.suptitle(f"30 days to {doc['date']}: incidents and office reports per zone", fontsize=10, x=0.01, ha="left")
+    top = 1 - 0.5 / fig.get_figheight()
+    fig.subplots_adjust(
+        left=0.05,
+        right=0.99,
+        bottom=0.3 / fig.get_figheight(),
+        top=top - 0.25 / fig.get_figheight(),
+        hspace=0.55,
+        wspace=0.12,
+    )
+    return _png(fig, dpi)
+
+
+@lru_cache(maxsize=1)
+def _adm1_shapes() -> list[tuple[str, Any, tuple[float, float]]]:
+    from shapely.geometry import shape
+
+    from truce.geo.geometry import bundled_admin_features, repair
+
+    out = []
+    for f in bundled_admin_features(1):
+        g, _ = repair(shape(f["geometry"]))
+        p = g.representative_point()
+        g = g.simplify(0.004, preserve_topology=True)
+        name = f["properties"].get("adm1_name") or ""
+        out.append((str(name), g, (p.x, p.y)))
+    return out
+
+
+def _patch(geom: Any, **kw: Any) -> Any:
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
+
+    polys = list(getattr(geom, "geoms", [geom]))
+    verts: list[Any] = []
+    codes: list[Any] = []
+    for p in polys:
+        if p.geom_type != "Polygon" or p.is_empty:
+            continue
+        for ring in [p.exterior, *p.interiors]:
+            xy = list(ring.coords)
+            verts += xy
+            codes += [Path.MOVETO] + [Path.LINETO] * (len(xy) - 2) + [Path.CLOSEPOLY]
+    if not verts:
+        return None
+    return PathPatch(Path(verts, codes), **kw)
+
+
+def map_png(doc: dict[str, Any], zone_geoms: list[dict[str, Any]], dpi: int = 110) -> bytes:
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from shapely.geometry import shape
+
+    fig = Figure(figsize=(7.2, 6.2))
+    ax = fig.add_subplot(1, 1, 1)
+    for name, g, (px, py) in _adm1_shapes():
+        p = _patch(g, facecolor="#f4f4f1", edgecolor="#9a9a9a", linewidth=0.5)
+        if p is not None:
+            ax.add_artist(p)  # not add_patch: the limits are fixed, and updating them is slow
+        if SYRIA_EXTENT[0] < px < SYRIA_EXTENT[1] and SYRIA_EXTENT[2] < py < SYRIA_EXTENT[3]:
+            ax.text(px, py, name, fontsize=6, color="#8a8a8a", ha="center", va="center")
+    handles = []
+    for i, z in enumerate(zone_geoms):
+        colour = ZONE_COLOURS[i % len(ZONE_COLOURS)]
+        g = shape(z["geometry"])
+        p = _patch(
+            g.simplify(0.002, preserve_topology=True), facecolor=colour, alpha=0.18, edgecolor=colour, linewidth=1.2
+        )
+        if p is not None:
+            ax.add_artist(p)
+            rp = g.representative_point()
+            ax.text(rp.x, rp.y, z["zone"], fontsize=8, fontweight="bold", color=colour, ha="center", va="center")
+            handles.append(Line2D([], [], color=colour, linewidth=4, alpha=0.5, label=f"{z['zone']} {z['name']}"))
+    pts = doc["numbers"]["incidents"]["map"]
+    for verdict, colour in VERDICT_COLOURS.items():
+        sel = [p for p in pts if p["verdict"] == verdict]
+        if sel:
+            ax.scatter(
+                [p["lon"] for p in sel],
+                [p["lat"] for p in sel],
+                s=22,
+                color=colour,
+                edgecolors="white",
+                linewidths=0.6,
+                zorder=5,
+            )
+        handles.append(
+            Line2D([], [], marker="o", linestyle="", color=colour, label=f"{verdict.replace('_', ' ')} ({len(sel)})")
+        )
+    ax.set_xlim(SYRIA_EXTENT[0], SYRIA_EXTENT[1])
+    ax.set_ylim(SYRIA_EXTENT[2], SYRIA_EXTENT[3])
+    ax.set_aspect(1 / math.cos(math.radians(35)))
+    ax.tick_params(labelsize=7)
+    ax.set_title(f"Incidents on {doc['date']} by verdict, and the zones in force", fontsize=10, loc="left")
+    ax.legend(handles=handles, fontsize=7, loc="lower right", framealpha=0.9)
+    fig.text(
+        0.01,
+        0.005,
+        "Boundaries: OCHA COD-AB (governorates). Zone outlines as the ledger records them.",
+        fontsize=6,
+        color="#777777",
+    )
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.06, top=0.95)
+    return _png(fig, dpi)
+
+
+def images(doc: dict[str, Any], conn: Connection | None, dpi: int = 110) -> dict[str, bytes]:
+    from truce.bulletins.compute import zone_geometries
+
+    zg = zone_geometries(conn, doc["date"], int(doc["ledger"]["seq"])) if conn is not None else []
+    return {"map": map_png(doc, zg, dpi), "trend": trend_png(doc, dpi)}
+
+
+# --- Markdown ----------------------------------------------------------------------------------------------
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def render_md(doc: dict[str, Any]) -> str:
+    v = build_view(doc)
+    out = [f"# {v.title}", "", f"_{v.subtitle}_", ""]
+    for w in v.warnings:
+        out += [f"> **{w}**", ""]
+    out += ["| | |", "|---|---|"] + [f"| {k} | {_md_cell(val)} |" for k, val in v.facts] + [""]
+    out += ["## Summary", ""] + [f"- {s}" for s in v.summary] + [""]
+    for s in v.sections:
+        out += [f"## {s.title}", ""]
+        if s.rows:
+            out.append("| " + " | ".join(_md_cell(h) for h in s.headers) + " |")
+            out.append(
+                "|"
+                + "|".join("---:" if s.numeric_from <= i < s.numeric_to else "---" for i in range(len(s.headers)))
+                + "|"
+            )
+            out += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in s.rows]
+        else:
+            out.append(s.empty)
+        if s.note:
+            out += ["", f"_{s.note}_"]
+        out.append("")
+    trend = doc["numbers"]["trend"]
+    out += [
+        "## 30-day trend per zone",
+        "",
+        f"| Zone | Incidents {trend['days'][0]}..{trend['days'][-1]} | Office reports | Busiest day |",
+        "|---|---:|---:|---|",
+    ]
+    for z, t in sorted(trend["zones"].items()):
+        top = max(range(len(t["incidents"])), key=lambda i: (t["incidents"][i], i))
+        busiest = f"{trend['days'][top]} ({t['incidents'][top]})" if t["incidents"][top] else "—"
+        out.append(
+            f"| {_md_cell(_name(doc, 'zones', z))} | {sum(t['incidents'])} | {sum(t['office_reports'])} | {busiest} |"
+        )
+    out += ["", "_The charts and the map are in the HTML and PDF forms._", ""]
+    out += _md_ledger(doc, v)
+    return "\n".join(out) + "\n"
+
+
+def _md_ledger(doc: dict[str, Any], v: View) -> list[str]:
+    out = ["## Signatures", ""]
+    out += [f"- {s}" for s in v.signatures] or ["Not signed."]
+    out += [
+        "",
+        "## Recompute it",
+        "",
+        f"Every number above was computed from the ledger up to entry {doc['ledger']['seq']} "
+        f"(hash `{doc['ledger']['head_hash']}`). Anyone holding a copy of the ledger can recompute it and check "
+        "the signatures: `truce bulletin verify FILE.json`.",
+        "",
+    ]
+    return out
+
+
+# --- HTML ----------------------------------------------------------------------------------------------------
+
+CSS = """
+body{font-family:"DejaVu Sans","Noto Sans",Arial,sans-serif;color:#1b1b1b;max-width:60rem;margin:1.5rem auto;
+padding:0 1rem;line-height:1.4}
+h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .4rem;border-bottom:1px solid #d9d9d9;
+padding-bottom:.15rem}.sub{color:#5b5b5b;margin:0 0 1rem}.note{color:#5b5b5b;font-size:.85rem}
+.warn{background:#fff4d6;padding:.4rem .6rem;border-radius:.25rem;margin:.4rem 0}
+table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.3rem 0}
+th,td{text-align:left;padding:.22rem .4rem;border-bottom:1px solid #e2e2e2;vertical-align:top}
+th{background:#f3f5f8}td.n,th.n{text-align:right}dl.facts{display:grid;grid-template-columns:max-content 1fr;
+gap:.15rem 1rem;font-size:.9rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0;word-break:break-all}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto}figcaption{color:#5b5b5b;font-size:.85rem}
+code{font-size:.85rem}
+@media print{body{margin:0}h2{break-after:avoid}figure,table{break-inside:avoid}}
+"""
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def render_html_fragment(doc: dict[str, Any], imgs: dict[str, bytes], table_class: str = "") -> str:
+    e = html.escape
+    v = build_view(doc)
+    tc = f' class="{e(table_class)}"' if table_class else ""
+    out = [f"<h1>{e(v.title)}</h1>", f'<p class="sub">{e(v.subtitle)}</p>']
+    out += [f'<p class="warn sim-banner">{e(w)}</p>' for w in v.warnings]
+    out.append('<dl class="facts">' + "".join(f"<dt>{e(k)}</dt><dd>{e(val)}</dd>" for k, val in v.facts) + "</dl>")
+    out.append("<h2>Summary</h2><ul>" + "".join(f"<li>{e(s)}</li>" for s in v.summary) + "</ul>")
+    if imgs.get("map"):
+        out.append(
+            f'<figure><img src="{_data_uri(imgs["map"])}" alt="Map of the incidents of {e(doc["date"])}">'
+            "<figcaption>The day's incidents coloured by verdict, the zones in force and the governorates."
+            "</figcaption></figure>"
+        )
+    for s in v.sections:
+        out.append(f"<h2>{e(s.title)}</h2>")
+        if s.rows:
+            head = "".join(
+                f"<th{' class=n' if s.numeric_from <= i < s.numeric_to else ''}>{e(h)}</th>"
+                for i, h in enumerate(s.headers)
+            )
+            body = "".join(
+                "<tr>"
+                + "".join(
+                    f"<td{' class=n' if s.numeric_from <= i < s.numeric_to else ''}>{e(c)}</td>"
+                    for i, c in enumerate(r)
+                )
+                + "</tr>"
+                for r in s.rows
+            )
+            out.append(
+                f'<div class="table-wrap"><table{tc}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+            )
+        else:
+            out.append(f"<p>{e(s.empty)}</p>")
+        if s.note:
+            out.append(f'<p class="note">{e(s.note)}</p>')
+    if imgs.get("trend"):
+        out.append(
+            f'<h2>30-day trend per zone</h2><figure><img src="{_data_uri(imgs["trend"])}" '
+            f'alt="Incidents and office reports per zone, 30 days to {e(doc["date"])}"></figure>'
+        )
+    out.append("<h2>Signatures</h2>")
+    out.append(
+        "<ul>" + "".join(f"<li>{e(s)}</li>" for s in v.signatures) + "</ul>" if v.signatures else "<p>Not signed.</p>"
+    )
+    out.append(
+        f"<h2>Recompute it</h2><p>Every number above was computed from the ledger up to entry "
+        f"{e(str(doc['ledger']['seq']))} (hash <code>{e(doc['ledger']['head_hash'])}</code>). Anyone holding a copy "
+        "of the ledger can recompute it and check the signatures: <code>truce bulletin verify FILE.json</code>.</p>"
+    )
+    return "\n".join(out)
+
+
+def render_html(doc: dict[str, Any], imgs: dict[str, bytes]) -> str:
+    """A self-contained page: styles inline, images as data: URIs, no scripts, nothing fetched."""
+    title = html.escape(f"Truce daily bulletin {doc['date']}")
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+        "style-src 'unsafe-inline'\">\n"
+        f"<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + render_html_fragment(doc, imgs)
+        + "\n</body>\n</html>\n"
+    )
+
+
+# --- PDF --------------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _pdf_fonts() -> tuple[str, str, str]:
+    """DejaVu Sans from matplotlib's data (wide Unicode coverage), else the PDF base fonts."""
+    import os
+
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    d = os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf")
+    try:
+        pdfmetrics.registerFont(TTFont("TruceSans", os.path.join(d, "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("TruceSans-Bold", os.path.join(d, "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFont(TTFont("TruceMono", os.path.join(d, "DejaVuSansMono.ttf")))
+        return "TruceSans", "TruceSans-Bold", "TruceMono"
+    except Exception:  # pragma: no cover - matplotlib always ships them
+        return "Helvetica", "Helvetica-Bold", "Courier"
+
+
+def render_pdf(doc: dict[str, Any], imgs: dict[str, bytes]) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        CondPageBreak,
+        Image,
+        KeepTogether,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    regular, bold, mono = _pdf_fonts()
+    v = build_view(doc)
+    base = ParagraphStyle("base", fontName=regular, fontSize=8.6, leading=11, alignment=TA_LEFT)
+    small = ParagraphStyle("small", parent=base, fontSize=7.4, leading=9.2, textColor=colors.HexColor("#555555"))
+    cell = ParagraphStyle("cell", parent=base, fontSize=7.4, leading=9)
+    cellb = ParagraphStyle("cellb", parent=cell, fontName=bold)
+    cellr = ParagraphStyle("cellr", parent=cell, alignment=TA_RIGHT)
+    cellbr = ParagraphStyle("cellbr", parent=cellb, alignment=TA_RIGHT)
+    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=17, leading=21, spaceAfter=2)
+    h2 = ParagraphStyle(
+        "h2",
+        parent=base,
+        fontName=bold,
+        fontSize=11,
+        leading=14,
+        spaceBefore=9,
+        spaceAfter=4,
+        textColor=colors.HexColor("#1f4e8c"),
+    )
+    warn = ParagraphStyle("warn", parent=base, backColor=colors.HexColor("#fff4d6"), borderPadding=3, spaceAfter=4)
+    monos = ParagraphStyle("mono", parent=small, fontName=mono)
+    e = html.escape
+    width = A4[0] - 30 * mm
+
+    def para(text: str, style: Any = base) -> Any:
+        return Paragraph(e(text), style)
+
+    story: list[Any] = [Paragraph(e(v.title), h1), para(v.subtitle, small), Spacer(1, 4)]
+    for w in v.warnings:
+        story.append(para(w, warn))
+    facts = [
+        [Paragraph(e(k), cellb), Paragraph(e(val), monos if "hash" in k or "sha" in k else cell)] for k, val in v.facts
+    ]
+    ft = Table(facts, colWidths=[40 * mm, width - 40 * mm])
+    ft.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ]
+        )
+    )
+    story += [ft, Paragraph("Summary", h2)]
+    story += [Paragraph("• " + e(s), base) for s in v.summary]
+    if imgs.get("map"):
+        story.append(CondPageBreak(120 * mm))
+        story.append(Paragraph("Map of the day", h2))
+        story.append(_image(Image, imgs["map"], width * 0.86))
+    for s in v.sections:
+        block: list[Any] = [Paragraph(e(s.title), h2)]
+        if s.rows:
+            data = [
+                [
+                    Paragraph(e(h), cellbr if s.numeric_from <= i < s.numeric_to else cellb)
+                    for i, h in enumerate(s.headers)
+                ]
+            ] + [
+                [Paragraph(e(c), cellr if s.numeric_from <= i < s.numeric_to else cell) for i, c in enumerate(r)]
+                for r in s.rows
+            ]
+            t = Table(data, repeatRows=1, colWidths=_col_widths(s, width))
+            style = [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#d0d0d0")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.6),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ]
+            t.setStyle(TableStyle(style))
+            block.append(t)
+        else:
+            block.append(para(s.empty))
+        if s.note:
+            block.append(Spacer(1, 2))
+            block.append(para(s.note, small))
+        story.append(KeepTogether(block) if len(s.rows) < 25 else block[0])
+        if len(s.rows) >= 25:
+            story += block[1:]
+    if imgs.get("trend"):
+        story.append(CondPageBreak(90 * mm))
+        story.append(Paragraph("30-day trend per zone", h2))
+        story.append(_image(Image, imgs["trend"], width))
+    story.append(Paragraph("Signatures", h2))
+    story += [para("• " + s) for s in v.signatures] or [para("Not signed.")]
+    story.append(Paragraph("Recompute it", h2))
+    story.append(
+        para(
+            f"Every number in this bulletin was computed from the ledger up to entry {doc['ledger']['seq']} (hash "
+            f"{doc['ledger']['head_hash']}). Anyone holding a copy of the ledger can recompute it and check the "
+            "signatures with: truce bulletin verify FILE.json",
+            small,
+        )
+    )
+
+    footer = (
+        f"Truce daily bulletin {doc['date']} · ledger entry {doc['ledger']['seq']} · {doc['ledger']['head_hash'][:16]}…"
+    )
+
+    def on_page(canvas: Any, pdoc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7)
+        canvas.setFillColor(colors.HexColor("#666666"))
+        canvas.drawString(15 * mm, 9 * mm, footer)
+        canvas.drawRightString(A4[0] - 15 * mm, 9 * mm, f"page {pdoc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    pdf = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=f"Truce daily bulletin {doc['date']}",
+        author="Truce",
+        subject="Daily bulletin",
+        creator=str(doc.get("generated_with") or "truce"),
+    )
+    pdf.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buf.getvalue()
+
+
+def _image(image_cls: Any, png: bytes, width: float) -> Any:
+    from reportlab.lib.utils import ImageReader
+
+    iw, ih = ImageReader(io.BytesIO(png)).getSize()
+    return image_cls(io.BytesIO(png), width=width, height=width * ih / iw)
+
+
+def _col_widths(s: Section, width: float) -> list[float]:
+    n = len(s.headers)
+    if s.title.startswith("Verified incidents and"):
+        return [width * f for f in (0.08, 0.08, 0.14, 0.08, 0.12, 0.11, 0.08, 0.1, 0.08, 0.13)]
+    if s.title.startswith("Violations recorded by each"):
+        fixed = [0.13, 0.08, 0.08, 0.08, 0.1, 0.1]
+        return [width * f for f in fixed] + [width * (1 - sum(fixed))]
+    if s.headers[-5:] == ["All", "Confirmed by others", "Disputed by others", "Killed", "Injured"]:
+        tail = [0.06, 0.1, 0.095, 0.065, 0.08]
+        offices = [0.075] * (n - 6)
+        return [width * (1 - sum(tail) - sum(offices))] + [width * f for f in offices + tail]
+    if s.numeric_from == 1 and n > 2:
+        first = 0.4
+        rest = (1 - first) / (n - 1)
+        return [width * first] + [width * rest] * (n - 1)
+    return [width / n] * n
+
+
+# --- one entry point ----------------------------------------------------------------------------------------
+
+
+def render(
+    doc: dict[str, Any], fmt: str, conn: Connection | None = None, imgs: dict[str, bytes] | None = None
+) -> bytes:
+    """The document in one of FORMATS, as bytes (`imgs`: the charts and map, when drawn already)."""
+    import json
+
+    if fmt == "json":
+        return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    if fmt == "md":
+        return render_md(doc).encode("utf-8")
+    if fmt == "html":
+        return render_html(doc, imgs or images(doc, conn)).encode("utf-8")
+    if fmt == "pdf":
+        return render_pdf(doc, imgs or images(doc, conn, dpi=130))
+    from truce.errors import ValidationFailed
+
+    raise ValidationFailed(f"format: '{fmt}' is not one of {', '.join(FORMATS)}", field="format")

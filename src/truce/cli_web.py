@@ -1,0 +1,134 @@
+"""`truce user passwd`, `truce token …`: web sign-in passwords and API tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from truce.cli import AsOpt, DbOpt, JsonOpt, _table, app, console, err, get_app, handle_errors, print_json, user_app
+from truce.errors import ValidationFailed
+
+token_app = typer.Typer(
+    help="API bearer tokens (stored hashed, revocable, with an expiry).\n\n"
+    "Example: truce token create --user rus_monitor",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+
+def _read_password(path: Path | None) -> str:
+    if path is not None:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as e:
+            raise ValidationFailed(f"password-file: cannot read {path} ({e.strerror})", field="password-file") from e
+        return text.rstrip("\r\n")
+    first = typer.prompt("New password", hide_input=True)
+    second = typer.prompt("Again", hide_input=True)
+    if first != second:
+        raise ValidationFailed("password: the two entries differ", field="password")
+    return str(first)
+
+
+@user_app.command("passwd")
+@handle_errors
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="User name")],
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="Read the password from this file (first line)")
+    ] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Set a user's web sign-in password (prompted twice, or read from a file). The ledger keeps only its
+    argon2 hash; the user's open sessions end.
+
+    Example: truce user passwd rus_monitor --password-file pw.txt
+    """
+    from truce.auth import credentials
+    from truce.auth.service import get_actor
+
+    password = _read_password(password_file)
+    t = get_app(db)
+    with t.write() as conn:
+        actor = get_actor(conn, as_user)
+        credentials.set_password(t, conn, actor, name, password)
+    console.print(f"password of {name} set")
+
+
+@token_app.command("create")
+@handle_errors
+def token_create(
+    user: Annotated[str, typer.Option("--user", help="Whose token")],
+    days: Annotated[int, typer.Option("--days", help="Days until it expires (1-366)")] = 90,
+    label: Annotated[str | None, typer.Option("--label", help="What it is for")] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Create an API token for a user and print it once (only its sha256 is kept). Send it as
+    `Authorization: Bearer TOKEN`.
+
+    Example: truce token create --user rus_monitor --days 30
+    """
+    from truce.auth import credentials
+    from truce.auth.service import get_actor
+
+    t = get_app(db)
+    with t.write() as conn:
+        actor = get_actor(conn, as_user)
+        res = credentials.create_token(t, conn, actor, user, days, label)
+    if json_:
+        return print_json(res)
+    console.print(f"token {res['id']} for {user}, expires {res['expires_at']} (shown once, keep it safe):")
+    print(res["token"])
+
+
+@token_app.command("list")
+@handle_errors
+def token_list(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens")] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List API tokens (never the tokens themselves): id, user, created, expiry, state.
+
+    Example: truce token list --user rus_monitor --json
+    """
+    from truce.auth import credentials
+    from truce.auth.service import get_actor
+
+    t = get_app(db)
+    with t.read() as conn:
+        actor = get_actor(conn, as_user)
+        rows = credentials.list_tokens(conn, actor, user)
+    if json_:
+        return print_json(rows)
+    _table(rows, ["id", "user_name", "label", "created_at", "expires_at", "state"])
+
+
+@token_app.command("revoke")
+@handle_errors
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id (truce token list)")],
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Revoke an API token: it stops working at once.
+
+    Example: truce token revoke 3
+    """
+    from truce.auth import credentials
+    from truce.auth.service import get_actor
+
+    t = get_app(db)
+    with t.write() as conn:
+        actor = get_actor(conn, as_user)
+        res = credentials.revoke_token(t, conn, actor, token_id)
+    if res.get("already"):
+        err.print(f"token {token_id} was revoked already ({res['revoked_at']})")
+    else:
+        console.print(f"token {token_id} revoked")

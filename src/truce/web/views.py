@@ -1,0 +1,613 @@
+"""The pages of the web app. Each route reads the viewer, calls the services (which check permission
+and visibility) and renders a template; forms carry the session's CSRF token."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from truce.api.deps import SESSION_COOKIE, read, viewer, who, write
+from truce.api.reports import read_upload
+from truce.auth import credentials
+from truce.auth.permissions import allowed
+from truce.auth.visibility import may_see_board, may_see_measure, sees_all_incidents
+from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
+from truce.incidents.browse import decode_cursor, encode_cursor, open_suggestions, verifier_queue
+from truce.incidents.models import FINDINGS, VERDICTS
+from truce.incidents.service import IncidentFilter, list_incidents
+from truce.incidents.verification import REASON_CODES, add_finding
+from truce.incidents.views import incident_detail
+from truce.ledger.chain import Actor
+from truce.reports.models import (
+    LOCATION_PRECISIONS,
+    OBSERVATION_MODES,
+    TIME_PRECISIONS,
+    VIOLATION_TYPES,
+    VISIBILITY_TIERS,
+)
+from truce.web import i18n, security
+from truce.web.i18n import _
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+    autoescape=True,
+    extensions=["jinja2.ext.i18n"],
+)
+TEMPLATES = Jinja2Templates(env=_env)
+TEMPLATES.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda s: i18n.catalogue(i18n.current()).gettext(s),
+    ngettext=lambda s, p, n: i18n.catalogue(i18n.current()).ngettext(s, p, n),
+    newstyle=True,
+)
+TEMPLATES.env.policies["ext.i18n.trimmed"] = True
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+
+def _lang(request: Request) -> str:
+    return i18n.pick(
+        request.query_params.get("lang"), request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def _nav(v: Actor | None) -> dict[str, bool]:
+    return {
+        "report": v is not None and allowed(v, "report.submit"),
+        "queue": v is not None and allowed(v, "queue.view"),
+        "board": may_see_board(v),
+        "inbox": v is not None,
+    }
+
+
+def render(request: Request, template: str, ctx: dict[str, Any], status: int = 200) -> Response:
+    lang = _lang(request)
+    token = i18n.set_language(lang)
+    try:
+        w = who(request)
+        pre, new_pre = security.pre_token(request)
+        base = {
+            "viewer": w.actor,
+            "csrf": w.csrf if w.via == "session" else pre,
+            "lang": lang,
+            "dir": i18n.direction(lang),
+            "languages": i18n.LANGUAGES,
+            "nav": _nav(w.actor),
+            "path": request.url.path,
+            "query": request.url.query,
+            "tile_url": security.tile_url(),
+            "lang_url": lambda code: _with_query(request, lang=code),
+        }
+        resp = TEMPLATES.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
+    finally:
+        i18n.reset_language(token)
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        security.set_cookie(request, resp, i18n.LANG_COOKIE, lang, max_age=365 * 86400)
+    if new_pre and w.actor is None:
+        security.set_cookie(request, resp, security.PRE_COOKIE, pre, samesite="strict")
+    return resp
+
+
+def _with_query(request: Request, **params: Any) -> str:
+    q = dict(request.query_params)
+    q.update({k: v for k, v in params.items() if v is not None})
+    for k in [k for k, v in params.items() if v is None]:
+        q.pop(k, None)
+    return f"{request.url.path}?{urlencode(q)}"
+
+
+def html_error(request: Request, body: dict[str, Any]) -> Response:
+    """An error as a page (the web app's side of the one error shape)."""
+    if body["status"] == 401 and request.method == "GET":
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    try:
+        return render(request, "error.html", {"error": body}, status=body["status"])
+    except Exception:  # pragma: no cover - never fail while reporting a failure
+        return HTMLResponse(f"<h1>{body['status']}</h1>", status_code=body["status"])
+
+
+def _signed_in(request: Request) -> Actor:
+    v = who(request).actor
+    if v is None:
+        raise credentials.NotAuthenticated(_("Sign in to see this page."))
+    return v
+
+
+def _back(url: str, done: str) -> RedirectResponse:
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{sep}done={quote(done)}", status_code=303)
+
+
+# --- map, incidents ----------------------------------------------------------------------------------
+
+
+def _filter(request: Request) -> tuple[IncidentFilter, dict[str, str]]:
+    q = request.query_params
+    keep = {k: q[k] for k in ("zone", "party", "type", "since", "until", "verdict", "adm") if q.get(k)}
+    flt = IncidentFilter(
+        zone=keep.get("zone"),
+        party=keep.get("party"),
+        violation_type=keep.get("type"),
+        since=keep.get("since"),
+        until=keep.get("until"),
+        verdict=keep.get("verdict"),
+        adm=keep.get("adm"),
+    )
+    return flt, keep
+
+
+def _filter_choices(conn: Any) -> dict[str, Any]:
+    from truce.parties.service import list_parties
+    from truce.zones.service import list_zones
+
+    return {
+        "zones": list_zones(conn),
+        "parties": list_parties(conn),
+        "types": VIOLATION_TYPES,
+        "verdicts": VERDICTS,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def map_page(request: Request, v: Actor | None = Depends(viewer)) -> Any:
+    flt, keep = _filter(request)
+    as_of = request.query_params.get("as_of") or keep.get("until") or ""
+    with read(request) as conn:
+        choices = _filter_choices(conn)
+        rows, total = list_incidents(conn, flt, 10, 0, viewer=v)
+    return render(
+        request,
+        "map.html",
+        {**choices, "filters": keep, "as_of": as_of, "recent": rows, "total": total,
+         "points_query": urlencode(keep)},
+    )
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incident_list(request: Request, cursor: str | None = None, v: Actor | None = Depends(viewer)) -> Any:
+    flt, keep = _filter(request)
+    with read(request) as conn:
+        choices = _filter_choices(conn)
+        rows, total = list_incidents(conn, flt, PAGE, 0, viewer=v, before=decode_cursor(cursor))
+    nxt = encode_cursor(rows[-1]) if len(rows) == PAGE else None
+    return render(
+        request,
+        "incidents.html",
+        {**choices, "filters": keep, "incidents": rows, "total": total,
+         "next_url": _with_query(request, cursor=nxt) if nxt else None,
+         "first_url": _with_query(request, cursor=None) if cursor else None},
+    )
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(incident_id: int, request: Request, v: Actor | None = Depends(viewer)) -> Any:
+    from truce.parties.service import list_parties
+
+    with read(request) as conn:
+        d = incident_detail(conn, incident_id, v)
+        parties = list_parties(conn)
+    open_inv = next((i for i in d["investigations"] if i["status"] != "closed"), None)
+    can = {
+        "finding": v is not None and allowed(v, "finding.add") and v.org_kind == "guarantor_office",
+        "reply": v is not None and allowed(v, "reply.file") and d.get("attributed_party_id") == v.party_id,
+        "investigate": v is not None and allowed(v, "investigation.open") and open_inv is None,
+    }
+    mine = None
+    if v is not None and v.party_id:
+        mine = next((f for f in d["findings"] if f["guarantor"] == v.party_id), None)
+    return render(
+        request,
+        "incident.html",
+        {"i": d, "can": can, "mine": mine, "findings_kinds": FINDINGS, "reason_codes": REASON_CODES,
+         "parties": parties, "tiers": VISIBILITY_TIERS, "done": request.query_params.get("done")},
+    )
+
+
+@router.post("/incidents/{incident_id}/findings")
+async def post_finding(incident_id: int, request: Request) -> Any:
+    a = await security.form_actor(request)
+    form = await request.form()
+    app = request.app.state.truce
+
+    def run() -> None:
+        with write(request) as conn:
+            add_finding(app, conn, a, incident_id, security.field(form, "finding") or "",
+                        security.field(form, "reason") or "", security.field(form, "note"),
+                        security.field(form, "party"))
+
+    await run_in_threadpool(run)
+    return _back(f"/incidents/{incident_id}", "finding")
+
+
+@router.post("/incidents/{incident_id}/replies")
+async def post_reply(incident_id: int, request: Request) -> Any:
+    from truce.replies.service import file_reply
+
+    a = await security.form_actor(request)
+    form = await request.form()
+    files = [await read_upload(f) for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
+    app = request.app.state.truce
+
+    def run() -> None:
+        with write(request) as conn:
+            file_reply(app, conn, a, incident_id, security.field(form, "text") or "", files,
+                       security.field(form, "visibility"))
+
+    await run_in_threadpool(run)
+    return _back(f"/incidents/{incident_id}", "reply")
+
+
+@router.post("/incidents/{incident_id}/investigations")
+async def post_investigation(incident_id: int, request: Request) -> Any:
+    from truce.investigations.service import open_investigation
+
+    a = await security.form_actor(request)
+    app = request.app.state.truce
+
+    def run() -> None:
+        with write(request) as conn:
+            open_investigation(app, conn, a, incident_id)
+
+    await run_in_threadpool(run)
+    return _back(f"/incidents/{incident_id}", "investigation")
+
+
+# --- the report form ---------------------------------------------------------------------------------
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_form(request: Request) -> Any:
+    from truce.parties.service import list_parties
+
+    v = _signed_in(request)
+    if not allowed(v, "report.submit"):
+        raise PermissionDenied(_("Your role may not submit reports: monitors, liaisons and admins may."))
+    with read(request) as conn:
+        parties = list_parties(conn)
+    return render(
+        request,
+        "report.html",
+        {"client_id": str(uuid.uuid4()), "types": VIOLATION_TYPES, "time_precisions": TIME_PRECISIONS,
+         "location_precisions": LOCATION_PRECISIONS, "observations": OBSERVATION_MODES,
+         "tiers": VISIBILITY_TIERS, "parties": parties,
+         "now": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")},
+    )
+
+
+def _int(form: Any, name: str) -> int | None:
+    raw = security.field(form, name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError as e:
+        raise ValidationFailed(f"{name}: not a whole number", field=name) from e
+
+
+def _float(form: Any, name: str) -> float | None:
+    raw = security.field(form, name)
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError as e:
+        raise ValidationFailed(f"{name}: not a number", field=name) from e
+
+
+def report_from_form(form: Any) -> dict[str, Any]:
+    """The report a form describes, in the shape the report service validates."""
+    when = security.field(form, "occurred_at") or ""
+    if len(when) == 16:  # datetime-local: YYYY-MM-DDTHH:MM, entered in UTC
+        when += ":00Z"
+    casualties = {k: _int(form, k) for k in ("killed", "injured", "killed_civilian", "injured_civilian")}
+    data: dict[str, Any] = {
+        "id": security.field(form, "client_id"),
+        "occurred_at": when,
+        "occurred_precision": security.field(form, "occurred_precision") or "exact",
+        "lat": _float(form, "lat"),
+        "lon": _float(form, "lon"),
+        "location_precision": security.field(form, "location_precision"),
+        "place_name": security.field(form, "place_name"),
+        "violation_type": security.field(form, "violation_type") or "",
+        "alleged_party": security.field(form, "alleged_party"),
+        "target": security.field(form, "target"),
+        "casualties": {k: v for k, v in casualties.items() if v is not None},
+        "narrative": security.field(form, "narrative"),
+        "observation": security.field(form, "observation"),
+        "visibility": security.field(form, "visibility"),
+        "language": i18n.current() if security.field(form, "narrative") else None,
+    }
+    if data["lat"] is None or data["lon"] is None:
+        data["location_precision"] = None
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@router.post("/report")
+async def post_report(request: Request) -> Any:
+    from truce.reports.service import submit
+
+    a = await security.form_actor(request)
+    form = await request.form()
+    files = [await read_upload(f) for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
+    app = request.app.state.truce
+    token = i18n.set_language(_lang(request))
+    try:
+        data = report_from_form(form)
+    finally:
+        i18n.reset_language(token)
+
+    def run() -> Any:
+        with write(request) as conn:
+            return submit(app, conn, a, data, files)
+
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        res = await run_in_threadpool(run)
+    except TruceError as e:
+        if wants_json:
+            return JSONResponse(e.to_dict(), status_code=e.status)
+        raise
+    body = res.to_dict()
+    if wants_json:
+        return JSONResponse(body, status_code=200 if res.duplicate else 201)
+    return render(request, "report_sent.html", {"r": body}, status=200 if res.duplicate else 201)
+
+
+@router.get("/places", response_class=HTMLResponse)
+def places(request: Request, place_name: str = Query("", max_length=100), q: str = Query("", max_length=100)) -> Any:
+    """Gazetteer suggestions as <option>s of a datalist (htmx)."""
+    from truce.geo.gazetteer import Gazetteer
+
+    text = q or place_name
+    items = [
+        {"label": label, "lat": r.lat, "lon": r.lon, "precision": r.precision}
+        for label, r in (Gazetteer.bundled().suggest(text, limit=8) if len(text.strip()) >= 2 else [])
+    ]
+    return render(request, "_places.html", {"places": items})
+
+
+# --- the verifier's queue, the joint group's board ----------------------------------------------------
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(
+    request: Request,
+    days: int = Query(30, ge=1, le=3660),
+    offset: int = Query(0, ge=0),
+    simulated: str = Query("1"),
+    zone: str | None = None,
+) -> Any:
+    v = _signed_in(request)
+    include_sim = simulated != "0"
+    with read(request) as conn:
+        q = verifier_queue(conn, v, limit=25, offset=offset, days=days, include_simulated=include_sim,
+                           zone=zone or None)
+        choices = _filter_choices(conn)
+    return render(
+        request,
+        "queue.html",
+        {"q": q, "days": days, "simulated": include_sim, "zone": zone or "", **choices,
+         "more_url": _with_query(request, offset=offset + 25), "done": request.query_params.get("done")},
+    )
+
+
+@router.post("/suggestions/{suggestion_id}/{decision}")
+async def decide_suggestion(suggestion_id: int, decision: str, request: Request) -> Any:
+    from truce.api.queue import _linking
+
+    a = await security.form_actor(request)
+    if decision not in ("accept", "reject"):
+        raise NotFound(f"no such decision: {decision}", field="decision")
+    form = await request.form()
+    fn = _linking(f"{decision}_suggestion")
+    app = request.app.state.truce
+    reason = security.field(form, "reason")
+
+    def run() -> None:
+        with write(request) as conn:
+            if decision == "accept":
+                fn(app, conn, a, suggestion_id, reason)
+            else:
+                fn(app, conn, a, suggestion_id, reason or "")
+
+    await run_in_threadpool(run)
+    return _back("/queue", f"suggestion-{decision}")
+
+
+def _measures() -> Any:
+    try:
+        from truce.measures import service
+    except ModuleNotFoundError:  # pragma: no cover - part of the product
+        return None
+    return service
+
+
+@router.get("/board", response_class=HTMLResponse)
+def board(request: Request, status: str | None = None) -> Any:
+    v = _signed_in(request)
+    if not may_see_board(v):
+        raise PermissionDenied(_("The board of measures is for the guarantors' offices and the joint group."))
+    svc = _measures()
+    rows: list[dict[str, Any]] = []
+    if svc is not None:
+        with read(request) as conn:
+            rows = [m for m in svc.list_measures(conn, status=status or None) if may_see_measure(v, m)]
+    rows.sort(key=lambda m: (m["status"] != "proposed", m["id"]))
+    can_vote = v.role == "verifier" and v.org_kind == "guarantor_office"
+    return render(
+        request,
+        "board.html",
+        {"measures": rows, "available": svc is not None, "status": status or "", "can_vote": can_vote,
+         "done": request.query_params.get("done")},
+    )
+
+
+@router.post("/board/{measure_id}/decision")
+async def board_decision(measure_id: int, request: Request) -> Any:
+    a = await security.form_actor(request)
+    form = await request.form()
+    svc = _measures()
+    if svc is None:  # pragma: no cover
+        raise NotFound("measures are not available in this installation")
+    approve = security.field(form, "approve") == "yes"
+    app = request.app.state.truce
+
+    def run() -> None:
+        with write(request) as conn:
+            svc.decide_measure(app, conn, a, measure_id, approve, security.field(form, "reason") or "")
+
+    await run_in_threadpool(run)
+    return _back("/board", "decision")
+
+
+# --- parties, zones, inbox -----------------------------------------------------------------------------
+
+
+@router.get("/parties", response_class=HTMLResponse)
+def parties_page(request: Request, as_of: str | None = None) -> Any:
+    from truce.parties.service import list_parties
+
+    with read(request) as conn:
+        rows = list_parties(conn, as_of=as_of or None)
+        try:
+            from truce.eligibility import service as eligibility
+        except ModuleNotFoundError:  # pragma: no cover - part of the product
+            eligibility = None  # type: ignore[assignment]
+        for r in rows:
+            if eligibility is not None and r["kind"] in ("armed_group", "designated"):
+                r["eligibility"] = eligibility.evaluate(conn, r["id"], as_of or None)["result"]
+    return render(request, "parties.html", {"parties": rows, "as_of": as_of or ""})
+
+
+@router.get("/parties/{party_id}", response_class=HTMLResponse)
+def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any:
+    from truce.parties.service import get_party_row, show_party
+
+    elig = None
+    available = True
+    with read(request) as conn:
+        row = get_party_row(conn, party_id)
+        p = show_party(conn, row.id)
+        try:
+            from truce.eligibility.service import evaluate
+        except ModuleNotFoundError:  # pragma: no cover
+            available = False
+        else:
+            if p["kind"] in ("armed_group", "designated", "government", "foreign_force"):
+                elig = evaluate(conn, row.id, as_of or None)
+    return render(request, "party.html", {"p": p, "elig": elig, "available": available, "as_of": as_of or ""})
+
+
+@router.get("/zones", response_class=HTMLResponse)
+def zones_page(request: Request, as_of: str | None = None) -> Any:
+    from truce.zones.service import list_zones
+
+    with read(request) as conn:
+        rows = list_zones(conn, as_of or None)
+    return render(request, "zones.html", {"zones": rows, "as_of": as_of or ""})
+
+
+@router.get("/zones/{zone_id}", response_class=HTMLResponse)
+def zone_page(zone_id: str, request: Request) -> Any:
+    from truce.zones.service import show_zone
+
+    with read(request) as conn:
+        z = show_zone(conn, zone_id)
+    return render(request, "zone.html", {"z": z})
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request) -> Any:
+    from truce.notifications.service import list_notifications
+
+    v = _signed_in(request)
+    with read(request) as conn:
+        rows = list_notifications(conn, v, limit=200)
+    return render(request, "inbox.html", {"notifications": rows})
+
+
+# --- signing in and out --------------------------------------------------------------------------------
+
+
+def _safe_next(nxt: str | None) -> str:
+    if nxt and nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
+        return nxt
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> Any:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None, "name": ""})
+
+
+@router.post("/login")
+async def login(request: Request) -> Any:
+    form = await request.form()
+    name = security.field(form, "name") or ""
+    password = form.get("password")
+    nxt = _safe_next(security.field(form, "next"))
+    pre = request.cookies.get(security.PRE_COOKIE)
+    token = form.get(security.CSRF_FIELD)
+    w = await run_in_threadpool(who, request)
+    ok_csrf = credentials.same_secret(token if isinstance(token, str) else None, pre) or (
+        w.via == "session" and credentials.same_secret(token if isinstance(token, str) else None, w.csrf)
+    )
+    if not ok_csrf:
+        from truce.api.deps import CsrfFailed
+
+        raise CsrfFailed(_("The sign-in form expired: reload the page and try again."), field="csrf")
+    client = security.client_address(request)
+
+    def run() -> tuple[str, str]:
+        actor = credentials.authenticate(
+            request.app.state.truce, name, password if isinstance(password, str) else "", client
+        )
+        with write(request) as conn:
+            old = request.cookies.get(SESSION_COOKIE)
+            credentials.end_session(conn, old)
+            return credentials.start_session(conn, actor)
+
+    try:
+        sid, _csrf = await run_in_threadpool(run)
+    except TruceError as e:
+        if e.status not in (401, 429):
+            raise
+        msg = _("Too many failed sign-ins: wait 15 minutes.") if e.status == 429 else _(
+            "Wrong user name or password.")
+        return render(request, "login.html", {"next": nxt, "error": msg, "name": name}, status=e.status)
+    resp = RedirectResponse(nxt, status_code=303)
+    security.set_cookie(request, resp, SESSION_COOKIE, sid, max_age=credentials.SESSION_HOURS * 3600)
+    resp.delete_cookie(security.PRE_COOKIE, path="/")
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Any:
+    await security.form_actor(request)
+    sid = request.cookies.get(SESSION_COOKIE)
+
+    def run() -> None:
+        with write(request) as conn:
+            credentials.end_session(conn, sid)
+
+    await run_in_threadpool(run)
+    resp = RedirectResponse("/", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+__all__ = ["router", "render", "html_error", "sees_all_incidents", "open_suggestions"]
