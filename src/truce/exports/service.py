@@ -16,7 +16,9 @@ Formats:
   incident has no coordinates), the CSV columns as properties (zones as a list).
 - ``acled``: ACLED's 31 columns (see :mod:`truce.ingest.acled`): ``event_id_cnty`` is the ACLED id for
   incidents that came from ACLED (the rest of their row comes back from the narrative's trailer), else
-  ``TRUCE<id>``; ``truce import acled`` of such a file loses none of the fields both formats share.
+  ``TRUCE<id>``; what ACLED cannot say goes into ``truce:`` tags (violation type, time of day, time and
+  location precision, simulated), so ``truce import acled`` of such a file loses none of the fields both
+  formats share.
 """
 
 from __future__ import annotations

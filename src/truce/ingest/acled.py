@@ -42,8 +42,9 @@ Other columns:
 | notes | narrative |
 | every other column (disorder_type, event_type, sub_event_type, the actors' originals, inter codes, civilian_targeting, iso, region, country, admin1-3, source, source_scale, tags, timestamp) | kept verbatim, one ``name: value`` line each, after a ``[ACLED]`` line at the end of the narrative |
 
-P-codes come from the point: ADM1-ADM3 for precision exact or near, ADM1-ADM2 for adm2; zones only
-for exact and near (as for every incident). So an ACLED export of ACLED-origin incidents gives the
+P-codes come from the point: ADM1-ADM3 for precision exact or near, ADM1-ADM2 for adm2 (a point outside
+every sub-district, on a border or at sea, takes them from the row's admin1-3 names when the gazetteer
+knows them); zones only for exact and near (as for every incident). So an ACLED export of ACLED-origin incidents gives the
 original rows back, and ``import acled`` of such an export loses none of the fields both share.
 """  # noqa: E501
 
@@ -339,6 +340,7 @@ def parse_rows(
     i_a1, i_a2, i_loc, i_lat, i_lon, i_gp = (pos[c] for c in ("actor1", "actor2", "location", "latitude",
                                                                "longitude", "geo_precision"))
     i_notes, i_fat, i_tags = pos["notes"], pos["fatalities"], pos["tags"]
+    i_adm1, i_adm2, i_adm3 = pos["admin1"], pos["admin2"], pos["admin3"]
     extra_pos = [(c + ": ", pos[c]) for c in EXTRA_COLUMNS]
     defaults = default_lines()
     dates: dict[str, str] = {}
@@ -441,6 +443,7 @@ def parse_rows(
                 "narrative": join_narrative(row[i_notes].strip(), lines),
                 "simulated": simulated,
                 "line": start,
+                "_adm_names": (row[i_adm1].strip(), row[i_adm2].strip(), row[i_adm3].strip()),
             }
         )
     return out, rejects

@@ -507,6 +507,8 @@ def _place(loc: BulkLocator, new: list[dict[str, Any]], res: BatchResult) -> Non
             r["_cell"] = cell
             if r.get("_placed"):
                 continue
+            if cell < 0 and r.get("_adm_names"):
+                c1, c2, c3 = _pcodes_by_name(*r["_adm_names"])
             depth = POINT_PCODES.get(r["location_precision"], 0)
             if depth >= 1:
                 r["adm1_pcode"] = c1
@@ -516,6 +518,20 @@ def _place(loc: BulkLocator, new: list[dict[str, Any]], res: BatchResult) -> Non
                         r["adm3_pcode"] = c3
     for r in new:
         res.precision[r["location_precision"]] += 1
+
+
+def _pcodes_by_name(adm1: str, adm2: str, adm3: str) -> tuple[str | None, str | None, str | None]:
+    """P-codes from the admin-area names a row gives (for a point outside every sub-district: on a border,
+    at sea), each level looked up inside the one above it; None where a name is unknown."""
+    from truce.geo.gazetteer import ADM1, ADM2, ADM3, Gazetteer
+
+    gaz = Gazetteer.bundled()
+    r1 = gaz.resolve(adm1, level=ADM1) if adm1 else None
+    p1 = r1.adm1_pcode if r1 else None
+    r2 = gaz.resolve(adm2, adm1=p1, level=ADM2) if adm2 and p1 else None
+    p2 = r2.adm2_pcode if r2 else None
+    r3 = gaz.resolve(adm3, adm1=p1, adm2=p2, level=ADM3) if adm3 and p2 else None
+    return p1, p2, (r3.adm3_pcode if r3 else None)
 
 
 def _zones(loc: BulkLocator, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, str, int]]:

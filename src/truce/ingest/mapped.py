@@ -228,15 +228,15 @@ def parse_rows(
         out.append(rec)
     # A client-made id that some other report (submitted, or from another sheet) already has is refused here:
     # the import's own ids are matched by the bulk importer.
-    strict = [r["id"] for r in out if r["_strict_id"]]
-    if strict:
+    client_ids = [r["id"] for r in out if r["_strict_id"]]
+    if client_ids:
         from sqlalchemy import select
 
         from truce.reports.models import reports
 
         taken = {
             row.id
-            for row in conn.execute(select(reports.c.id, reports.c.external_source).where(reports.c.id.in_(strict)))
+            for row in conn.execute(select(reports.c.id, reports.c.external_source).where(reports.c.id.in_(client_ids)))
             if row.external_source != src
         }
         if taken:
