@@ -30,8 +30,8 @@ from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.incidents.models import access_denials, incident_reports, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical
 from truce.measures.models import accessions, measures, votes
-from truce.parties.models import parties, party_status_history
-from truce.parties.service import TRANSITIONS, get_party_row
+from truce.parties.models import parties
+from truce.parties.service import TRANSITIONS, get_party_row, write_status_change
 
 
 def _day(s: str | None, field: str = "as_of") -> str:
@@ -364,18 +364,7 @@ def decide_measure(
 
 @applier("measure.vote")
 def _apply_vote(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    conn.execute(
-        insert(votes).values(
-            subject="measure",
-            subject_id=p["measure_id"],
-            guarantor=p["guarantor"],
-            approve="yes" if p["approve"] else "no",
-            reason=p["reason"],
-            voted_by=ctx.actor,
-            voted_at=ctx.at,
-            ledger_seq=ctx.seq,
-        )
-    )
+    _insert_vote(conn, "measure", p["measure_id"], p, ctx)
     if p["outcome"]:
         conn.execute(
             update(measures)
@@ -393,23 +382,23 @@ def _apply_vote(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
         _set_status(conn, sc, ctx)
 
 
-def _set_status(conn: Connection, sc: dict[str, Any], ctx: ApplyContext) -> None:
+def _insert_vote(conn: Connection, subject: str, subject_id: int, p: dict[str, Any], ctx: ApplyContext) -> None:
     conn.execute(
-        update(parties)
-        .where(parties.c.id == sc["party_id"])
-        .values(truce_status=sc["status"], status_since=sc["effective"])
-    )
-    conn.execute(
-        insert(party_status_history).values(
-            party_id=sc["party_id"],
+        insert(votes).values(
+            subject=subject,
+            subject_id=subject_id,
+            guarantor=p["guarantor"],
+            approve="yes" if p["approve"] else "no",
+            reason=p["reason"],
+            voted_by=ctx.actor,
+            voted_at=ctx.at,
             ledger_seq=ctx.seq,
-            status=sc["status"],
-            previous=sc["previous"],
-            effective=sc["effective"],
-            reason=sc["reason"],
-            decision=sc["decision"],
         )
     )
+
+
+def _set_status(conn: Connection, sc: dict[str, Any], ctx: ApplyContext) -> None:
+    write_status_change(conn, sc, ctx)
 
 
 def record_compliance(
@@ -599,18 +588,7 @@ def decide_accession(
 
 @applier("accession.vote")
 def _apply_accession_vote(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    conn.execute(
-        insert(votes).values(
-            subject="accession",
-            subject_id=p["accession_id"],
-            guarantor=p["guarantor"],
-            approve="yes" if p["approve"] else "no",
-            reason=p["reason"],
-            voted_by=ctx.actor,
-            voted_at=ctx.at,
-            ledger_seq=ctx.seq,
-        )
-    )
+    _insert_vote(conn, "accession", p["accession_id"], p, ctx)
     if p["outcome"]:
         conn.execute(
             update(accessions)

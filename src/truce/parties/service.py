@@ -166,6 +166,12 @@ def change_status(
 
 @applier("party.status")
 def _apply_status(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    write_status_change(conn, p, ctx)
+
+
+def write_status_change(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Applier-side: set a party's truce status and add the dated row to its history (the one place
+    that writes status, whether by an admin's decision, a measure or an accession)."""
     conn.execute(
         update(parties)
         .where(parties.c.id == p["party_id"])
