@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import IDLIB_CITY, report
+
 from truce.agreements import service as agreements
 from truce.app import Truce
 from truce.auth.service import get_actor
