@@ -24,7 +24,14 @@ from truce.ingest.ucdp import (
 
 REAL = UCDP_AEC
 BUNDLED = Path(__file__).resolve().parents[2] / "src" / "truce" / "scenarios" / "ucdp_aec_2017.csv"
-needs_real = pytest.mark.skipif(not REAL.exists(), reason="the UCDP-AEC training file is not available")
+needs_real = pytest.mark.usefixtures("real_ucdp_file")
+
+
+@pytest.fixture
+def real_ucdp_file() -> Path:
+    """The real file is required, never skipped: a missing ../shared/data fails loudly."""
+    assert REAL.exists(), f"the real UCDP-AEC file is expected at {REAL} (../shared/data, or set TRUCE_SHARED_DATA)"
+    return REAL
 
 GOOD = {
     "id": "123",
