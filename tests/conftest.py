@@ -25,7 +25,6 @@ import os
 import pwd
 import shutil
 import signal
-import sqlite3
 import subprocess
 import tempfile
 import uuid
@@ -36,6 +35,7 @@ import pytest
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
+from tests.helpers import fold_wal
 
 import truce.db
 import truce.models  # noqa: F401  (registers every table in truce.db.metadata)
@@ -319,11 +319,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         truce.db.dispose_all()
     # Fold any WAL back into the main file so that copying the file alone copies everything.
-    con = sqlite3.connect(path)
-    try:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        con.close()
+    fold_wal(path)
     return path
 
 
@@ -452,11 +448,7 @@ def sqlite_astana_template(sqlite_template: Path, astana_blobs: Path) -> Path:
         _load_astana(f"sqlite:///{path}", astana_blobs)
     finally:
         truce.db.dispose_all()
-    con = sqlite3.connect(path)
-    try:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        con.close()
+    fold_wal(path)
     return path
 
 

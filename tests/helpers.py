@@ -22,6 +22,17 @@ DUMA = (33.5722, 36.4025)
 CENTRAL_DAMASCUS = (33.5138, 36.2765)
 
 
+def fold_wal(path: Any) -> None:
+    """Fold a SQLite file's write-ahead log back into it, so that copying the file copies everything."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+
+
 def ledger_count(app: Truce) -> int:
     with app.read() as conn:
         return int(conn.execute(select(func.count()).select_from(ledger_entries)).scalar_one())

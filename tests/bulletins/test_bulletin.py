@@ -9,7 +9,6 @@ import fcntl
 import json
 import re
 import shutil
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from tests.helpers import fold_wal
 from typer.testing import CliRunner
 
 import truce.db
@@ -50,11 +50,7 @@ def _build_sqlite(root: Path) -> tuple[Path, Path]:
                 build_demo(Truce(f"sqlite:///{path}", blob_dir=str(blobs)), seed=2017)
             finally:
                 truce.db.dispose_all()
-            con = sqlite3.connect(path)
-            try:
-                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                con.close()
+            fold_wal(path)
             done.write_text("ok")
     return path, blobs
 

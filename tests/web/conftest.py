@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.helpers import fold_wal
 from tests.web.seed import seed
 
 import truce.db
@@ -29,11 +29,7 @@ def world_template(sqlite_astana_template: Path, astana_blobs: Path, tmp_path_fa
         data = seed(Truce(f"sqlite:///{path}", blob_dir=str(blobs)))
     finally:
         truce.db.dispose_all()
-    con = sqlite3.connect(path)
-    try:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        con.close()
+    fold_wal(path)
     return path, blobs, data
 
 
