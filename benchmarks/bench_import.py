@@ -3,6 +3,11 @@ seed 7) into a fresh SQLite database holding the Astana scenario (P-codes and zo
 entry per batch), against DuckDB's `read_csv` of the same file into a table of a DuckDB database file,
 measured in the same run. Target: Truce within 3x of DuckDB.
 
+Two more references from the same run say where the time goes: the csv module with plain
+``sqlite3.executemany`` of the file's 31 columns into one table (the issue's own second reference), and the
+"SQLite floor": plain ``executemany`` of exactly the rows Truce wrote (reports, incidents, links, zones)
+into the same tables without secondary indexes, with nothing else (no parsing, placing or ledger).
+
     .venv/bin/python benchmarks/bench_import.py [N]      # N rows (default 1,000,000; TRUCE_BENCH_ROWS too)
 """
 
@@ -30,6 +35,66 @@ def duckdb_load(csv_path: Path, db_path: Path) -> float:
     dt = time.perf_counter() - t
     con.close()
     return dt
+
+
+def plain_sqlite_load(csv_path: Path, db_path: Path, batch: int = 50_000) -> float:
+    """The issue's second reference: the csv module and plain ``sqlite3.executemany`` of the file's 31 columns
+    into one untyped table without indexes (batches of ``batch`` rows, a durable commit each, WAL)."""
+    import csv
+    import itertools
+    import sqlite3
+
+    con = sqlite3.connect(db_path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    t = time.perf_counter()
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        con.execute(f"CREATE TABLE acled ({', '.join(header)})")
+        sql = f"INSERT INTO acled VALUES ({', '.join('?' * len(header))})"
+        while rows := list(itertools.islice(reader, batch)):
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany(sql, rows)
+            con.execute("COMMIT")
+    dt = time.perf_counter() - t
+    con.close()
+    return dt
+
+
+FLOOR_TABLES = ("reports", "incidents", "incident_reports", "incident_zones")
+
+
+def sqlite_floor(truce_db: Path, floor_db: Path, batch: int = 50_000) -> float:
+    """The time plain ``sqlite3.executemany`` takes to write exactly the rows Truce's import wrote (the same
+    four tables and columns, batches of ``batch`` rows, one durable commit each, WAL and synchronous=FULL as
+    Truce runs) into tables without any secondary index: what SQLite alone costs for this data, with no
+    parsing, no placing, no ledger and no index upkeep. Reading the rows back is not timed."""
+    import sqlite3
+
+    src = sqlite3.connect(f"file:{truce_db}?mode=ro", uri=True)
+    dst = sqlite3.connect(floor_db, isolation_level=None)
+    dst.execute("PRAGMA journal_mode=WAL")
+    dst.execute("PRAGMA synchronous=FULL")
+    for (sql,) in src.execute(
+        f"SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN ({', '.join('?' * len(FLOOR_TABLES))})",
+        FLOOR_TABLES,
+    ):
+        dst.execute(sql)
+    spent = 0.0
+    for table in FLOOR_TABLES:
+        cur = src.execute(f"SELECT * FROM {table} ORDER BY rowid")
+        width = len(cur.description)
+        sql = f"INSERT INTO {table} VALUES ({', '.join('?' * width)})"
+        while rows := cur.fetchmany(batch):
+            t = time.perf_counter()
+            dst.execute("BEGIN IMMEDIATE")
+            dst.executemany(sql, rows)
+            dst.execute("COMMIT")
+            spent += time.perf_counter() - t
+    src.close()
+    dst.close()
+    return spent
 
 
 def rss_mb() -> float:
@@ -70,7 +135,14 @@ def main() -> None:
         )
         print(f"resident memory during the import: {rss[0]:.0f} MB before, at most {max(rss):.0f} MB after a batch "
               f"(sampled after each of {len(rss) - 1} batches: {', '.join(f'{x:.0f}' for x in rss[1::5])}, ...)")
-        print(f"ratio Truce / DuckDB: {truce_s / duck_s:.1f}x (target: <= 3x)")
+        plain_s = plain_sqlite_load(src, d / "plain.db")
+        print(f"csv module + plain sqlite3.executemany of the 31 columns into one table: {plain_s:.2f} s "
+              f"= {plain_s / duck_s:.1f}x DuckDB")
+        floor_s = sqlite_floor(d / "truce.db", d / "floor.db")
+        print(f"SQLite floor (executemany of the rows Truce wrote, same tables, no secondary index, no parsing): "
+              f"{floor_s:.2f} s = {floor_s / duck_s:.1f}x DuckDB")
+        print(f"ratio Truce / DuckDB: {truce_s / duck_s:.1f}x (target: <= 3x); Truce / SQLite floor: "
+              f"{truce_s / floor_s:.1f}x")
 
 
 if __name__ == "__main__":

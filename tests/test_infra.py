@@ -72,3 +72,19 @@ def test_migrations_on_empty_database(empty_db_url: str) -> None:
     missing = set(metadata.tables) - tables
     assert not missing, f"migrations did not create: {sorted(missing)}"
     assert "alembic_version" in tables
+
+
+def test_migrations_build_exactly_the_models_schema(db_url: str) -> None:
+    """A column, index or table added to a model without a migration would exist in a test database made
+    from the models but not in a user's database upgraded with `truce` — the upgrade would then fail at
+    the first query. Alembic's comparison of the migrated database with the models must find nothing."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    assert diffs == [], f"the models and the migrations differ (write a new migration): {diffs}"
