@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers; each worker starts its own throwaway PostgreSQL server.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo test pytest lint ruff mypy bench postgres-bin clean distclean
+.PHONY: help venv demo test pytest lint ruff mypy bench wrk-bin postgres-bin clean distclean
 
 help:
 	@echo "make venv    - create $(VENV)/ and install truce editable with the test extra"
@@ -69,7 +69,16 @@ ruff: venv
 mypy: venv
 	$(VENV)/bin/mypy
 
-bench: venv
+# benchmarks/bench_api.py loads the servers with wrk (its Python client is the bottleneck otherwise).
+wrk-bin:
+	@if command -v wrk >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "wrk missing: installing the wrk package with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends wrk; \
+	else echo "wrk not installed (apt-get install wrk): bench_api.py falls back to its Python client"; fi
+
+bench: venv wrk-bin
 	$(VPY) -m pip install --quiet -e '.[test,bench]'
 	@shopt -s nullglob; files=(benchmarks/*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks/*.py to run"; exit 0; fi; \

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,23 +24,30 @@ def is_sqlite(bind: Engine | Connection) -> bool:
     return bind.dialect.name == "sqlite"
 
 
+SQLITE_CONNECT_ARGS = {"timeout": 30, "check_same_thread": False}
+
+
+def _sqlite_setup(dbapi_conn: Any) -> None:
+    # Let us issue BEGIN ourselves: the stdlib driver otherwise defers the write lock.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args=SQLITE_CONNECT_ARGS)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
-            # Let us issue BEGIN ourselves: the stdlib driver otherwise defers the write lock.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
+            _sqlite_setup(dbapi_conn)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
@@ -76,6 +85,45 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 def read_tx(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+_own = threading.local()  # SQLite connections of sqlite_read_tx: per thread, per engine
+
+
+def has_own_reader(engine: Engine) -> bool:
+    """Whether `sqlite_read_tx` serves this engine: a SQLite file (an in-memory database is per connection)."""
+    return is_sqlite(engine) and engine.url.database not in (None, "", ":memory:")
+
+
+@contextmanager
+def sqlite_read_tx(engine: Engine) -> Iterator[Any]:
+    """A read transaction on a SQLite connection of the calling thread's own (the event loop's, for the
+    hottest API reads): no pool checkout, which could wait for connections the threadpool holds and so
+    stall the loop, and no SQLAlchemy Connection, whose bookkeeping costs more than a small read; the
+    driver keeps its statements prepared. Yields the DB-API connection. Nothing may be awaited inside."""
+    if not has_own_reader(engine):
+        raise ValueError("sqlite_read_tx: a SQLite database file only")
+    conns = getattr(_own, "conns", None)
+    if conns is None:
+        conns = _own.conns = weakref.WeakKeyDictionary()
+    dbapi = conns.get(engine)
+    if dbapi is None:
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        dbapi = engine.dialect.loaded_dbapi.connect(*cargs, **{**cparams, **SQLITE_CONNECT_ARGS})
+        _sqlite_setup(dbapi)
+        conns[engine] = dbapi
+    try:
+        dbapi.execute("BEGIN DEFERRED")
+        try:
+            yield dbapi
+        finally:
+            dbapi.execute("ROLLBACK")  # nothing was written
+    except BaseException:
+        if dbapi.in_transaction:  # a broken connection: the next read opens a new one
+            conns.pop(engine, None)
+            with contextlib.suppress(Exception):
+                dbapi.close()
+        raise
 
 
 def migrations_dir() -> Path:

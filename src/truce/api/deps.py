@@ -10,8 +10,10 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from truce.auth.credentials import NotAuthenticated, actor_for_token, same_secret, session_actor
+from truce.db import has_own_reader
 from truce.errors import PermissionDenied
 from truce.ledger.chain import Actor
 
@@ -75,9 +77,23 @@ def who(request: Request) -> Who:
     return result
 
 
-def viewer(request: Request) -> Actor | None:
-    """The signed-in actor, or None for the public."""
-    return who(request).actor
+def quick_reads(request: Request) -> bool:
+    """Whether a short read may run on the event loop, on the loop's own SQLite connection
+    (db.sqlite_read_tx): on a SQLite file (WAL: a reader never waits for the writer, and a few indexed rows
+    take less than the hop to the threadpool and back); never on PostgreSQL, where every statement is a
+    round trip to the server."""
+    return has_own_reader(truce(request).engine)
+
+
+async def viewer(request: Request) -> Actor | None:
+    """The signed-in actor, or None for the public. Async, so that the public (no token, no session
+    cookie: nothing to look up) costs no threadpool hop; a token or session is looked up in the threadpool."""
+    cached = getattr(request.state, "who", None)
+    if cached is not None:
+        return cached.actor
+    if "authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+        return who(request).actor
+    return (await run_in_threadpool(who, request)).actor
 
 
 def actor(request: Request) -> Actor:

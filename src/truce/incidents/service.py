@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select
 
 from truce.errors import NotFound, ValidationFailed
 from truce.incidents.models import incident_reports, incident_zones, incidents
@@ -102,35 +106,62 @@ class IncidentFilter:
     until: str | None = None  # inclusive day
     simulated: bool | None = None
 
-    def apply(self, stmt: Any) -> Any:
-        c = incidents.c
+    def values(self) -> dict[str, Any]:
+        """The filter's conditions as named, checked and normalised values: which names are present is the
+        shape of the statement (`filter_clauses`), the values are its parameters."""
+        v: dict[str, Any] = {}
         if self.verdict:
-            stmt = stmt.where(c.verdict == self.verdict)
-        # An incident whose reports were all linked elsewhere is kept but not listed (incidents/linking.py).
-        stmt = stmt.where(c.status == self.status) if self.status else stmt.where(c.status != "merged")
+            v["verdict"] = self.verdict
+        if self.status:
+            v["status"] = self.status
         if self.zone:
-            stmt = stmt.where(
-                c.id.in_(select(incident_zones.c.incident_id).where(incident_zones.c.zone_id == self.zone))
-            )
+            v["zone"] = self.zone
         if self.adm:
             code = self.adm.upper()
-            col = {4: c.adm1_pcode, 6: c.adm2_pcode, 8: c.adm3_pcode}.get(len(code))
-            if col is None:
+            level = {4: "adm1", 6: "adm2", 8: "adm3"}.get(len(code))
+            if level is None:
                 raise ValidationFailed(
                     f"adm: '{self.adm}' is not an OCHA P-code (SYnn, SYnnnn or SYnnnnnn)", field="adm"
                 )
-            stmt = stmt.where(col == code)
+            v[level] = code
         if self.party:
-            stmt = stmt.where(c.alleged_party_id == self.party.upper())
+            v["party"] = self.party.upper()
         if self.violation_type:
-            stmt = stmt.where(c.violation_type == self.violation_type)
+            v["violation_type"] = self.violation_type
         if self.since:
-            stmt = stmt.where(c.occurred_at >= self.since[:10])
+            v["since"] = self.since[:10]
         if self.until:
-            stmt = stmt.where(c.occurred_at < _day_after(self.until[:10]))
+            v["until"] = _day_after(self.until[:10])
         if self.simulated is not None:
-            stmt = stmt.where(c.simulated == self.simulated)
-        return stmt
+            v["simulated"] = self.simulated
+        return v
+
+    def apply(self, stmt: Any) -> Any:
+        return stmt.where(*filter_clauses(self.values()))
+
+
+def filter_clauses(values: dict[str, Any], bind: Callable[[str, Any], Any] = lambda _name, v: v) -> list[Any]:
+    """WHERE clauses on `incidents` for `IncidentFilter.values()`; `bind(name, value)` gives what is compared
+    (the value itself, or a named bind parameter for a statement compiled once)."""
+    c = incidents.c
+    conditions: dict[str, Callable[[Any], Any]] = {
+        "verdict": lambda b: c.verdict == b,
+        "status": lambda b: c.status == b,
+        "zone": lambda b: c.id.in_(select(incident_zones.c.incident_id).where(incident_zones.c.zone_id == b)),
+        "adm1": lambda b: c.adm1_pcode == b,
+        "adm2": lambda b: c.adm2_pcode == b,
+        "adm3": lambda b: c.adm3_pcode == b,
+        "party": lambda b: c.alleged_party_id == b,
+        "violation_type": lambda b: c.violation_type == b,
+        "since": lambda b: c.occurred_at >= b,
+        "until": lambda b: c.occurred_at < b,
+        "simulated": lambda b: c.simulated == b,
+    }
+    out = [conditions[k](bind(k, v)) for k, v in values.items()]
+    if "status" not in values:
+        # An incident whose reports were all linked elsewhere is kept but not listed (incidents/linking.py).
+        out.append(c.status != "merged")
+    return out
 
 
 def _day_after(day: str) -> str:
@@ -165,6 +196,191 @@ LIST_COLUMNS = (
     incidents.c.breach,
     incidents.c.confidence,
 )
+LIST_KEYS = (*(str(col.name) for col in LIST_COLUMNS), "zones", "reports", "simulated_reports")  # plain str (orjson)
+ZONE_SEP = "\x1f"  # between the zone ids of an incident, as SQLite's group_concat returns them
+
+
+class TotalCache:
+    """Totals of the incident list, per (database, viewer's scope, filter), each kept with the ledger head
+    (sequence and hash) it was counted under and served only under that same head. Every change to
+    incidents, reports, their links and zones is a ledger command, which moves the head, so a write makes
+    every earlier total unservable; the hash (over the whole chain) also tells apart two databases whose
+    heads have the same sequence number."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._totals: OrderedDict[tuple[Any, ...], tuple[tuple[int, str], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], head: tuple[int, str]) -> int | None:
+        with self._lock:
+            hit = self._totals.get(key)
+            if hit is None or hit[0] != head:
+                return None
+            self._totals.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple[Any, ...], head: tuple[int, str], total: int) -> None:
+        with self._lock:
+            self._totals[key] = (head, total)
+            self._totals.move_to_end(key)
+            while len(self._totals) > self.size:
+                self._totals.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._totals.clear()
+
+
+TOTALS = TotalCache()
+HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"  # the ledger head (ledger/chain.py), in plain SQL
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """A statement compiled once: its SQL, the order of its parameters (positional drivers) or None (named
+    ones), and the values bound when it was built (constants such as 'merged', the viewer's party)."""
+
+    sql: str
+    order: tuple[str, ...] | None
+    defaults: dict[str, Any]
+
+    def params(self, values: dict[str, Any]) -> Any:
+        merged = {**self.defaults, **values}
+        return merged if self.order is None else tuple(merged[n] for n in self.order)
+
+
+def _fetchall(dbapi: Any, stmt: _Sql | str, values: dict[str, Any] | None = None) -> list[Any]:
+    """Run a compiled statement on a DB-API connection, in its transaction: the rows as the driver gives
+    them (no SQLAlchemy result object, no type processing: booleans are 0/1 on SQLite)."""
+    cur = dbapi.cursor()
+    try:
+        if isinstance(stmt, str):
+            cur.execute(stmt)
+        else:
+            cur.execute(stmt.sql, stmt.params(values or {}))
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def _compile(stmt: Any, dialect: Any) -> _Sql:
+    compiled = stmt.compile(dialect=dialect)
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    return _Sql(compiled.string, order, dict(compiled.params))
+
+
+@functools.lru_cache(maxsize=512)
+def _list_statements(
+    dialect: Any, names: tuple[str, ...], scope: tuple[str, ...], paged: bool, limited: bool, offset: bool
+) -> tuple[_Sql, _Sql]:
+    """(page, count) of the incident list for a shape of query: the filter's condition names, the viewer's
+    scope, a cursor, a limit, an offset. The page is one statement: the rows, their zones, the number of
+    their reports and of their simulated reports (counted for the page's rows only)."""
+    from truce.auth.visibility import scope_clause
+
+    c = incidents.c
+    flt = filter_clauses(dict.fromkeys(names), lambda name, _v: bindparam(f"f_{name}"))
+    count = select(func.count()).select_from(incidents).where(*flt, scope_clause(scope))
+    inner = (
+        select(*LIST_COLUMNS)
+        .where(*flt, scope_clause(scope, correlated=True))
+        .order_by(c.occurred_at.desc(), c.id.desc())
+    )
+    if paged:
+        at: Any = bindparam("before_at")
+        iid: Any = bindparam("before_id")
+        inner = inner.where(or_(c.occurred_at < at, and_(c.occurred_at == at, c.id < iid)))
+    if limited:
+        inner = inner.limit(bindparam("limit", type_=Integer))
+    if offset:
+        inner = inner.offset(bindparam("offset", type_=Integer))
+    p = inner.subquery("p")
+    z = incident_zones.alias("z")
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        zone_list: Any = func.array_agg(aggregate_order_by(z.c.zone_id, z.c.zone_id))
+    else:
+        zone_list = func.group_concat(z.c.zone_id, ZONE_SEP)  # sorted in Python (SQLite's order is binary too)
+    ir = incident_reports.alias("ir")
+    r = reports.alias("r")
+    page = select(
+        *(p.c[col.name] for col in LIST_COLUMNS),
+        select(zone_list).where(z.c.incident_id == p.c.id).scalar_subquery().label("zones"),
+        select(func.count()).select_from(ir).where(ir.c.incident_id == p.c.id).scalar_subquery().label("reports"),
+        select(func.count())
+        .select_from(ir.join(r, r.c.id == ir.c.report_id))
+        .where(ir.c.incident_id == p.c.id, r.c.simulated.is_(True))
+        .scalar_subquery()
+        .label("simulated_reports"),
+    ).order_by(p.c.occurred_at.desc(), p.c.id.desc())
+    return _compile(page, dialect), _compile(count, dialect)
+
+
+class IncidentList:
+    """One request for a page of the incident list, on the driver's own connection (DB-API: `dbapi_of`)
+    inside a read transaction: its statements (compiled once per shape) and their parameters. In order:
+    `cached_total` (reads the ledger head), `rows`, then `count` when the total was not cached."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        flt: IncidentFilter | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        viewer: Any = SYSTEM,
+        before: tuple[str, int] | None = None,
+    ) -> None:
+        from truce.auth.visibility import incident_scope
+
+        if limit < 0 or offset < 0:
+            raise ValidationFailed("limit and offset must be ≥ 0", field="limit" if limit < 0 else "offset")
+        values = (flt or IncidentFilter()).values()
+        self.scope = incident_scope(viewer)
+        self.page_sql, self.count_sql = _list_statements(
+            engine.dialect, tuple(values), self.scope, before is not None, bool(limit), bool(offset)
+        )
+        self.values = {f"f_{k}": v for k, v in values.items()}
+        self.page_values = dict(self.values)
+        if before is not None:
+            self.page_values.update(before_at=before[0], before_id=int(before[1]))
+        if limit:
+            self.page_values["limit"] = limit
+        if offset:
+            self.page_values["offset"] = offset
+        self.head: tuple[int, str] | None = None
+        self.key = (engine.url, self.scope, tuple(values.items()))
+
+    def cached_total(self, dbapi: Any, totals: TotalCache | None) -> int | None:
+        """The total from `totals` if it was counted under the current ledger head (read here, first)."""
+        if totals is None:
+            return None
+        found = _fetchall(dbapi, HEAD_SQL)
+        self.head = (int(found[0][0]), str(found[0][1])) if found else (0, "")
+        return totals.get(self.key, self.head)
+
+    def rows(self, dbapi: Any) -> list[dict[str, Any]]:
+        out = [dict(zip(LIST_KEYS, row, strict=True)) for row in _fetchall(dbapi, self.page_sql, self.page_values)]
+        for r in out:
+            r["simulated"] = bool(r["simulated"])
+            zones = r["zones"]
+            r["zones"] = sorted(zones.split(ZONE_SEP)) if isinstance(zones, str) else list(zones or [])
+            r["reports"] = int(r["reports"])
+            r["simulated_reports"] = int(r["simulated_reports"])
+        return out
+
+    def count(self, dbapi: Any, totals: TotalCache | None) -> int:
+        """Count the total (and keep it in `totals` under the head that `cached_total` read before)."""
+        n = int(_fetchall(dbapi, self.count_sql, self.values)[0][0])
+        if totals is not None and self.head is not None:
+            totals.put(self.key, self.head, n)
+        return n
+
+
+def dbapi_of(conn: Connection) -> Any:
+    """The driver's own connection under a SQLAlchemy connection (in the same transaction)."""
+    return conn.connection.dbapi_connection
 
 
 def list_incidents(
@@ -174,63 +390,20 @@ def list_incidents(
     offset: int = 0,
     viewer: Any = SYSTEM,
     before: tuple[str, int] | None = None,
+    totals: TotalCache | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of incidents, newest first, and the total matching the filter. limit 0 = all.
     `viewer` (an Actor, or None for the public) limits the rows to what that viewer may see.
-    `before` = (occurred_at, id) of the last row of the previous page: keyset (cursor) pagination."""
-    from truce.auth.visibility import incident_clause
-
-    flt = flt or IncidentFilter()
-    if limit < 0 or offset < 0:
-        raise ValidationFailed("limit and offset must be ≥ 0", field="limit" if limit < 0 else "offset")
-    seen = incident_clause(viewer)
-    total = conn.execute(flt.apply(select(func.count()).select_from(incidents)).where(seen)).scalar_one()
-    stmt = (
-        flt.apply(select(*LIST_COLUMNS))
-        .where(seen)
-        .order_by(incidents.c.occurred_at.desc(), incidents.c.id.desc())
-    )
-    if before is not None:
-        stmt = stmt.where(
-            or_(
-                incidents.c.occurred_at < before[0],
-                and_(incidents.c.occurred_at == before[0], incidents.c.id < int(before[1])),
-            )
-        )
-    if limit:
-        stmt = stmt.limit(limit)
-    if offset:
-        stmt = stmt.offset(offset)
-    rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    if rows:
-        ids = [r["id"] for r in rows]
-        zmap: dict[int, list[str]] = {}
-        for z in conn.execute(
-            select(incident_zones.c.incident_id, incident_zones.c.zone_id)
-            .where(incident_zones.c.incident_id.in_(ids))
-            .order_by(incident_zones.c.zone_id)
-        ):
-            zmap.setdefault(z.incident_id, []).append(z.zone_id)
-        counts: dict[int, int] = dict(
-            conn.execute(
-                select(incident_reports.c.incident_id, func.count())
-                .where(incident_reports.c.incident_id.in_(ids))
-                .group_by(incident_reports.c.incident_id)
-            ).all()
-        )
-        sims: dict[int, int] = dict(
-            conn.execute(
-                select(incident_reports.c.incident_id, func.count())
-                .join(reports, reports.c.id == incident_reports.c.report_id)
-                .where(incident_reports.c.incident_id.in_(ids), reports.c.simulated.is_(True))
-                .group_by(incident_reports.c.incident_id)
-            ).all()
-        )
-        for r in rows:
-            r["zones"] = zmap.get(r["id"], [])
-            r["reports"] = int(counts.get(r["id"], 0))
-            r["simulated_reports"] = int(sims.get(r["id"], 0))
-    return rows, int(total)
+    `before` = (occurred_at, id) of the last row of the previous page: keyset (cursor) pagination.
+    `totals` (e.g. TOTALS): reuse the total counted under the same ledger head. Not in a write transaction
+    (its rows and head may be half-way through a command, or be rolled back): there it is always counted."""
+    if conn.get_execution_options().get("truce_write"):
+        totals = None
+    q = IncidentList(conn.engine, flt, limit, offset, viewer, before)
+    dbapi = dbapi_of(conn)
+    total = q.cached_total(dbapi, totals)
+    rows = q.rows(dbapi)
+    return rows, q.count(dbapi, totals) if total is None else total
 
 
 def show_incident(conn: Connection, incident_id: int) -> dict[str, Any]:

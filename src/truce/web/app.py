@@ -9,11 +9,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
 
 from truce.errors import TruceError
 
@@ -43,10 +41,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     api_errors.install(api, html_error=views.html_error)
 
-    @api.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Response:
-        resp = await call_next(request)
-        return security.add_headers(request, resp)
+    # Pure ASGI (not @app.middleware("http"), whose BaseHTTPMiddleware costs a task and a stream per request).
+    api.add_middleware(security.SecurityHeaders)
 
     api.include_router(api_router)
     api.include_router(exports_api.router)

@@ -3,6 +3,7 @@ cookies (HttpOnly, SameSite, Secure behind TLS) and CSRF tokens on every form.""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from typing import Any
@@ -10,7 +11,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truce.api.deps import CsrfFailed, who
 from truce.auth.credentials import same_secret
@@ -31,9 +34,13 @@ def trust_proxy() -> bool:
 
 
 def is_https(request: Request) -> bool:
-    if request.url.scheme == "https":
+    return scope_is_https(request.scope)
+
+
+def scope_is_https(scope: Scope) -> bool:
+    if scope.get("scheme", "http") == "https":
         return True
-    return trust_proxy() and request.headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https"
+    return trust_proxy() and Headers(scope=scope).get("x-forwarded-proto", "").split(",")[0].strip() == "https"
 
 
 def client_address(request: Request) -> str:
@@ -45,8 +52,13 @@ def client_address(request: Request) -> str:
 
 
 def content_security_policy() -> str:
+    return _csp(tile_url())
+
+
+@functools.lru_cache(maxsize=8)
+def _csp(t: str | None) -> str:
+    """The policy for a tile server setting (TRUCE_TILE_URL is read per request, each policy built once)."""
     img = ["'self'", "data:"]
-    t = tile_url()
     if t:
         parts = urlsplit(t.replace("{s}", "a"))
         host = parts.netloc.replace("a.", "*.", 1) if "{s}" in t else parts.netloc
@@ -67,18 +79,39 @@ def content_security_policy() -> str:
     )
 
 
-def add_headers(request: Request, resp: Response) -> Response:
-    resp.headers["Content-Security-Policy"] = content_security_policy()
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Referrer-Policy"] = "same-origin"
-    resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
-    if is_https(request):
-        resp.headers["Strict-Transport-Security"] = "max-age=31536000"
-    if not request.url.path.startswith("/static/"):
-        resp.headers.setdefault("Cache-Control", "no-store")
-    return resp
+def set_security_headers(scope: Scope, headers: MutableHeaders) -> None:
+    """The security headers of every response (set on a response's headers, replacing any of the same name;
+    Cache-Control only when the response has none)."""
+    headers["Content-Security-Policy"] = content_security_policy()
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
+    if scope_is_https(scope):
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if not scope["path"].startswith("/static/"):
+        headers.setdefault("Cache-Control", "no-store")
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: the security headers on every HTTP response, set on its start message (no
+    extra task or stream per request, unlike Starlette's BaseHTTPMiddleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                set_security_headers(scope, MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def set_cookie(request: Request, resp: Response, name: str, value: str, max_age: int | None = None,
