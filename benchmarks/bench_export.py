@@ -3,11 +3,15 @@ ACLED file, seed 7) against DuckDB's `COPY (SELECT …) TO` of the same rows and
 same SQLite file through its sqlite extension (the `duckdb-ext-sqlite` wheel, loaded from disk), in the
 same run. Target: Truce within 3x of DuckDB.
 
-    .venv/bin/python benchmarks/bench_export.py [N]
+    .venv/bin/python benchmarks/bench_export.py [N] [--db PATH]
+
+With ``--db PATH`` the imported database is kept at PATH and reused by later runs (built there when the file
+does not exist yet), so the export alone can be measured again without the minutes of import.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
 import os
 import sys
@@ -76,23 +80,42 @@ def _lines(path: Path) -> int:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("TRUCE_BENCH_ROWS", "1000000"))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=int, default=int(os.environ.get("TRUCE_BENCH_ROWS", "1000000")))
+    ap.add_argument("--db", type=Path, help="keep the imported SQLite database here and reuse it if it exists")
+    args = ap.parse_args()
+    n = args.n
     with tempfile.TemporaryDirectory(prefix="truce-bench-export-") as tmp:
         d = Path(tmp)
-        src = generate(d / "acled.csv", n, seed=7)
-        os.environ["TRUCE_BLOB_DIR"] = str(d / "blobs")
         from truce import scenario
         from truce.app import Truce
         from truce.exports.service import export_incidents
         from truce.ingest.bulk import import_file
         from truce.ledger.chain import SYSTEM
 
-        db = d / "truce.db"
-        app = Truce(f"sqlite:///{db}")
-        scenario.load(app, SYSTEM)
-        t = time.perf_counter()
-        s = import_file(app, SYSTEM, src, "acled", source_kind="ngo")
-        print(f"set-up: {s.imported:,} incidents imported in {time.perf_counter() - t:.0f} s")
+        db = args.db.resolve() if args.db else d / "truce.db"
+        os.environ["TRUCE_BLOB_DIR"] = str((db.parent / f"{db.name}.blobs") if args.db else d / "blobs")
+        if args.db and db.exists():
+            app = Truce(f"sqlite:///{db}")
+            with app.read() as conn:
+                have = conn.exec_driver_sql("SELECT count(*) FROM incidents").scalar_one()
+            print(f"set-up: reusing {db} ({have:,} incidents)")
+            n = int(have)
+        else:
+            src = generate(d / "acled.csv", n, seed=7)
+            # Built under another name and renamed once complete: an interrupted build is never reused.
+            build = db.with_name(db.name + ".building") if args.db else db
+            build.unlink(missing_ok=True)
+            app = Truce(f"sqlite:///{build}")
+            scenario.load(app, SYSTEM)
+            t = time.perf_counter()
+            s = import_file(app, SYSTEM, src, "acled", source_kind="ngo")
+            print(f"set-up: {s.imported:,} incidents imported in {time.perf_counter() - t:.0f} s")
+            app.engine.dispose()
+            if build != db:
+                build.rename(db)
+                app = Truce(f"sqlite:///{db}")
+                print(f"set-up: database kept at {db}")
         app.engine.dispose()
         duck = [duckdb_export(db, d / "duck1.csv")]
         t = time.perf_counter()
@@ -105,6 +128,7 @@ def main() -> None:
         duck_lines = _lines(d / "duck2.csv")
         duck_s = min(duck)
         print(f"machine: {machine()}")
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"DuckDB COPY (SELECT ...) TO csv via its sqlite extension: {duck_s:.2f} s "
             f"(best of {len(duck)}: {', '.join(f'{x:.2f}' for x in duck)}; {duck_lines:,} lines)"

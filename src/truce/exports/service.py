@@ -6,6 +6,12 @@ page by page, so memory stays flat whatever the number of incidents. Each incide
 fields of its *primary report*: the newest version (origin or correction) of the report it began with,
 if the viewer may see it: killed, injured, target, narrative, source and external id.
 
+One statement per page gives every incident with its primary report, the number of its reports, its zones
+and its party's name (`_Sources`); it runs on the driver's own cursor (`_Page`), without SQLAlchemy's
+result objects. The primary report, in SQL: among the incident's links ``origin`` and ``correction``, the
+reports the viewer may see that no other of those links supersedes, the newest by (ledger sequence, id);
+an incident with a single link takes it without that search (the common case).
+
 Formats:
 
 - ``csv``: one row per incident, the columns of ``COLUMNS``.
@@ -19,20 +25,41 @@ Formats:
   ``TRUCE<id>``; what ACLED cannot say goes into ``truce:`` tags (violation type, time of day, time and
   location precision, simulated), so ``truce import acled`` of such a file loses none of the fields both
   formats share.
+
+CSV and HXL are written without the csv module (which costs about 20 ns a character, a third of the time of
+a million-row export), byte for byte as ``csv.writer(f, lineterminator="\\n")`` writes them: the database
+formats the short fields of each row into comma-separated runs (``_RUNS``); Python puts between them the
+floats (``repr``, as the csv module writes them), the admin areas' codes and names (looked up once per
+combination), the title and the narrative, quoted when they need it. A run is taken as it comes only when
+the page's runs hold nothing that needs quoting (comma, double quote, line break) besides their separators;
+the rows whose runs do are written from their plain values (`PLAIN`) with the csv module instead.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.sql import Select
 
-from truce.auth.visibility import incident_clause, may_see_report, sees_all_incidents, tiers_for
+from truce.auth.visibility import incident_clause, tiers_for
 from truce.errors import ValidationFailed
 from truce.geo.models import admin_areas
 from truce.incidents.models import incident_reports, incident_zones, incidents
@@ -40,7 +67,7 @@ from truce.incidents.service import IncidentFilter
 from truce.ingest import acled
 from truce.ledger.chain import SYSTEM
 from truce.parties.models import parties
-from truce.reports.models import reports
+from truce.reports.models import VISIBILITY_TIERS, reports
 
 FORMATS = ("csv", "hxl", "geojson", "acled")
 MEDIA_TYPES = {
@@ -91,45 +118,36 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 HEADER = [c for c, _ in COLUMNS]
 HXL_TAGS = [t for _, t in COLUMNS]
 
-INCIDENT_COLUMNS = (
-    incidents.c.id,
-    incidents.c.occurred_at,
-    incidents.c.occurred_precision,
-    incidents.c.violation_type,
-    incidents.c.alleged_party_id,
-    incidents.c.alleged_party_text,
-    incidents.c.lat,
-    incidents.c.lon,
-    incidents.c.location_precision,
-    incidents.c.place_name,
-    incidents.c.adm1_pcode,
-    incidents.c.adm2_pcode,
-    incidents.c.adm3_pcode,
-    incidents.c.status,
-    incidents.c.verdict,
-    incidents.c.attributed_party_id,
-    incidents.c.clause_id,
-    incidents.c.breach,
-    incidents.c.severity,
-    incidents.c.confidence,
-    incidents.c.simulated,
-    incidents.c.title,
-    incidents.c.created_at,
-)
-(I_ID, I_AT, I_PREC, I_TYPE, I_PARTY, I_PARTY_TEXT, I_LAT, I_LON, I_LPREC, I_PLACE, I_A1, I_A2, I_A3, I_STATUS,
- I_VERDICT, I_ATTR, I_CLAUSE, I_BREACH, I_SEV, I_CONF, I_SIM, I_TITLE, I_CREATED) = range(len(INCIDENT_COLUMNS))
+PRIMARY_HOW = ("origin", "correction")  # the links whose report can be an incident's primary report
+ALL_TIERS = frozenset(VISIBILITY_TIERS)
+ZONE_SEP = "\x1f"  # between zone ids in a plain row (`PLAIN`): a character no zone id holds
+
+# A plain row: the CSV columns in their order, as the csv module takes them (zones joined by ZONE_SEP,
+# `simulated` a boolean or 0/1), then what GeoJSON and ACLED need besides.
+PLAIN = (*HEADER, "created_at", "org_id")
+(P_ID, P_AT, P_PREC, P_TYPE, P_PARTY_ID, P_PARTY, P_TARGET, P_KILLED, P_INJURED, P_LAT, P_LON, P_LPREC, P_PLACE,
+ P_A1, P_A1N, P_A2, P_A2N, P_A3, P_A3N, P_ZONES, P_STATUS, P_VERDICT, P_ATTR, P_CLAUSE, P_BREACH, P_SEV, P_CONF,
+ P_REPORTS, P_SIM, P_SOURCE, P_EXT, P_TITLE, P_NARRATIVE, P_CREATED, P_ORG) = range(len(PLAIN))
+
+# The CSV row as the page statement gives it (`_Sources.csv`): runs of short fields that the database
+# formats with the commas around them, and between them what Python writes (`_csv_page`): the floats,
+# the admin areas (from a key of their three P-codes), the title and the narrative.
+# (place in the statement's row, first and last CSV column, leading comma) of each run:
+_RUNS = ((0, P_ID, P_INJURED, ""), (3, P_LPREC, P_PLACE, ","), (5, P_ZONES, P_SEV, ","), (7, P_REPORTS, P_EXT, ","))
+_RUN_COMMAS = tuple(last - first + 1 + len(lead) for _, first, last, lead in _RUNS)  # when no field needs quoting
+AREA_SEP = "\x1f"  # between the three P-codes of the areas' key
 
 
-@dataclass
-class Primary:
-    killed: int | None = None
-    injured: int | None = None
-    target: str | None = None
-    narrative: str | None = None
-    source: str | None = None
-    external_id: str | None = None
-    org_id: str | None = None
-    reports: int = 0
+def _csv_quotes() -> tuple[str, ...]:
+    """The characters that make the csv module quote a field (``lineterminator="\\n"``): comma, double quote,
+    line feed, and carriage return on the Python versions that quote it too."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(["a\rb"])
+    return (",", '"', "\n") + (("\r",) if buf.getvalue().startswith('"') else ())
+
+
+QUOTE_CHARS = _csv_quotes()
+_NO_COMMA = QUOTE_CHARS[1:]
 
 
 def check_format(fmt: str) -> str:
@@ -143,141 +161,282 @@ def count(conn: Connection, flt: IncidentFilter | None = None, viewer: Any = SYS
     return int(conn.execute(stmt).scalar_one())
 
 
-def iter_incidents(
-    conn: Connection, flt: IncidentFilter | None = None, viewer: Any = SYSTEM, page: int = PAGE
-) -> Iterator[list[tuple[Any, list[str], Primary]]]:
-    """Pages of (incident row, zone ids, primary report) in id order."""
-    flt = flt or IncidentFilter()
-    seen = incident_clause(viewer)
-    all_tiers = sees_all_incidents(viewer) and tiers_for(viewer) == tiers_for(SYSTEM)
-    last = 0
-    while True:
-        rows = conn.execute(
-            flt.apply(select(*INCIDENT_COLUMNS))
-            .where(seen, incidents.c.id > last)
-            .order_by(incidents.c.id)
-            .limit(page)
-        ).all()
-        if not rows:
-            return
-        lo, hi = rows[0][I_ID], rows[-1][I_ID]
-        last = hi
-        zones: dict[int, list[str]] = {}
-        for iid, zid in conn.execute(
-            select(incident_zones.c.incident_id, incident_zones.c.zone_id)
-            .where(incident_zones.c.incident_id.between(lo, hi))
-            .order_by(incident_zones.c.incident_id, incident_zones.c.zone_id)
-        ).all():
-            zones.setdefault(iid, []).append(zid)
-        prim = _primaries(conn, lo, hi, viewer, all_tiers)
-        yield [(r, zones.get(r[I_ID], []), prim.get(r[I_ID]) or Primary()) for r in rows]
+# --- one statement per page ------------------------------------------------------------------------------
 
 
-def _primaries(conn: Connection, lo: int, hi: int, viewer: Any, all_tiers: bool) -> dict[int, Primary]:
-    """The primary report of each incident in [lo, hi]: the newest version of the report it began with."""
-    best: dict[int, Any] = {}
-    counts: dict[int, int] = {}
-    superseded: set[str] = set()
-    cands: list[Any] = []
-    for r in conn.execute(
-        select(
-            incident_reports.c.incident_id,
-            incident_reports.c.how,
-            reports.c.id,
-            reports.c.ledger_seq,
-            reports.c.supersedes,
-            reports.c.killed,
-            reports.c.injured,
-            reports.c.target,
-            reports.c.narrative,
-            reports.c.external_source,
-            reports.c.external_id,
-            reports.c.org_id,
-            reports.c.visibility,
+def _may_see(r: Any, viewer: Any) -> ColumnElement[bool] | None:
+    """SQL of `may_see_report` on the reports alias `r`; None when the viewer sees every tier."""
+    tiers = tiers_for(viewer)
+    if tiers == ALL_TIERS:
+        return None
+    seen: list[ColumnElement[bool]] = [r.c.visibility.in_(sorted(tiers))]
+    if viewer is not None and viewer.org:
+        seen.append(r.c.org_id == viewer.org)
+    return or_(*seen)
+
+
+class _Sources:
+    """The tables of a page and the expressions both kinds of row share."""
+
+    def __init__(self, dialect: str, viewer: Any, zone_sep: str) -> None:
+        i = incidents
+        pir, pr = incident_reports.alias("pir"), reports.alias("pr")
+        ir, r = incident_reports.alias("ir"), reports.alias("r")
+        ir2, r2 = incident_reports.alias("ir2"), reports.alias("r2")
+        ic = incident_reports.alias("ic")
+        self.p = parties.alias("p")
+        self.a1, self.a2, self.a3 = admin_areas.alias("a1"), admin_areas.alias("a2"), admin_areas.alias("a3")
+        self.pr = pr
+        pg = dialect == "postgresql"
+        # The number of the incident's reports (every kind of link).
+        self.reports = select(func.count()).select_from(ic).where(ic.c.incident_id == i.c.id).scalar_subquery()
+        # The primary report when the incident has more than one link.
+        superseded = (
+            exists()
+            .select_from(ir2.join(r2, r2.c.id == ir2.c.report_id))
+            .where(ir2.c.incident_id == ir.c.incident_id, ir2.c.report_id != ir.c.report_id,
+                   ir2.c.how.in_(PRIMARY_HOW), r2.c.supersedes == r.c.id)
         )
-        .join(reports, reports.c.id == incident_reports.c.report_id)
-        .where(incident_reports.c.incident_id.between(lo, hi))
-    ).all():
-        counts[r[0]] = counts.get(r[0], 0) + 1
-        if r[1] not in ("origin", "correction"):
-            continue
-        if r[4]:
-            superseded.add(r[4])
-        if not all_tiers and not may_see_report(viewer, {"org_id": r[11], "visibility": r[12]}):
-            continue
-        cands.append(r)
-    for r in cands:
-        if r[2] in superseded:
-            continue
-        cur = best.get(r[0])
-        if cur is None or (r[3], r[2]) > (cur[3], cur[2]):
-            best[r[0]] = r
-    out = {iid: Primary(reports=n) for iid, n in counts.items()}
-    for iid, r in best.items():
-        p = out[iid]
-        p.killed, p.injured, p.target, p.narrative = r[5], r[6], r[7], r[8]
-        p.source, p.external_id, p.org_id = r[9], r[10], r[11]
-    return out
+        seen_r, seen_pr = _may_see(r, viewer), _may_see(pr, viewer)
+        newest = (
+            select(ir.c.report_id)
+            .select_from(ir.join(r, r.c.id == ir.c.report_id))
+            .where(ir.c.incident_id == i.c.id, ir.c.how.in_(PRIMARY_HOW), ~superseded,
+                   *([seen_r] if seen_r is not None else []))
+            # Report ids compare as Python strings do (code points), whatever the database's collation.
+            .order_by(r.c.ledger_seq.desc(), (r.c.id.collate("C") if pg else r.c.id).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        # The incident's only link: no other link of any kind (on SQLite, read from the index alone).
+        o = incident_reports.alias("o")
+        other = o.c.report_id != pir.c.report_id if pg else literal_column("o.rowid") != literal_column("pir.rowid")
+        only = ~exists().where(o.c.incident_id == i.c.id, other)
+        self.source = (
+            i.outerjoin(
+                pir,
+                and_(pir.c.incident_id == i.c.id, pir.c.how.in_(PRIMARY_HOW), or_(only, pir.c.report_id == newest)),
+            )
+            .outerjoin(pr, and_(pr.c.id == pir.c.report_id, *([seen_pr] if seen_pr is not None else [])))
+            .outerjoin(self.p, self.p.c.id == i.c.alleged_party_id)
+        )
+        self.with_areas = self.source
+        for a, code in ((self.a1, i.c.adm1_pcode), (self.a2, i.c.adm2_pcode), (self.a3, i.c.adm3_pcode)):
+            self.with_areas = self.with_areas.outerjoin(a, and_(a.c.pcode == code, code != ""))
+        # The party's name, else its id; the text as reported when there is no party id.
+        self.party = case(
+            (i.c.alleged_party_id != "", func.coalesce(self.p.c.name, i.c.alleged_party_id)),
+            else_=i.c.alleged_party_text,
+        )
+        z = incident_zones
+        if pg:
+            from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+            self.zones = (
+                select(func.string_agg(z.c.zone_id, aggregate_order_by(literal_column(f"'{zone_sep}'"), z.c.zone_id)))
+                .where(z.c.incident_id == i.c.id)
+                .scalar_subquery()
+            )
+        else:
+            # group_concat keeps the order of its rows (SQLite before 3.44 has no ORDER BY in aggregates).
+            ordered = (
+                select(z.c.zone_id).where(z.c.incident_id == i.c.id).order_by(z.c.zone_id).correlate(i).subquery("zo")
+            )
+            self.zones = select(func.group_concat(ordered.c.zone_id, zone_sep)).scalar_subquery()
+
+    def plain(self) -> list[Any]:
+        """The columns of `PLAIN`."""
+        i, pr = incidents.c, self.pr.c
+        cols = {
+            "alleged_party": self.party, "target": pr.target, "killed": pr.killed, "injured": pr.injured,
+            "adm1_name": self.a1.c.name_en, "adm2_name": self.a2.c.name_en, "adm3_name": self.a3.c.name_en,
+            "zones": self.zones, "reports": self.reports, "source": pr.external_source,
+            "external_id": pr.external_id, "narrative": pr.narrative, "org_id": pr.org_id,
+        }
+        return [cols[name] if name in cols else i[name] for name in PLAIN]
+
+    def csv(self, dialect: str) -> list[Any]:
+        """A CSV row in pieces (`_csv_page`): run, lat, lon, run, areas' key, run, confidence, run, title,
+        narrative."""
+        fmt = func.format if dialect == "postgresql" else func.printf
+        plain = self.plain()
+        plain[P_SIM] = case((incidents.c.simulated, "true"), else_="false")
+        c = incidents.c
+        runs = [
+            [lead + ",".join(["%s"] * (last - first + 1)) + ",", *plain[first : last + 1]]
+            for _, first, last, lead in _RUNS
+        ]
+        if dialect == "sqlite":
+            # SQLite's printf ends a string at a NUL character, which only free text typed into a report can
+            # hold (PostgreSQL refuses it): such a row gets a double quote after its run, so it is written
+            # from its plain values (`_csv_page`).
+            def nul(*cols: Any) -> Any:
+                return case((or_(*(func.instr(col, "\x00") > 0 for col in cols)), '"'), else_="")
+
+            runs[0] += [nul(c.alleged_party_text, self.pr.c.target)]
+            runs[1] += [nul(c.place_name)]
+            runs[0][0] += "%s"
+            runs[1][0] += "%s"
+        areas = fmt(AREA_SEP.join(["%s"] * 3), c.adm1_pcode, c.adm2_pcode, c.adm3_pcode)
+        a, b, d, e = (fmt(*run) for run in runs)
+        return [a, c.lat, c.lon, b, areas, d, c.confidence, e, c.title, self.pr.c.narrative]
 
 
-class Names:
-    """Admin-area and party names for the rows (loaded once: a few hundred rows)."""
+class _Page:
+    """A page statement compiled once, run on the driver's own cursor: ``rows(after=...)`` gives the next
+    page of incidents, those with ids above ``after``, as the driver's tuples."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.adm = dict(conn.execute(select(admin_areas.c.pcode, admin_areas.c.name_en)).all())
-        self.party = dict(conn.execute(select(parties.c.id, parties.c.name)).all())
+    def __init__(self, conn: Connection, stmt: Select[Any]) -> None:
+        self.compiled = stmt.compile(dialect=conn.dialect)
+        self.cursor = conn.connection.cursor()
 
+    def rows(self, **values: Any) -> Sequence[Any]:
+        state = self.compiled.construct_expanded_state(values)
+        params = state.positional_parameters if self.compiled.positional else state.parameters
+        self.cursor.execute(state.statement, params)
+        return self.cursor.fetchall()
 
-def _flat(r: Any, zones: list[str], p: Primary, names: Names) -> list[Any]:
-    adm = names.adm
-    party = r[I_PARTY]
-    return [
-        r[I_ID],
-        r[I_AT],
-        r[I_PREC],
-        r[I_TYPE],
-        party,
-        names.party.get(party, party) if party else r[I_PARTY_TEXT],
-        p.target,
-        p.killed,
-        p.injured,
-        r[I_LAT],
-        r[I_LON],
-        r[I_LPREC],
-        r[I_PLACE],
-        r[I_A1],
-        adm.get(r[I_A1]) if r[I_A1] else None,
-        r[I_A2],
-        adm.get(r[I_A2]) if r[I_A2] else None,
-        r[I_A3],
-        adm.get(r[I_A3]) if r[I_A3] else None,
-        ";".join(zones),
-        r[I_STATUS],
-        r[I_VERDICT],
-        r[I_ATTR],
-        r[I_CLAUSE],
-        r[I_BREACH],
-        r[I_SEV],
-        r[I_CONF],
-        p.reports,
-        "true" if r[I_SIM] else "false",
-        p.source,
-        p.external_id,
-        r[I_TITLE],
-        p.narrative,
-    ]
+    def close(self) -> None:
+        self.cursor.close()
 
 
-def _csv_text(rows: list[list[Any]]) -> str:
+def _page_stmt(columns: list[Any], source: Any, flt: IncidentFilter, viewer: Any, page: int) -> Select[Any]:
+    return (
+        flt.apply(select(*columns).select_from(source))
+        .where(incident_clause(viewer), incidents.c.id > bindparam("after", 0, type_=BigInteger))
+        .order_by(incidents.c.id)
+        .limit(page)
+    )
+
+
+def iter_plain(
+    conn: Connection, flt: IncidentFilter | None = None, viewer: Any = SYSTEM, page: int = PAGE
+) -> Iterator[Sequence[Any]]:
+    """Pages of plain rows (`PLAIN`) in id order."""
+    dialect = conn.dialect.name
+    src = _Sources(dialect, viewer, ZONE_SEP)
+    stmt = _Page(conn, _page_stmt(src.plain(), src.with_areas, flt or IncidentFilter(), viewer, page))
+    try:
+        after = 0
+        while rows := stmt.rows(after=after):
+            after = rows[-1][P_ID]
+            yield rows
+    finally:
+        stmt.close()
+
+
+def plain_rows(conn: Connection, ids: list[int], viewer: Any) -> dict[int, Sequence[Any]]:
+    """Plain rows of these incidents (whatever the filter), by id."""
+    src = _Sources(conn.dialect.name, viewer, ZONE_SEP)
+    rows = conn.execute(select(*src.plain()).select_from(src.with_areas).where(incidents.c.id.in_(ids))).all()
+    return {int(r[P_ID]): tuple(r) for r in rows}
+
+
+# --- formats -------------------------------------------------------------------------------------------
+
+
+def _csv_text(rows: Sequence[Sequence[Any]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
 
 
-def acled_row(r: Any, zones: list[str], p: Primary, names: Names) -> list[Any]:
-    """One incident as an ACLED row (31 columns)."""
-    notes, extras = acled.split_narrative(p.narrative)
-    vtype = r[I_TYPE]
+def _flat(r: Sequence[Any]) -> list[Any]:
+    """A plain row as the CSV columns (what the csv module writes)."""
+    out = list(r[: len(HEADER)])
+    out[P_ZONES] = (r[P_ZONES] or "").replace(ZONE_SEP, ";")
+    out[P_SIM] = "true" if r[P_SIM] else "false"
+    return out
+
+
+def _zones(r: Sequence[Any]) -> list[str]:
+    return r[P_ZONES].split(ZONE_SEP) if r[P_ZONES] else []
+
+
+class _Floats(dict[Any, str]):
+    """A float as the csv module writes it (``repr``; None as nothing), remembered: coordinates repeat. The
+    columns are floats on both databases (never ints, which would share keys with equal floats)."""
+
+    def __init__(self) -> None:
+        super().__init__({None: ""})
+
+    def __missing__(self, x: Any) -> str:
+        text = repr(x)
+        if x != 0 and len(self) < 100_000:  # 0.0 and -0.0 are equal keys but print differently
+            self[x] = text
+        return text
+
+
+class _Areas(dict[str, str]):
+    """The six CSV columns of an incident's admin areas (P-code and name of ADM1, ADM2, ADM3), as the csv
+    module writes them, from the key of the three P-codes; remembered (a few thousand combinations)."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, key: str) -> str:
+        codes = key.split(AREA_SEP)
+        if len(codes) != 3:  # a P-code holding the separator: the row is written from its plain values
+            return ""
+        fields = [x for code in codes for x in (code, self.names.get(code) if code else None)]
+        text = _csv_text([fields])[:-1]
+        if len(self) < 100_000:
+            self[key] = text
+        return text
+
+
+def _row_id(row: Sequence[Any]) -> int:
+    """The incident id of a `_Sources.csv` row: the first field of its first run (digits only)."""
+    return int(row[0].split(",", 1)[0])
+
+
+def _run_ok(run: str, commas: int) -> bool:
+    return run.count(",") == commas and not any(ch in run for ch in _NO_COMMA)
+
+
+def _csv_page(
+    rows: Sequence[Any],
+    floats: _Floats,
+    areas: _Areas,
+    plain: Callable[[list[int]], dict[int, Sequence[Any]]],
+) -> str:
+    """A page of `_Sources.csv` rows as CSV text (the bytes the csv module would write)."""
+    n = len(rows)
+    redo: set[int] = set()
+    for (col, *_), commas in zip(_RUNS, _RUN_COMMAS, strict=True):
+        joined = "".join(map(itemgetter(col), rows))
+        if joined.count(",") != commas * n or any(ch in joined for ch in _NO_COMMA):
+            redo.update(k for k, r in enumerate(rows) if not _run_ok(r[col], commas))
+    if "".join(map(itemgetter(4), rows)).count(AREA_SEP) != 2 * n:
+        redo.update(k for k, r in enumerate(rows) if r[4].count(AREA_SEP) != 2)
+    f, adm = floats.__getitem__, areas.__getitem__
+    cr = "\r" in QUOTE_CHARS
+    lines: list[str] = []
+    line = lines.append
+    for a, lat, lon, b, key, d, conf, e, title, text in rows:  # the hot loop: kept flat
+        if title is None:
+            title = ""
+        elif "," in title or '"' in title or "\n" in title or (cr and "\r" in title):
+            title = '"' + title.replace('"', '""') + '"'
+        if text is None:
+            text = ""
+        elif "\n" in text or "," in text or '"' in text or (cr and "\r" in text):
+            text = '"' + text.replace('"', '""') + '"'
+        line(f"{a}{f(lat)},{f(lon)}{b}{adm(key)}{d}{f(conf)}{e}{title},{text}\n")
+    if redo:  # a field that needs quoting: those rows from their plain values, with the csv module
+        at = sorted(redo)
+        ids = [_row_id(rows[k]) for k in at]
+        by_id = plain(ids)
+        for k, iid in zip(at, ids, strict=True):
+            lines[k] = _csv_text([_flat(by_id[iid])])
+    return "".join(lines)
+
+
+def acled_row(r: Sequence[Any]) -> list[Any]:
+    """One incident (a plain row) as an ACLED row (31 columns)."""
+    notes, extras = acled.split_narrative(r[P_NARRATIVE])
+    vtype = r[P_TYPE]
     sub = extras.get("sub_event_type", "")
     if acled.ACLED_TYPES.get(sub, ("", ""))[1] == vtype:
         etype = acled.ACLED_TYPES[sub][0]
@@ -286,29 +445,27 @@ def acled_row(r: Any, zones: list[str], p: Primary, names: Names) -> list[Any]:
     tags = [t for t in extras.get("tags", "").split("|") if t]
     if acled.ACLED_TYPES[sub][1] != vtype and acled.TYPE_TAG + vtype not in tags:
         tags = [t for t in tags if not t.startswith(acled.TYPE_TAG)] + [acled.TYPE_TAG + vtype]
-    tp, gp = r[I_PREC], r[I_LPREC]
+    tp, gp = r[P_PREC], r[P_LPREC]
     tp_out = acled.TIME_PRECISION_OUT.get(tp, "1")
     gp_out = acled.GEO_PRECISION_OUT.get(gp, "3")
     tags = [t for t in tags if not t.startswith(("truce:time=", "truce:geo=", "truce:at="))]
     if acled.TIME_PRECISION.get(tp_out) != tp:
         tags.append(f"truce:time={tp}")
-    clock = (r[I_AT] or "")[11:19]
+    clock = (r[P_AT] or "")[11:19]
     if clock and clock != "00:00:00":
         tags.append(f"truce:at={clock}")
     if acled.GEO_PRECISION.get(gp_out) != gp:
         tags.append(f"truce:geo={gp}")
-    if r[I_SIM] and acled.SIMULATED_TAG not in tags:
+    if r[P_SIM] and acled.SIMULATED_TAG not in tags:
         tags.append(acled.SIMULATED_TAG)
-    party = r[I_PARTY]
-    actor1 = extras.get("actor1") or (names.party.get(party, party) if party else r[I_PARTY_TEXT]) or ""
-    syria = (r[I_A1] or "").startswith("SY")
-    adm = names.adm
-    day = (r[I_AT] or "")[:10]
-    from_acled = p.source == "acled" and p.external_id
+    actor1 = extras.get("actor1") or r[P_PARTY] or ""
+    syria = (r[P_A1] or "").startswith("SY")
+    day = (r[P_AT] or "")[:10]
+    source, external_id, org = r[P_SOURCE], r[P_EXT], r[P_ORG]
+    from_acled = source == "acled" and external_id
     dflt = acled.COUNTRY_DEFAULTS if syria else {}
-    target = p.target or ""
     return [
-        p.external_id if from_acled else f"TRUCE{r[I_ID]}",
+        external_id if from_acled else f"TRUCE{r[P_ID]}",
         day,
         day[:4],
         tp_out,
@@ -318,7 +475,7 @@ def acled_row(r: Any, zones: list[str], p: Primary, names: Names) -> list[Any]:
         actor1,
         extras.get("assoc_actor_1", ""),
         extras.get("inter1", ""),
-        target,
+        r[P_TARGET] or "",
         extras.get("assoc_actor_2", ""),
         extras.get("inter2", ""),
         extras.get("interaction", ""),
@@ -327,20 +484,30 @@ def acled_row(r: Any, zones: list[str], p: Primary, names: Names) -> list[Any]:
         extras.get("iso") or dflt.get("iso", ""),
         extras.get("region") or dflt.get("region", ""),
         extras.get("country") or dflt.get("country", ""),
-        extras.get("admin1") or (adm.get(r[I_A1], "") if r[I_A1] else ""),
-        extras.get("admin2") or (adm.get(r[I_A2], "") if r[I_A2] else ""),
-        extras.get("admin3") or (adm.get(r[I_A3], "") if r[I_A3] else ""),
-        r[I_PLACE] or "",
-        "" if r[I_LAT] is None else repr(float(r[I_LAT])),
-        "" if r[I_LON] is None else repr(float(r[I_LON])),
+        extras.get("admin1") or r[P_A1N] or "",
+        extras.get("admin2") or r[P_A2N] or "",
+        extras.get("admin3") or r[P_A3N] or "",
+        r[P_PLACE] or "",
+        "" if r[P_LAT] is None else repr(float(r[P_LAT])),
+        "" if r[P_LON] is None else repr(float(r[P_LON])),
         gp_out,
-        extras.get("source") or ("Truce" + (f" ({p.org_id})" if p.org_id else "")),
+        extras.get("source") or ("Truce" + (f" ({org})" if org else "")),
         extras.get("source_scale", ""),
         notes,
-        p.killed or 0,
+        r[P_KILLED] or 0,
         "|".join(tags),
-        extras.get("timestamp") or acled.epoch(r[I_CREATED]),
+        extras.get("timestamp") or acled.epoch(r[P_CREATED]),
     ]
+
+
+def _feature(r: Sequence[Any]) -> bytes:
+    props: dict[str, Any] = dict(zip(HEADER, _flat(r), strict=True))
+    props["zones"] = _zones(r)
+    props["simulated"] = bool(r[P_SIM])
+    del props["lat"], props["lon"]
+    lat, lon = r[P_LAT], r[P_LON]
+    geom = None if lat is None or lon is None else {"type": "Point", "coordinates": [lon, lat]}
+    return orjson.dumps({"type": "Feature", "id": r[P_ID], "geometry": geom, "properties": props})
 
 
 def stream(
@@ -353,38 +520,48 @@ def stream(
 ) -> Iterator[bytes]:
     """The export as chunks of UTF-8 bytes (one chunk per page of incidents)."""
     check_format(fmt)
-    names = Names(conn)
+    flt = flt or IncidentFilter()
     if fmt in ("csv", "hxl"):
         head = [HEADER] + ([HXL_TAGS] if fmt == "hxl" else [])
         yield _csv_text(head).encode("utf-8")
-    elif fmt == "acled":
+        yield from _stream_csv(conn, flt, viewer, progress, page)
+        return
+    if fmt == "acled":
         yield _csv_text([list(acled.ACLED_COLUMNS)]).encode("utf-8")
     else:
         yield b'{"type":"FeatureCollection","features":[\n'
     first = True
-    for chunk in iter_incidents(conn, flt, viewer, page):
-        if fmt in ("csv", "hxl"):
-            data = _csv_text([_flat(r, z, p, names) for r, z, p in chunk]).encode("utf-8")
-        elif fmt == "acled":
-            data = _csv_text([acled_row(r, z, p, names) for r, z, p in chunk]).encode("utf-8")
+    for rows in iter_plain(conn, flt, viewer, page):
+        if fmt == "acled":
+            data = _csv_text([acled_row(r) for r in rows]).encode("utf-8")
         else:
-            feats = b",\n".join(_feature(r, z, p, names) for r, z, p in chunk)
+            feats = b",\n".join(_feature(r) for r in rows)
             data = feats if first else b",\n" + feats
         first = False
         yield data
         if progress:
-            progress(len(chunk))
+            progress(len(rows))
     if fmt == "geojson":
         yield b"\n]}\n"
 
 
-def _feature(r: Any, zones: list[str], p: Primary, names: Names) -> bytes:
-    props = dict(zip(HEADER, _flat(r, zones, p, names), strict=True))
-    props["zones"] = zones
-    props["simulated"] = bool(r[I_SIM])
-    del props["lat"], props["lon"]
-    geom = None if r[I_LAT] is None or r[I_LON] is None else {"type": "Point", "coordinates": [r[I_LON], r[I_LAT]]}
-    return orjson.dumps({"type": "Feature", "id": r[I_ID], "geometry": geom, "properties": props})
+def _stream_csv(
+    conn: Connection, flt: IncidentFilter, viewer: Any, progress: Callable[[int], None] | None, page: int
+) -> Iterator[bytes]:
+    dialect = conn.dialect.name
+    src = _Sources(dialect, viewer, ";")
+    stmt = _Page(conn, _page_stmt(src.csv(dialect), src.source, flt, viewer, page))
+    floats = _Floats()
+    areas = _Areas({str(k): str(v) for k, v in conn.execute(select(admin_areas.c.pcode, admin_areas.c.name_en))})
+    try:
+        after = 0
+        while rows := stmt.rows(after=after):
+            after = _row_id(rows[-1])
+            yield _csv_page(rows, floats, areas, lambda ids: plain_rows(conn, ids, viewer)).encode("utf-8")
+            if progress:
+                progress(len(rows))
+    finally:
+        stmt.close()
 
 
 def export_incidents(
