@@ -94,17 +94,9 @@ class IncidentListQuery(BaseModel):
             ) from None
 
     def filter(self) -> IncidentFilter:
-        return IncidentFilter(
-            zone=self.zone,
-            adm=self.adm,
-            party=self.party,
-            violation_type=self.type,
-            since=self.since,
-            until=self.until,
-            verdict=self.verdict,
-            status=self.status,
-            simulated=self.simulated,
-        )
+        values = self.model_dump(include=set(FILTER_PARAMS))
+        values["violation_type"] = values.pop("type")
+        return IncidentFilter(**values)
 
     @classmethod
     def openapi_parameters(cls) -> list[dict[str, Any]]:
