@@ -53,7 +53,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -222,6 +222,25 @@ def decode(data: bytes, first_line: int) -> str:
         raise ValidationFailed(f"line {line}: the file is not UTF-8 text ({e.reason})", field="file") from None
 
 
+def records(
+    data: bytes, first_line: int, width: int, rejects: list[tuple[int, str]]
+) -> Iterator[tuple[int, list[str]]]:
+    """The CSV records of a slice of a file (whole records, no header) as (the file line a record starts on,
+    its fields); empty lines are skipped, and a record without ``width`` fields goes to ``rejects`` with its
+    line instead. Shared by every importer's parser."""
+    reader = csv.reader(io.StringIO(decode(data, first_line)))
+    line = first_line
+    for row in reader:
+        start = line
+        line = first_line + reader.line_num
+        if not row:
+            continue
+        if len(row) != width:
+            rejects.append((start, f"(row): {len(row)} fields, the header has {width}"))
+            continue
+        yield start, row
+
+
 class AcledRowError(ValueError):
     def __init__(self, column: str, message: str):
         self.column = column
@@ -346,16 +365,8 @@ def parse_rows(
     dates: dict[str, str] = {}
     out: list[dict[str, Any]] = []
     rejects: list[tuple[int, str]] = []
-    reader = csv.reader(io.StringIO(decode(data, first_line)))
-    line = first_line
-    for row in reader:
-        start = line
-        line = first_line + reader.line_num
-        if not row:
-            continue
+    for start, row in records(data, first_line, width, rejects):
         try:
-            if len(row) != width:
-                raise AcledRowError("(row)", f"{len(row)} fields, the header has {width}")
             eid = row[i_id].strip()
             if not eid:
                 raise AcledRowError("event_id_cnty", "missing ACLED event id")

@@ -25,14 +25,12 @@ ADM1 for adm1, none for country).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from truce.ingest.acled import decode
+from truce.ingest.acled import records
 
 GED_COLUMNS = (
     "id",
@@ -168,16 +166,8 @@ def parse_rows(
 
     out: list[dict[str, Any]] = []
     rejects: list[tuple[int, str]] = []
-    reader = csv.reader(io.StringIO(decode(data, first_line)))
-    line = first_line
-    for row in reader:
-        start = line
-        line = first_line + reader.line_num
-        if not row:
-            continue
+    for start, row in records(data, first_line, width, rejects):
         try:
-            if len(row) != width:
-                raise GedRowError("(row)", f"{len(row)} fields, the header has {width}")
             eid = cell(row, "id")
             if not re.fullmatch(r"\d+", eid):
                 raise GedRowError("id", f"{eid or 'nothing'!r} is not a UCDP event id (digits expected)")

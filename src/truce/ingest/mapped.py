@@ -35,8 +35,6 @@ killed_civilian, killed_combatant, injured, injured_low, injured_high, injured_c
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from datetime import UTC, datetime
@@ -47,7 +45,7 @@ import yaml
 from sqlalchemy import Connection
 
 from truce.errors import TruceError, ValidationFailed
-from truce.ingest.acled import decode
+from truce.ingest.acled import records
 from truce.ledger.chain import Actor, ApplyContext
 from truce.reports.schemas import CASUALTY_FIELDS, CLOCK_SKEW
 
@@ -183,16 +181,7 @@ def parse_rows(
     latest = now + CLOCK_SKEW
     out: list[dict[str, Any]] = []
     rejects: list[tuple[int, str]] = []
-    reader = csv.reader(io.StringIO(decode(data, first_line)))
-    line = first_line
-    for cells in reader:
-        start = line
-        line = first_line + reader.line_num
-        if not cells:
-            continue
-        if len(cells) != len(columns):
-            rejects.append((start, f"(row): {len(cells)} fields, the header has {len(columns)}"))
-            continue
+    for start, cells in records(data, first_line, len(columns), rejects):
         row = dict(zip(columns, cells, strict=True))
         cols: dict[str, str] = mapping["columns"]
         try:
