@@ -126,6 +126,38 @@ def sqlite_read_tx(engine: Engine) -> Iterator[Any]:
         raise
 
 
+class Prepared:
+    """A SQLAlchemy statement compiled once for a dialect and run on the driver's own cursor, for the hot
+    reads (the incident list, exports): no SQLAlchemy Connection or result objects, the driver keeps the
+    statement prepared, and rows come back as the driver's tuples (no type processing: booleans are 0/1 on
+    SQLite). Values bound when the statement was built (constants) are used unless given again; a statement
+    with expanding parameters (``IN`` over a list) is expanded at each run."""
+
+    def __init__(self, stmt: Any, dialect: Any) -> None:
+        compiled = self.compiled = stmt.compile(dialect=dialect)
+        self.expanding = bool(compiled.post_compile_params)
+        self.sql = compiled.string
+        self.order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self.defaults = dict(compiled.params)
+
+    def execute(self, cursor: Any, values: dict[str, Any] | None = None) -> None:
+        if self.expanding:
+            state = self.compiled.construct_expanded_state(values or {})
+            cursor.execute(state.statement, state.positional_parameters if self.order is not None else state.parameters)
+            return
+        merged = {**self.defaults, **values} if values else self.defaults
+        cursor.execute(self.sql, merged if self.order is None else tuple(merged[n] for n in self.order))
+
+    def fetchall(self, dbapi: Any, values: dict[str, Any] | None = None) -> list[Any]:
+        """Run on a DB-API connection, in its transaction; every row."""
+        cur = dbapi.cursor()
+        try:
+            self.execute(cur, values)
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+
 def migrations_dir() -> Path:
     return Path(__file__).parent / "migrations"
 

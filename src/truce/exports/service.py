@@ -60,6 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import Select
 
 from truce.auth.visibility import incident_clause, tiers_for
+from truce.db import Prepared
 from truce.errors import ValidationFailed
 from truce.geo.models import admin_areas
 from truce.incidents.models import incident_reports, incident_zones, incidents
@@ -287,13 +288,11 @@ class _Page:
     page of incidents, those with ids above ``after``, as the driver's tuples."""
 
     def __init__(self, conn: Connection, stmt: Select[Any]) -> None:
-        self.compiled = stmt.compile(dialect=conn.dialect)
+        self.query = Prepared(stmt, conn.dialect)
         self.cursor = conn.connection.cursor()
 
     def rows(self, **values: Any) -> Sequence[Any]:
-        state = self.compiled.construct_expanded_state(values)
-        params = state.positional_parameters if self.compiled.positional else state.parameters
-        self.cursor.execute(state.statement, params)
+        self.query.execute(self.cursor, values)
         return self.cursor.fetchall()
 
     def close(self) -> None:

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select
 
+from truce.db import Prepared
 from truce.errors import NotFound, ValidationFailed
 from truce.incidents.models import incident_reports, incident_zones, incidents
 from truce.ledger.chain import SYSTEM, ApplyContext
-from truce.ledger.models import ledger_entries
+from truce.ledger.models import ledger_entries, ledger_head
 from truce.reports.models import reports
 from truce.zones.service import assign_incidents
 
@@ -233,47 +234,18 @@ class TotalCache:
 
 
 TOTALS = TotalCache()
-HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"  # the ledger head (ledger/chain.py), in plain SQL
 
 
-@dataclass(frozen=True)
-class _Sql:
-    """A statement compiled once: its SQL, the order of its parameters (positional drivers) or None (named
-    ones), and the values bound when it was built (constants such as 'merged', the viewer's party)."""
-
-    sql: str
-    order: tuple[str, ...] | None
-    defaults: dict[str, Any]
-
-    def params(self, values: dict[str, Any]) -> Any:
-        merged = {**self.defaults, **values}
-        return merged if self.order is None else tuple(merged[n] for n in self.order)
-
-
-def _fetchall(dbapi: Any, stmt: _Sql | str, values: dict[str, Any] | None = None) -> list[Any]:
-    """Run a compiled statement on a DB-API connection, in its transaction: the rows as the driver gives
-    them (no SQLAlchemy result object, no type processing: booleans are 0/1 on SQLite)."""
-    cur = dbapi.cursor()
-    try:
-        if isinstance(stmt, str):
-            cur.execute(stmt)
-        else:
-            cur.execute(stmt.sql, stmt.params(values or {}))
-        return list(cur.fetchall())
-    finally:
-        cur.close()
-
-
-def _compile(stmt: Any, dialect: Any) -> _Sql:
-    compiled = stmt.compile(dialect=dialect)
-    order = tuple(compiled.positiontup) if compiled.positional else None
-    return _Sql(compiled.string, order, dict(compiled.params))
+@functools.lru_cache(maxsize=8)
+def _head_query(dialect: Any) -> Prepared:
+    """The ledger head (sequence, hash), as `truce.ledger.chain.head` reads it."""
+    return Prepared(select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1), dialect)
 
 
 @functools.lru_cache(maxsize=512)
 def _list_statements(
     dialect: Any, names: tuple[str, ...], scope: tuple[str, ...], paged: bool, limited: bool, offset: bool
-) -> tuple[_Sql, _Sql]:
+) -> tuple[Prepared, Prepared]:
     """(page, count) of the incident list for a shape of query: the filter's condition names, the viewer's
     scope, a cursor, a limit, an offset. The page is one statement: the rows, their zones, the number of
     their reports and of their simulated reports (counted for the page's rows only)."""
@@ -315,7 +287,7 @@ def _list_statements(
         .scalar_subquery()
         .label("simulated_reports"),
     ).order_by(p.c.occurred_at.desc(), p.c.id.desc())
-    return _compile(page, dialect), _compile(count, dialect)
+    return Prepared(page, dialect), Prepared(count, dialect)
 
 
 class IncidentList:
@@ -338,6 +310,7 @@ class IncidentList:
             raise ValidationFailed("limit and offset must be ≥ 0", field="limit" if limit < 0 else "offset")
         values = (flt or IncidentFilter()).values()
         self.scope = incident_scope(viewer)
+        self.dialect = engine.dialect
         self.page_sql, self.count_sql = _list_statements(
             engine.dialect, tuple(values), self.scope, before is not None, bool(limit), bool(offset)
         )
@@ -356,12 +329,12 @@ class IncidentList:
         """The total from `totals` if it was counted under the current ledger head (read here, first)."""
         if totals is None:
             return None
-        found = _fetchall(dbapi, HEAD_SQL)
+        found = _head_query(self.dialect).fetchall(dbapi)
         self.head = (int(found[0][0]), str(found[0][1])) if found else (0, "")
         return totals.get(self.key, self.head)
 
     def rows(self, dbapi: Any) -> list[dict[str, Any]]:
-        out = [dict(zip(LIST_KEYS, row, strict=True)) for row in _fetchall(dbapi, self.page_sql, self.page_values)]
+        out = [dict(zip(LIST_KEYS, row, strict=True)) for row in self.page_sql.fetchall(dbapi, self.page_values)]
         for r in out:
             r["simulated"] = bool(r["simulated"])
             zones = r["zones"]
@@ -372,7 +345,7 @@ class IncidentList:
 
     def count(self, dbapi: Any, totals: TotalCache | None) -> int:
         """Count the total (and keep it in `totals` under the head that `cached_total` read before)."""
-        n = int(_fetchall(dbapi, self.count_sql, self.values)[0][0])
+        n = int(self.count_sql.fetchall(dbapi, self.values)[0][0])
         if totals is not None and self.head is not None:
             totals.put(self.key, self.head, n)
         return n
