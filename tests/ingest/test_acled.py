@@ -7,6 +7,7 @@ import csv
 import importlib.util
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from truce.app import Truce
 from truce.cli import app as cli
 from truce.incidents.models import incident_reports, incident_zones, incidents
-from truce.ingest import acled
+from truce.ingest import acled, bulk
 from truce.ingest.bulk import COMMAND, import_file
 from truce.ledger.chain import SYSTEM
 from truce.ledger.models import ledger_entries
@@ -257,3 +258,57 @@ def test_records_spanning_lines_are_cut_whole_and_line_numbers_stay_right(astana
         narr = conn.execute(select(reports.c.narrative).where(reports.c.external_id == rows[4][0])).scalar_one()
     assert narr.startswith('Line one of 4,\nline "two"\r\nand three.')
     assert verify(app).ok
+
+
+def _typed_rows(app: Truce, table: str, skip: tuple[str, ...]) -> list[tuple]:
+    """Every row of ``table`` as (value, SQLite storage class) pairs, without the columns in ``skip``."""
+    with app.read() as conn:
+        cols = [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table})") if r[1] not in skip]
+        sel = ", ".join(f"{c}, typeof({c})" for c in cols)
+        return conn.exec_driver_sql(f"SELECT {sel} FROM {table} ORDER BY 1, 3").all()
+
+
+@pytest.mark.parametrize("astana_url", ["sqlite"], indirect=True)
+def test_sqlite_import_stores_exactly_what_binding_every_value_stores(
+    astana_url, sqlite_astana_template, acled_file, tmp_path, monkeypatch
+):
+    """On SQLite an import writes the batch's constant columns as literals and copies an incident's fields from
+    its report in SQL. A user would see a wrong value, a number stored as text (sorting and filters then
+    go wrong), or a replay that no longer matches, if that were not exactly what binding every value stores."""
+    header, rows = _rows(acled_file)
+    col = {c: i for i, c in enumerate(header)}
+    changed = [list(r) for r in rows[:90]]
+    for r in changed[::3]:
+        r[col["fatalities"]] = str(int(r[col["fatalities"]]) + 2)
+    files = [_write(tmp_path / "first.csv", header, rows[:300]),
+             _write(tmp_path / "second.csv", header, changed + rows[300:420])]
+    # A quote in a constant column, a non-default kind and visibility.
+    opts = {"external_source": "o'acled"}
+    fast = Truce(astana_url)
+    plain_path = tmp_path / "plain.db"
+    shutil.copyfile(sqlite_astana_template, plain_path)
+    plain = Truce(f"sqlite:///{plain_path}")
+
+    def load(app: Truce) -> list:
+        return [import_file(app, SYSTEM, f, "acled", source_kind="media", visibility="guarantors",
+                            options=opts, batch_rows=70) for f in files]
+
+    got = load(fast)
+    assert [(s.imported, s.corrections, s.duplicates) for s in got] == [(300, 0, 0), (120, 30, 60)]
+    with monkeypatch.context() as m:
+        m.setattr(bulk, "_sqlite_raw", lambda conn: None)  # every value bound, as on the generic path
+        want = load(plain)
+        replayed = verify(fast)  # the fast database against a replay of its ledger by the generic path
+    assert replayed.ok, replayed.problems
+    assert [(s.imported, s.corrections, s.batches) for s in got] == [
+        (s.imported, s.corrections, s.batches) for s in want]
+    stamps = ("received_at", "created_at", "linked_at")  # the time of each run's ledger entries
+    for table in ("reports", "incidents", "incident_reports", "incident_zones"):
+        a, b = _typed_rows(fast, table, stamps), _typed_rows(plain, table, stamps)
+        assert len(a) > 60 and a == b, table
+    with fast.read() as conn:
+        stale = conn.exec_driver_sql(
+            "SELECT count(*) FROM reports r JOIN ledger_entries e ON e.seq = r.ledger_seq "
+            "WHERE r.external_source = 'o''acled' AND r.received_at IS NOT e.at").scalar()
+        temp = conn.exec_driver_sql("SELECT count(*) FROM sqlite_temp_master").scalar()
+    assert stale == 0 and temp == 0
