@@ -16,8 +16,9 @@ that slice from the blob and:
    content it becomes a correction: a new report that ``supersedes`` the latest version, linked
    (``correction``) to the same incident, whose when/where/what are brought up to date;
 3. assigns P-codes and zones to all points at once (:class:`truce.geo.bulk.BulkLocator`);
-4. inserts reports, incidents, links and zones in bulk (DBAPI ``executemany`` on SQLite, ``COPY`` on
-   PostgreSQL).
+4. inserts reports, incidents, links and zones in bulk: ``COPY`` on PostgreSQL; on SQLite the reports by
+   ``executemany`` with the batch's constant columns as literals, the new incidents and their origin links
+   by one ``INSERT … SELECT`` each from a staging table joined to those reports (:func:`_insert_sqlite`).
 
 A batch that would write nothing (every row already there, or rejected) is rolled back: no ledger entry.
 The reports' ``content_hash`` for imported rows is the sha256 of the parsed fields (``HASH_KEYS``); their
