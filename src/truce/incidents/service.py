@@ -206,11 +206,16 @@ class TotalCache:
     (sequence and hash) it was counted under and served only under that same head. Every change to
     incidents, reports, their links and zones is a ledger command, which moves the head, so a write makes
     every earlier total unservable; the hash (over the whole chain) also tells apart two databases whose
-    heads have the same sequence number."""
+    heads have the same sequence number.
 
-    def __init__(self, size: int = 1024) -> None:
+    A total not yet known is counted once however many requests want it at the same time (`count_once`):
+    right after a write, a burst of list requests would otherwise each count the same rows."""
+
+    def __init__(self, size: int = 1024, wait: float = 30.0) -> None:
         self.size = size
+        self.wait = wait
         self._totals: OrderedDict[tuple[Any, ...], tuple[tuple[int, str], int]] = OrderedDict()
+        self._counting: dict[tuple[Any, ...], threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], head: tuple[int, str]) -> int | None:
@@ -227,6 +232,34 @@ class TotalCache:
             self._totals.move_to_end(key)
             while len(self._totals) > self.size:
                 self._totals.popitem(last=False)
+
+    def count_once(self, key: tuple[Any, ...], head: tuple[int, str], count: Callable[[], int]) -> int:
+        """The total for `key` under `head`: from the cache, or counted by `count`, or, when another thread is
+        already counting it under the same head (so over the same rows), that thread's result. Should that
+        thread fail, or take longer than `wait` seconds, this one counts for itself."""
+        with self._lock:
+            hit = self._totals.get(key)
+            if hit is not None and hit[0] == head:
+                return hit[1]
+            flight = (key, head)
+            done = self._counting.get(flight)
+            if done is None:
+                done = self._counting[flight] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            done.wait(self.wait)
+            got = self.get(key, head)
+            return count() if got is None else got
+        try:
+            n = count()
+            self.put(key, head, n)
+            return n
+        finally:
+            with self._lock:
+                self._counting.pop(flight, None)
+            done.set()
 
     def clear(self) -> None:
         with self._lock:
@@ -344,11 +377,15 @@ class IncidentList:
         return out
 
     def count(self, dbapi: Any, totals: TotalCache | None) -> int:
-        """Count the total (and keep it in `totals` under the head that `cached_total` read before)."""
-        n = int(self.count_sql.fetchall(dbapi, self.values)[0][0])
+        """Count the total (and keep it in `totals` under the head that `cached_total` read before; counted once
+        for all the requests that want it under that head at the same time)."""
+
+        def counted() -> int:
+            return int(self.count_sql.fetchall(dbapi, self.values)[0][0])
+
         if totals is not None and self.head is not None:
-            totals.put(self.key, self.head, n)
-        return n
+            return totals.count_once(self.key, self.head, counted)
+        return counted()
 
 
 def dbapi_of(conn: Connection) -> Any:
