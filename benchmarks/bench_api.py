@@ -15,14 +15,20 @@ Target: Truce ≥ half the bare endpoint's requests/s, p99 < 100 ms.
 wrk's percentiles are corrected for coordinated omission (wrk adds the requests a slow one held back),
 so a few slow requests weigh more in its p99 than in the Python client's.
 
+With --engine postgresql both servers read the same PostgreSQL database instead (a throwaway server started
+by the tests' own helper, `tests/conftest.py`'s LocalPgServer: PostgreSQL's server binaries needed), the
+bare endpoint through psycopg with the same statement in PostgreSQL's dialect. For information only: the
+target is set on SQLite, Truce's embedded default.
+
 Usage: python benchmarks/bench_api.py [--seconds 10] [--clients 32] [--workers 1] [--client auto|wrk|python]
-       [--loop serve|uvloop|asyncio]
+       [--loop serve|uvloop|asyncio] [--engine sqlite|postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import importlib.util
 import os
 import shutil
@@ -34,6 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -73,6 +80,17 @@ WHERE i.status != 'merged' AND (i.verdict = 'verified' OR EXISTS (
 ORDER BY occurred_at DESC, id DESC LIMIT 50
 """
 
+
+
+def pg_sql(sql: str) -> str:
+    """The same statement in PostgreSQL's dialect."""
+    return (sql.replace("(SELECT group_concat(zone_id, ',') FROM (SELECT zone_id FROM incident_zones z WHERE "
+                        "z.incident_id = p.id\n                                               ORDER BY zone_id))",
+                        "(SELECT string_agg(zone_id, ',' ORDER BY zone_id) FROM incident_zones z "
+                        "WHERE z.incident_id = p.id)")
+            .replace("r.simulated = 1", "r.simulated"))
+
+
 BARE_APP = '''
 import os, sqlite3
 import orjson
@@ -80,8 +98,17 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 app = FastAPI()
 sql, plain = os.environ["BENCH_SQL"], os.environ["BENCH_PLAIN_SQL"]
-con = sqlite3.connect(os.environ["BENCH_DB"], check_same_thread=False)
-con.row_factory = sqlite3.Row
+if os.environ.get("BENCH_PG"):
+    import psycopg
+    from psycopg.rows import dict_row
+    pg = psycopg.connect(os.environ["BENCH_PG"], autocommit=True, row_factory=dict_row)
+    class _Pg:
+        def execute(self, q):
+            return pg.execute(q).fetchall()
+    con = _Pg()
+else:
+    con = sqlite3.connect(os.environ["BENCH_DB"], check_same_thread=False)
+    con.row_factory = sqlite3.Row
 @app.get("/incidents")
 async def incidents():
     rows = [dict(r) for r in con.execute(sql)]
@@ -212,6 +239,8 @@ def main() -> None:
     ap.add_argument("--loop", choices=["serve", "uvloop", "asyncio"], default="serve",
                     help="uvicorn's event loop of both servers; serve: as `truce serve` (asyncio for one worker, "
                          "uvloop for several)")
+    ap.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite",
+                    help="the database both servers read (postgresql: a throwaway server, for information)")
     args = ap.parse_args()
     seconds = min(args.seconds, SECONDS)
     loop = args.loop if args.loop != "serve" else ("asyncio" if args.workers == 1 else "uvloop")
@@ -225,6 +254,17 @@ def main() -> None:
     db = tmp / "truce.db"
     url = f"sqlite:///{db}"
     os.environ["TRUCE_BLOB_DIR"] = str(tmp / "blobs")
+    pg_server: Any = None
+    sql, plain_sql = PUBLIC_SQL, PLAIN_SQL
+    if args.engine == "postgresql":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.conftest import LocalPgServer  # the tests' throwaway server
+
+        pg_server = LocalPgServer()
+        atexit.register(pg_server.stop)  # also when the set-up fails
+        pg_server.start()
+        url = pg_server.create_db("truce_bench_api")
+        sql, plain_sql = pg_sql(PUBLIC_SQL), pg_sql(PLAIN_SQL)
     cwd = os.getcwd()
     os.chdir(tmp)  # the demo writes its password file in the working directory
     try:
@@ -237,7 +277,8 @@ def main() -> None:
     script = tmp / "bench.lua"
     script.write_text(WRK_LUA)
     env = {**os.environ, "TRUCE_DATABASE_URL": url, "BENCH_DB": str(db),
-           "BENCH_SQL": PUBLIC_SQL, "BENCH_PLAIN_SQL": PLAIN_SQL,
+           "BENCH_SQL": sql, "BENCH_PLAIN_SQL": plain_sql,
+           **({"BENCH_PG": url.replace("postgresql+psycopg://", "postgresql://")} if pg_server else {}),
            "PYTHONPATH": os.pathsep.join([str(tmp), os.environ.get("PYTHONPATH", "")])}
     ports = free_port(), free_port()
     w = str(args.workers)
@@ -264,6 +305,7 @@ def main() -> None:
 
         extras = ", ".join(f"{m} {'installed' if importlib.util.find_spec(m) else 'NOT installed'}"
                            for m in ("uvloop", "httptools"))
+        print(f"database: {args.engine}")
         print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"servers: uvicorn, {args.workers} worker(s) each, loop {loop}, http auto ({extras})")
         print(f"client: {'wrk, ' + str(min(THREADS, args.clients)) + ' threads' if use_wrk else 'Python (httpx)'}, "
@@ -291,6 +333,8 @@ def main() -> None:
             p.terminate()
         for p in procs:
             p.wait(timeout=20)
+        if pg_server is not None:
+            pg_server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

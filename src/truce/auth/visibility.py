@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, literal_column, or_, select, true
 
 from truce.incidents.models import incident_reports, incidents
 from truce.ledger.chain import Actor
@@ -61,17 +61,25 @@ def incident_clause(viewer: Actor | None) -> ColumnElement[bool]:
     return scope_clause(incident_scope(viewer))
 
 
-def scope_clause(scope: tuple[str, ...], correlated: bool = False) -> ColumnElement[bool]:
+def scope_clause(scope: tuple[str, ...], correlated: bool = False, fence: bool = False) -> ColumnElement[bool]:
     """The WHERE clause on `incidents` of a scope (`incident_scope`). `correlated`: the same rows, with
     EXISTS per incident instead of IN over every report: the cheaper form when the scan stops early
-    (a page of newest incidents), IN the cheaper when every incident is checked (a count)."""
+    (a page of newest incidents), IN the cheaper when every incident is checked (a count).
+
+    `fence` (for PostgreSQL): the EXISTS gets an ``OFFSET 0``, which keeps PostgreSQL from turning it into a
+    hash of every matching report (its planner counts the EXISTS as run once per incident, not knowing the
+    scan stops after a page): the newest 50 of 200,000 public incidents took 300 ms that way, 1.6 ms with
+    the EXISTS run for the rows the scan reads."""
     if scope[0] == "all":
         return true()
 
     def has_report(condition: ColumnElement[bool]) -> ColumnElement[bool]:
         linked = incident_reports.join(reports, reports.c.id == incident_reports.c.report_id)
         if correlated:
-            return exists().select_from(linked).where(incident_reports.c.incident_id == incidents.c.id, condition)
+            where = (incident_reports.c.incident_id == incidents.c.id, condition)
+            if fence:
+                return exists(select(literal_column("1")).select_from(linked).where(*where).offset(literal_column("0")))
+            return exists().select_from(linked).where(*where)
         return incidents.c.id.in_(select(incident_reports.c.incident_id).select_from(linked).where(condition))
 
     if scope[0] == "published":

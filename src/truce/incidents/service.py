@@ -289,7 +289,7 @@ def _list_statements(
     count = select(func.count()).select_from(incidents).where(*flt, scope_clause(scope))
     inner = (
         select(*LIST_COLUMNS)
-        .where(*flt, scope_clause(scope, correlated=True))
+        .where(*flt, scope_clause(scope, correlated=True, fence=dialect.name == "postgresql"))
         .order_by(c.occurred_at.desc(), c.id.desc())
     )
     if paged:
