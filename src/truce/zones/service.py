@@ -229,15 +229,26 @@ def reassign_zone(conn: Connection, zone_id: str) -> int:
     ).all()
     if not cand:
         return 0
-    geoms = [shapely.from_geojson(v.geojson) for v in vers]
     pts = shapely.points(np.array([c.lon for c in cand]), np.array([c.lat for c in cand]))
-    out = []
-    for c, pt in zip(cand, pts, strict=True):
-        day = c.occurred_at[:10]
-        for v, g in zip(vers, geoms, strict=True):
-            if v.valid_from <= day and (v.valid_to is None or day < v.valid_to) and g.intersects(pt):
-                out.append({"incident_id": c.id, "zone_id": zone_id, "zone_version": int(v.version)})
-                break
+    days = np.array([c.occurred_at[:10] for c in cand])
+    # Each incident in the first version (by number) valid on its day whose area holds it: versions in
+    # turn, each tested at once (prepared) against the incidents no earlier version took.
+    version = np.zeros(len(cand), dtype=np.int64)
+    for v in vers:
+        todo = version == 0
+        todo &= days >= v.valid_from
+        if v.valid_to is not None:
+            todo &= days < v.valid_to
+        idx = np.flatnonzero(todo)
+        if len(idx):
+            area = shapely.from_geojson(v.geojson)
+            shapely.prepare(area)
+            version[idx[shapely.intersects(area, pts[idx])]] = int(v.version)
+    out = [
+        {"incident_id": c.id, "zone_id": zone_id, "zone_version": int(n)}
+        for c, n in zip(cand, version.tolist(), strict=True)
+        if n
+    ]
     if out:
         conn.execute(insert(incident_zones), out)
     return len(out)
