@@ -53,3 +53,16 @@ def report(**kw: Any) -> dict[str, Any]:
     }
     base.update(kw)
     return base
+
+
+def generate_acled(path: Path, n: int, seed: int) -> Path:
+    """A seeded ACLED-format file of ``n`` rows at ``path``, written by benchmarks/gen_acled.py (the generator
+    the import benchmark uses; benchmarks/ is not a package, so it is loaded from its file)."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gen_acled.py"
+    spec = importlib.util.spec_from_file_location("gen_acled", script)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return Path(mod.generate(path, n, seed=seed))

@@ -5,11 +5,10 @@ every remaining incident first, or spent most of its time compiling."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from tests.helpers import generate_acled
 
 from truce.app import Truce
 from truce.db import Prepared
@@ -17,16 +16,6 @@ from truce.exports.service import PAGE, _page_stmt, _Sources
 from truce.incidents.service import IncidentFilter
 from truce.ingest.bulk import import_file
 from truce.ledger.chain import SYSTEM
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _generate(path: Path, n: int) -> Path:
-    spec = importlib.util.spec_from_file_location("gen_acled", ROOT / "benchmarks" / "gen_acled.py")
-    assert spec and spec.loader
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return gen.generate(path, n, seed=9)
 
 
 def _nodes(plan: dict) -> list[dict]:
@@ -39,7 +28,7 @@ def _nodes(plan: dict) -> list[dict]:
 @pytest.mark.parametrize("astana_url", ["postgresql"], indirect=True)
 def test_an_export_page_joins_only_its_own_incidents_on_postgresql(astana_url, tmp_path):
     app = Truce(astana_url)
-    import_file(app, SYSTEM, _generate(tmp_path / "acled.csv", 1200), "acled", source_kind="ngo")
+    import_file(app, SYSTEM, generate_acled(tmp_path / "acled.csv", 1200, seed=9), "acled", source_kind="ngo")
     with app.read() as conn:
         assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
         conn.exec_driver_sql("ANALYZE")

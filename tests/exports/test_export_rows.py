@@ -6,7 +6,6 @@ module writes for those values, whatever the page size, with fields that need qu
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import math
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
-from tests.helpers import report
+from tests.helpers import generate_acled, report
 
 from truce.app import Truce
 from truce.auth.service import get_actor
@@ -30,16 +29,11 @@ from truce.parties.models import parties
 from truce.reports.models import reports
 from truce.reports.service import submit
 
-ROOT = Path(__file__).resolve().parents[2]
 VIEWERS = ["system", "public", "analyst", "syr_liaison", "rus_monitor"]
 
 
 def _acled_rows(tmp_path: Path, n: int) -> list[dict[str, str]]:
-    spec = importlib.util.spec_from_file_location("gen_acled", ROOT / "benchmarks" / "gen_acled.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    path = mod.generate(tmp_path / "gen.csv", n, seed=11)
+    path = generate_acled(tmp_path / "gen.csv", n, seed=11)
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import shutil
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.helpers import UCDP_AEC, report
+from tests.helpers import UCDP_AEC, generate_acled, report
 from typer.testing import CliRunner
 
 from truce.app import Truce
@@ -29,18 +28,13 @@ from truce.ledger.service import verify
 from truce.reports.models import reports
 from truce.reports.service import submit
 
-ROOT = Path(__file__).resolve().parents[2]
 N = 800
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def acled_file(tmp_path_factory) -> Path:
-    spec = importlib.util.spec_from_file_location("gen_acled", ROOT / "benchmarks" / "gen_acled.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.generate(tmp_path_factory.mktemp("acled") / "acled.csv", N, seed=5)
+    return generate_acled(tmp_path_factory.mktemp("acled") / "acled.csv", N, seed=5)
 
 
 UCDP_ROWS = 300

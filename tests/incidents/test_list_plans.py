@@ -5,10 +5,8 @@ hashed them."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from tests.helpers import generate_acled
 
 from truce.app import Truce
 from truce.auth.service import get_actor
@@ -16,24 +14,13 @@ from truce.incidents.service import IncidentList, list_incidents
 from truce.ingest.bulk import import_file
 from truce.ledger.chain import SYSTEM
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _generate(path: Path, n: int) -> Path:
-    spec = importlib.util.spec_from_file_location("gen_acled", ROOT / "benchmarks" / "gen_acled.py")
-    assert spec and spec.loader
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return gen.generate(path, n, seed=5)
-
 
 @pytest.mark.parametrize("astana_url", ["postgresql"], indirect=True)
 def test_the_page_checks_visibility_per_row_on_postgresql(astana_url, tmp_path):
     app = Truce(astana_url)
-    import_file(app, SYSTEM, _generate(tmp_path / "acled.csv", 1500), "acled", source_kind="ngo")
+    import_file(app, SYSTEM, generate_acled(tmp_path / "acled.csv", 1500, seed=5), "acled", source_kind="ngo")
     with app.read() as conn:
         liaison = get_actor(conn, "syr_liaison")
-    with app.read() as conn:
         conn.exec_driver_sql("ANALYZE")
         dbapi = conn.connection.dbapi_connection
         for viewer in (None, liaison):

@@ -4,21 +4,18 @@ for all of them, not once each."""
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from sqlalchemy import func, select
+from tests.helpers import generate_acled
 
 from truce.app import Truce
 from truce.incidents.models import incidents
 from truce.incidents.service import TotalCache, list_incidents
 from truce.ingest.bulk import import_file
 from truce.ledger.chain import SYSTEM
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _at_once(n: int, work) -> list:
@@ -95,12 +92,8 @@ def test_a_waiter_does_not_wait_forever_for_a_stuck_count():
 def test_list_requests_right_after_a_write_count_the_total_once(astana_url, tmp_path):
     """Sixteen list requests at once with no total known (as right after a write), each in its own read
     transaction: all get the true total, and the database counted it once."""
-    spec = importlib.util.spec_from_file_location("gen_acled", ROOT / "benchmarks" / "gen_acled.py")
-    assert spec and spec.loader
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
     app = Truce(astana_url)
-    import_file(app, SYSTEM, gen.generate(tmp_path / "acled.csv", 300, seed=3), "acled")
+    import_file(app, SYSTEM, generate_acled(tmp_path / "acled.csv", 300, seed=3), "acled")
     with app.read() as conn:
         true_total = conn.execute(select(func.count()).select_from(incidents)).scalar_one()
     assert true_total > 0

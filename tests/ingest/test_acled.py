@@ -4,7 +4,6 @@ idempotently, with corrections, rejects, P-codes, zones and a ledger that replay
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
 import shutil
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.helpers import generate_acled
 from typer.testing import CliRunner
 
 from truce.app import Truce
@@ -28,17 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 N = 2000
 
 
-def generator():  # benchmarks/ is not a package
-    spec = importlib.util.spec_from_file_location("gen_acled", ROOT / "benchmarks" / "gen_acled.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def acled_file(tmp_path_factory) -> Path:
-    return generator().generate(tmp_path_factory.mktemp("acled") / "acled.csv", N, seed=11)
+    return generate_acled(tmp_path_factory.mktemp("acled") / "acled.csv", N, seed=11)
 
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -62,7 +54,7 @@ def _count(app: Truce, table, *where) -> int:
 
 
 def test_generator_is_seeded_and_writes_acled_columns(tmp_path, acled_file):
-    again = generator().generate(tmp_path / "again.csv", N, seed=11)
+    again = generate_acled(tmp_path / "again.csv", N, seed=11)
     assert again.read_bytes() == acled_file.read_bytes()
     header, rows = _rows(acled_file)
     assert tuple(header) == acled.ACLED_COLUMNS and len(header) == 31
