@@ -4,6 +4,7 @@ code while every setting the code reads is in it."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 import typer
 
-from truce.cli import all_commands
+from truce.cli import all_commands as _all_commands
 from truce.cli import app as cli
 
+all_commands = functools.cache(_all_commands)
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text("utf-8")
 

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from truce.cli.common import (
+    EXIT_DIFFERENCES,
+    EXIT_REFUSED,
     AsOpt,
     DbOpt,
     JsonOpt,
@@ -23,6 +25,7 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
+from truce.times import check_day
 
 bulletin_app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
 
@@ -87,7 +90,7 @@ def bulletin(
         return
     if date is None:
         console.print(ctx.get_help())
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_REFUSED)
     from truce.bulletins.render import render
     from truce.bulletins.service import document
 
@@ -161,7 +164,7 @@ def bulletin_verify(
                 err.print(f"[bold red]difference[/]: {p}", highlight=False)
             err.print(f"bulletin verify failed: {len(rep.problems)} difference(s)", highlight=False)
     if not rep.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_DIFFERENCES)
 
 
 @bulletin_app.command("publish")
@@ -238,7 +241,7 @@ def bulletin_list(
 
     t = get_app(db)
     with t.read() as conn:
-        rows = list_published(conn, since, until)
+        rows = list_published(conn, check_day(since, "since"), check_day(until, "until"))
     if json_:
         return print_json(rows)
     table(

@@ -415,10 +415,12 @@ def finding_list(
 
     Example: truce finding list 42 --history
     """
+    from truce.incidents.service import require_incident
     from truce.incidents.verification import current_findings, finding_history
 
     t = get_app(db)
     with t.read() as conn:
+        require_incident(conn, incident)
         rows = finding_history(conn, incident) if history else list(current_findings(conn, incident).values())
     if json_:
         return print_json(rows)

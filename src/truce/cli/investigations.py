@@ -334,11 +334,13 @@ def reply_list(
 
     Example: truce reply list 42 --json
     """
+    from truce.incidents.service import require_incident
     from truce.replies.service import replies_for
 
     t = get_app(db)
     actor = actor_for(t, as_user)
     with t.read() as conn:
+        require_incident(conn, incident)
         rows = replies_for(conn, incident, actor)
     if json_:
         return print_json(rows)

@@ -17,6 +17,7 @@ from truce.cli.common import (
     print_json,
     table,
 )
+from truce.errors import ValidationFailed
 
 measures_app = typer.Typer(
     help="Evaluate the measures ladder.\n\nExample: truce measures evaluate --as-of 2017-09-30", no_args_is_help=True
@@ -85,6 +86,8 @@ def measure_list(
 
     t = get_app(db)
     with t.read() as conn:
+        if status and status not in ("proposed", "approved", "rejected"):
+            raise ValidationFailed(f"status: '{status}' is not proposed, approved or rejected", field="status")
         rows = list_measures(conn, status, party)
     if json_:
         return print_json(rows)

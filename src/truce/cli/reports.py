@@ -194,3 +194,5 @@ def _read_text(path: str) -> str:
         return Path(path).read_text("utf-8")
     except OSError as e:
         raise ValidationFailed(f"{path}: cannot read ({e.strerror})", field="file") from e
+    except UnicodeDecodeError as e:
+        raise ValidationFailed(f"{path}: not a JSON text file (not UTF-8 at byte {e.start})", field="file") from e

@@ -62,6 +62,8 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
         doc = yaml.safe_load(p.read_text("utf-8"))
     except OSError as e:
         raise ValidationFailed(f"{p}: cannot read ({e.strerror})", field="mapping") from e
+    except UnicodeDecodeError as e:
+        raise ValidationFailed(f"{p}: not a YAML/JSON text file (not UTF-8 at byte {e.start})", field="mapping") from e
     except yaml.YAMLError as e:
         raise ValidationFailed(f"{p}: not valid YAML ({e})", field="mapping") from e
     return check_mapping(doc, str(p))
