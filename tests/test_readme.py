@@ -127,3 +127,40 @@ def test_every_setting_named_in_the_readme_is_read_and_every_setting_read_is_nam
     assert named, "the README names no setting"
     assert not named - read_by_code - read_by_tests, f"named in the README, read nowhere: {named - read_by_code}"
     assert not read_by_code - named, f"read by the code, missing from the README: {read_by_code - named}"
+
+
+def _report_documents() -> list[str]:
+    """The README's report documents: its ```json blocks and the JSON bodies of its curl examples."""
+    docs = [body for lang, body in _fenced_blocks() if lang == "json"]
+    for lang, body in _fenced_blocks():
+        if lang in ("sh", "bash"):
+            text = body.replace("\\\n", " ")
+            for pattern in (r"-d '(\{.*?\})'", r"-F report='(\{.*?\})'"):
+                docs += re.findall(pattern, text, flags=re.S)
+    return docs
+
+
+@pytest.mark.parametrize("doc", _report_documents())
+def test_every_json_report_example_is_a_valid_report(doc):
+    """Each JSON example parses and is accepted by the model `report submit -f` and the API validate with
+    (an example once used "killed" where the model wants "casualties")."""
+    import json
+
+    from truce.reports.schemas import ReportIn
+
+    data = json.loads(doc.replace("9a1c…", "9a1c2e4f-6b7d-4e8f-9a0b-1c2d3e4f5a6b"))
+    ReportIn.model_validate(data)
+
+
+def test_the_report_document_example_is_submitted(astana_url, tmp_path):
+    """The README's report document, submitted with `report submit -f` as the tour shows."""
+    import json
+
+    from typer.testing import CliRunner
+
+    doc = next(body for lang, body in _fenced_blocks() if lang == "json")
+    f = tmp_path / "report.json"
+    f.write_text(doc, "utf-8")
+    r = CliRunner().invoke(cli, ["report", "submit", "--as", "tur_monitor", "-f", str(f), "--db", astana_url, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["report_id"] == json.loads(doc)["id"]
