@@ -6,14 +6,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from truce.agreements import service as agreements
+from truce.agreements.documents import read_scenario
 from truce.agreements.models import agreements as agreements_table
 from truce.auth import service as auth
 from truce.auth.models import organisations
-from truce.errors import ValidationFailed
 from truce.geo.service import load_bundled_admin_areas
 from truce.ledger.chain import Actor
 from truce.parties import service as parties
@@ -27,16 +26,8 @@ def bundled_scenario() -> Path:
 
 
 def read(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text("utf-8"))
-    except yaml.YAMLError as e:
-        raise ValidationFailed(f"{p}: not valid YAML ({e})", field="file") from e
-    except OSError as e:
-        raise ValidationFailed(f"{p}: cannot read ({e.strerror})", field="file") from e
-    if not isinstance(data, dict) or "agreement" not in data:
-        raise ValidationFailed(f"{p}: a scenario needs an 'agreement' section", field="agreement")
-    return data
+    """A scenario file's data, validated whole before anything is written (agreements/documents.py)."""
+    return read_scenario(path)
 
 
 def org_plan(data: dict[str, Any]) -> list[dict[str, Any]]:

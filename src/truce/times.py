@@ -5,7 +5,7 @@ compares the times on both engines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 FMT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -19,6 +19,22 @@ def parse(text: str) -> datetime:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def check_day(text: str | None, field: str) -> str | None:
+    """``text`` as a day (YYYY-MM-DD; an ISO time gives its day), or a ValidationFailed naming the field: a date
+    written another way (21/09/2017) or that does not exist (2017-13-45) is refused, never read as no rows."""
+    if text is None or text == "":
+        return None
+    from truce.errors import ValidationFailed
+
+    s = text.strip()
+    try:
+        if len(s) == 10:
+            return date.fromisoformat(s).isoformat()
+        return parse(s).date().isoformat()
+    except ValueError:
+        raise ValidationFailed(f"{field}: '{text}' is not a date (YYYY-MM-DD, e.g. 2017-09-21)", field=field) from None
 
 
 def fmt(dt: datetime) -> str:

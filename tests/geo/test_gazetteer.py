@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import shapely
@@ -17,14 +15,12 @@ def gaz() -> Gazetteer:
     return Gazetteer.bundled()
 
 
-def test_build_is_fast_enough_for_a_cli_start() -> None:
-    """Building the gazetteer from scratch (a CLI import, a worker start) must not stall for seconds."""
-    t0 = time.perf_counter()
+def test_build_from_the_bundled_entries() -> None:
+    """Building the gazetteer from scratch (a CLI import, a worker start): its time is in
+    benchmarks/bench_gazetteer.py, never asserted here."""
     g = Gazetteer(_bundled_entries())
-    took = time.perf_counter() - t0
-    print(f"\ngazetteer build: {took:.2f} s, {len(g)} entries")
     assert len(g) > 2000
-    assert took < 4.0  # ~0.8 s on an idle machine; generous for a loaded CI runner
+    assert g.admin_name("SY07") == "Idleb"
 
 
 def test_bundled_is_built_once_per_process() -> None:

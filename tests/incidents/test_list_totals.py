@@ -82,9 +82,8 @@ def test_a_waiter_does_not_wait_forever_for_a_stuck_count():
     t = threading.Thread(target=cache.count_once, args=(("k",), (1, "h"), stuck))
     t.start()
     time.sleep(0.05)
-    began = time.perf_counter()
-    assert cache.count_once(("k",), (1, "h"), lambda: 2) == 2
-    assert time.perf_counter() - began < 2
+    assert cache.count_once(("k",), (1, "h"), lambda: 2) == 2  # counted itself after its 0.2 s wait
+    assert t.is_alive()  # ... while the stuck count still hangs: the waiter did not wait for it
     release.set()
     t.join()
 

@@ -48,7 +48,7 @@ def test_real_file_meets_resolution_figures_and_is_idempotent(astana_url):
     assert got[sample["id"]].killed == total
     # One ledger entry per batch, naming the file's sha256 kept in the blob store.
     with app.read() as conn:
-        entries = conn.execute(select(ledger_entries.c.payload).where(ledger_entries.c.command == "import.batch")).all()
+        entries = conn.execute(select(ledger_entries.c.payload).where(ledger_entries.c.command == "import.file")).all()
     assert len(entries) == len(s.batches) >= 1
     assert all(json.loads(e.payload)["blob"] == s.sha256 for e in entries)
     assert app.blobs.exists(s.sha256)

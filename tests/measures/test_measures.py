@@ -150,3 +150,148 @@ def test_accession_follows_eligibility_and_the_joint_decision(astana_url):
             measures.decide_accession(app, conn, get_actor(conn, "rus_verifier"), nus["id"], True, "yes")
     assert "E1" in e.value.message
     assert verify(app).ok
+
+
+# --- each rule driven to each outcome ------------------------------------------------------------------
+
+
+def _weights(app: Truce, **weights: int) -> None:
+    """A new version of the agreement (from 2017-09-01) whose measures weigh breaches and denials so."""
+    from truce.agreements import service as agreements
+    from truce.ledger.chain import SYSTEM
+
+    with app.write() as conn:
+        v1 = agreements.get(conn, "astana-2017")
+        cfg = v1["settings"]["measures"]
+        agreements.add_version(
+            app,
+            conn,
+            SYSTEM,
+            {
+                **{k: v1[k] for k in ("id", "title", "guarantors", "clauses", "decision_rule")},
+                "settings": {k: v for k, v in v1["settings"].items() if k != "measures"},
+                "effective": "2017-09-01",
+                "measures": {**cfg, "weights": {**cfg["weights"], **weights}},
+            },
+        )
+
+
+@pytest.mark.parametrize(
+    ("grave", "expected"),
+    [(2, None), (3, ("R1", 1, "notice")), (8, ("R1", 1, "notice")), (9, ("R2", 2, "formal_demand")),
+     (15, ("R3", 3, "joint_inspection")), (29, ("R3", 3, "joint_inspection")), (30, ("R4", 4, "suspension"))],
+)
+def test_each_rung_rule_is_reached_at_its_threshold_and_not_below(astana_url, grave, expected):
+    """One verified grave breach worth ``grave`` points: below R1 nothing is proposed; else the highest rule
+    whose threshold the points reach, never a lower one too."""
+    app = Truce(astana_url)
+    _weights(app, grave=grave)
+    _verified_breach(app, "2017-09-10")
+    res = _evaluate(app, "2017-09-20")
+    got = [(p["rule_id"], p["step"], p["kind"]) for p in res["proposals"]]
+    assert got == ([] if expected is None else [expected])
+    if expected is not None:
+        assert res["proposals"][0]["evidence"]["points"] == grave
+
+
+def test_minor_breaches_and_access_denials_add_up_within_the_window(astana_url):
+    """A minor breach (1 point) alone stays under R1; with an access denial (2 points) it reaches R1; a
+    breach older than the 30-day window no longer counts."""
+    from truce.investigations import service as inv
+
+    app = Truce(astana_url)
+    iid = None
+    with app.write() as conn:
+        first = submit(
+            app, conn, get_actor(conn, "rus_monitor"),
+            report(occurred_at="2017-09-10T06:00:00Z", alleged_party="SYR", violation_type="sniper_fire"),
+        )
+        iid = first.incident_id
+        for g in ("rus", "tur", "irn"):
+            add_finding(app, conn, get_actor(conn, f"{g}_verifier"), iid, "confirmed", "site_visit", "seen", "SYR")
+    with app.read() as conn:
+        pts = measures.party_points(conn, "SYR", "2017-09-20", measures.ladder_config(None))
+    assert [(i["incident_id"], i["severity"], i["points"]) for i in pts["incidents"]] == [(iid, "minor", 1)]
+    assert _evaluate(app, "2017-09-20")["proposals"] == []
+    with app.write() as conn:
+        vid = inv.open_investigation(app, conn, get_actor(conn, "rus_verifier"), iid, at="2017-09-11T08:00:00Z")["id"]
+        inv.deny_access(
+            app, conn, get_actor(conn, "rus_verifier"), vid, "SYR", "checkpoint", at="2017-09-12T08:00:00Z"
+        )
+    res = _evaluate(app, "2017-09-20")
+    assert [(p["party_id"], p["rule_id"]) for p in res["proposals"]] == [("SYR", "R1")]
+    ev = res["proposals"][0]["evidence"]
+    assert ev["points"] == 3 and len(ev["access_denials"]) == 1 and ev["access_denials"][0]["points"] == 2
+    with app.read() as conn:
+        late = measures.party_points(conn, "SYR", "2017-10-10", measures.ladder_config(None))
+    assert late["incidents"] == [] and late["points"] == 2  # the breach of 09-10 fell out; the denial of 09-12 not
+
+
+def test_a_rejected_measure_is_proposed_again_on_new_evidence(astana_url):
+    app = Truce(astana_url)
+    _verified_breach(app, "2017-09-10")
+    mid = _evaluate(app, "2017-09-20")["proposals"][0]["id"]
+    _vote(app, "tur_verifier", mid, approve=False)
+    assert _evaluate(app, "2017-09-20")["proposals"] == []  # same evidence: not again
+    _verified_breach(app, "2017-09-15", lat=35.95)
+    again = _evaluate(app, "2017-09-20")["proposals"]
+    assert [(p["step"], p["evidence"]["points"]) for p in again] == [(1, 6)]  # new evidence: proposed again
+
+
+def test_an_approved_measure_is_not_proposed_again_and_a_breached_compliance_escalates(astana_url):
+    app = Truce(astana_url)
+    _verified_breach(app, "2017-09-10")
+    mid = _evaluate(app, "2017-09-20")["proposals"][0]["id"]
+    for g in ("rus", "tur", "irn"):
+        _vote(app, f"{g}_verifier", mid)
+    _verified_breach(app, "2017-09-21", lat=35.95)  # more points, still rung 1: approved already
+    assert _evaluate(app, "2017-09-22")["proposals"] == []
+    with app.write() as conn:
+        joint = get_actor(conn, "joint_verifier")
+        measures.record_compliance(app, conn, joint, mid, False, "kept shelling", "2017-09-23")
+    res = _evaluate(app, "2017-09-24")  # before the deadline: the recorded breach alone escalates
+    assert res["breached"] == []
+    assert [(p["step"], p["rule_id"]) for p in res["proposals"]] == [(2, "missed_deadline")]
+
+
+def test_exclusion_follows_a_missed_suspension_deadline_and_sets_the_status(astana_url):
+    """The last rungs: an approved suspension (party suspended) whose 30-day deadline passes proposes the
+    exclusion; approving it excludes the party."""
+    app = Truce(astana_url)
+    _weights(app, grave=30)
+    _verified_breach(app, "2017-09-10", party="JAISH_IDLIB")
+    p = _evaluate(app, "2017-09-20")["proposals"][0]
+    assert (p["kind"], p["rule_id"]) == ("suspension", "R4")
+    for g in ("rus", "tur", "irn"):
+        out = _vote(app, f"{g}_verifier", p["id"], on="2017-09-21")
+    assert out["deadline"] == "2017-10-21" and out["status_change"]["status"] == "suspended"
+    late = _evaluate(app, "2017-10-25")
+    assert [b["measure_id"] for b in late["breached"]] == [p["id"]]
+    ex = late["proposals"][0]
+    assert (ex["step"], ex["kind"], ex["rule_id"]) == (5, "exclusion", "missed_deadline")
+    for g in ("rus", "tur", "irn"):
+        out = _vote(app, f"{g}_verifier", ex["id"], on="2017-10-26")
+    assert out["deadline"] is None and out["status_change"]["status"] == "excluded"
+    with app.read() as conn:
+        assert "JAISH_IDLIB" in {x["id"] for x in list_parties(conn, status="excluded", as_of="2017-10-26")}
+    assert verify(app).ok
+
+
+@pytest.mark.parametrize(
+    ("rule", "votes", "outcome"),
+    [
+        ("unanimity", {}, None),
+        ("unanimity", {"RUS": True, "TUR": True}, None),
+        ("unanimity", {"RUS": True, "TUR": True, "IRN": True}, "approved"),
+        ("unanimity", {"RUS": True, "TUR": True, "IRN": False}, "rejected"),
+        ("unanimity", {"TUR": False}, "rejected"),
+        ("majority", {"RUS": True}, None),
+        ("majority", {"RUS": True, "TUR": False}, None),
+        ("majority", {"RUS": True, "IRN": True}, "approved"),
+        ("majority", {"RUS": False, "TUR": False}, "rejected"),
+        ("majority", {"RUS": False}, None),
+        ("majority", {"RUS": True, "TUR": False, "IRN": False}, "rejected"),
+    ],
+)
+def test_the_decision_rule_tally(rule, votes, outcome):
+    assert measures._tally(rule, ["RUS", "TUR", "IRN"], votes) == outcome

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import Connection, func, insert, select, update
 
+from truce.agreements.documents import check_agreement
 from truce.agreements.models import agreements
 from truce.auth.permissions import require
-from truce.errors import NotFound, ValidationFailed, from_pydantic
+from truce.errors import NotFound, ValidationFailed
 from truce.ledger.chain import Actor, ApplyContext, applier
-from truce.reports.models import VIOLATION_TYPES
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     # Corroboration: a report matches an incident within this time window and radius.
@@ -31,35 +29,6 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-class Clause(BaseModel):
-    id: str
-    text: str
-    prohibited: list[str] = Field(default_factory=list)
-    excluded_parties: list[str] = Field(default_factory=list)
-
-    @field_validator("prohibited")
-    @classmethod
-    def _known_types(cls, v: list[str]) -> list[str]:
-        bad = [t for t in v if t not in VIOLATION_TYPES]
-        if bad:
-            raise ValueError(f"unknown violation type(s) {', '.join(bad)}")
-        return v
-
-
-class AgreementIn(BaseModel):
-    id: str
-    title: str
-    signed: date | None = None
-    effective: date
-    term_months: int | None = None
-    guarantors: list[str]
-    decision_rule: Literal["unanimity", "majority"]
-    clauses: list[Clause]
-    settings: dict[str, Any] = Field(default_factory=dict)
-    measures: dict[str, Any] | None = None
-    eligibility: dict[str, Any] | None = None
-
-
 def default_enforcement() -> dict[str, Any]:
     """The default measures ladder and eligibility criteria (agreements/enforcement.yaml)."""
     from importlib import resources
@@ -74,10 +43,7 @@ def default_enforcement() -> dict[str, Any]:
 def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Add a new version of an agreement (version 1 when the id is new)."""
     require(actor, "agreement.add")
-    try:
-        a = AgreementIn.model_validate(data)
-    except ValidationError as e:
-        raise from_pydantic(e, "agreement.") from e
+    a = check_agreement(data)  # every key, kind, rung and setting known, or refused naming it
     latest = conn.execute(select(func.max(agreements.c.version)).where(agreements.c.id == a.id)).scalar()
     version = int(latest or 0) + 1
     if latest:
@@ -89,7 +55,7 @@ def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) 
                 f"agreement.effective: version {version} must take effect after version {latest} ({prev})",
                 field="agreement.effective",
             )
-    settings = {**DEFAULT_SETTINGS, **default_enforcement(), **a.settings}
+    settings = {**DEFAULT_SETTINGS, **default_enforcement(), **(data.get("settings") or {})}
     for key in ("measures", "eligibility"):
         if data.get(key):
             settings[key] = data[key]

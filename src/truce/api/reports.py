@@ -19,11 +19,30 @@ router = APIRouter(tags=["reports"])
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` (Casualties) written in place: the OpenAPI document then has
+    no `$ref` to a schema it does not define."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk({**defs[ref.rsplit("/", 1)[1]], **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out: dict[str, Any] = walk(schema)
+    return out
+
+
 _REPORT_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": ReportIn.model_json_schema(ref_template="#/components/schemas/{model}")},
+            "application/json": {"schema": _inlined(ReportIn.model_json_schema())},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

@@ -98,6 +98,9 @@ def _read_password(path: Path | None) -> str:
             text = path.read_text("utf-8")
         except OSError as e:
             raise ValidationFailed(f"password-file: cannot read {path} ({e.strerror})", field="password-file") from e
+        except UnicodeDecodeError as e:
+            why = f"password-file: {path} is not UTF-8 text (byte {e.start})"
+            raise ValidationFailed(why, field="password-file") from e
         return text.rstrip("\r\n")
     first = typer.prompt("New password", hide_input=True)
     second = typer.prompt("Again", hide_input=True)

@@ -14,6 +14,8 @@ from truce.bulletins.render import render
 from truce.bulletins.service import create_key, document, list_keys, list_published, publish, revoke_key, sign
 from truce.bulletins.verify import verify_document
 from truce.cli.common import (
+    EXIT_DIFFERENCES,
+    EXIT_REFUSED,
     AsOpt,
     DbOpt,
     JsonOpt,
@@ -28,6 +30,7 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.ledger.chain import now_iso
+from truce.times import check_day
 
 bulletin_app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
 
@@ -92,7 +95,7 @@ def bulletin(
         return
     if date is None:
         console.print(ctx.get_help())
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_REFUSED)
 
     f = _format(fmt, out)
     if f == "pdf" and out is None and sys.stdout.isatty():
@@ -160,7 +163,7 @@ def bulletin_verify(
                 err.print(f"[bold red]difference[/]: {p}", highlight=False)
             err.print(f"bulletin verify failed: {len(rep.problems)} difference(s)", highlight=False)
     if not rep.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_DIFFERENCES)
 
 
 @bulletin_app.command("publish")
@@ -234,7 +237,7 @@ def bulletin_list(
 
     t = get_app(db)
     with t.read() as conn:
-        rows = list_published(conn, since, until)
+        rows = list_published(conn, check_day(since, "since"), check_day(until, "until"))
     if json_:
         return print_json(rows)
     table(

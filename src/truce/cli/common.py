@@ -15,7 +15,7 @@ from rich.table import Table
 
 from truce.app import Truce
 from truce.auth.service import get_actor
-from truce.errors import TruceError
+from truce.errors import NotFound, TruceError
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -40,8 +40,21 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# Exit codes, the same for every command (the table is in the README):
+EXIT_DONE = 0  # done
+EXIT_DIFFERENCES = 1  # a check found differences (`ledger verify`, `bulletin verify`)
+EXIT_REFUSED = 2  # refused input or permission (also click's own usage errors)
+EXIT_NOT_FOUND = 3  # what the command names does not exist
+EXIT_BUG = 4  # an unexpected error inside Truce: a bug, reported in one line instead of a traceback
+
+
+def exit_code(e: TruceError) -> int:
+    """The one mapping of the services' errors (`truce.errors`) to exit codes."""
+    return EXIT_NOT_FOUND if isinstance(e, NotFound) else EXIT_REFUSED
+
+
 def handle_errors(fn: F) -> F:
-    """Turn a refusal into one line on stderr saying what and where, and a non-zero exit."""
+    """Turn a refusal into one line on stderr saying what and where, and its exit code (`exit_code`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -49,7 +62,28 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except TruceError as e:
             err.print(f"[bold red]error[/]: {e.message}", highlight=False, markup=True)
-            raise typer.Exit(2 if e.status in (403, 422, 409) else 1) from None
+            raise typer.Exit(exit_code(e)) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            from sqlalchemy.exc import ArgumentError, DatabaseError, DataError, IntegrityError, ProgrammingError
+
+            unusable = isinstance(e, ArgumentError) or (
+                isinstance(e, DatabaseError) and not isinstance(e, DataError | IntegrityError | ProgrammingError)
+            )
+            if unusable:  # a --db URL that names no usable database (no server, not a database file)
+                first = str(getattr(e, "orig", None) or e).splitlines()[0]
+                err.print(f"[bold red]error[/]: database: {first}", highlight=False, markup=True)
+                raise typer.Exit(EXIT_REFUSED) from None
+            if type(e).__module__.startswith("click") or type(e).__module__.startswith("typer"):
+                raise  # click's usage errors: it prints them and exits 2
+            err.print(
+                f"[bold red]error[/]: internal error ({type(e).__name__}: {e}); this is a bug in Truce, "
+                "please report it with the command you ran",
+                highlight=False,
+                markup=True,
+            )
+            raise typer.Exit(EXIT_BUG) from None
 
     return wrapper  # type: ignore[return-value]
 

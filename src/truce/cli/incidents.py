@@ -29,7 +29,7 @@ from truce.incidents.linking import (
     unlink_report,
 )
 from truce.incidents.models import incidents
-from truce.incidents.service import IncidentFilter, list_incidents
+from truce.incidents.service import IncidentFilter, list_incidents, require_incident
 from truce.incidents.verification import add_finding, current_findings, finding_history
 from truce.incidents.views import incident_detail
 
@@ -420,6 +420,7 @@ def finding_list(
 
     t = get_app(db)
     with t.read() as conn:
+        require_incident(conn, incident)
         rows = finding_history(conn, incident) if history else list(current_findings(conn, incident).values())
     if json_:
         return print_json(rows)

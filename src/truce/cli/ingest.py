@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from truce.cli.common import (
+    EXIT_REFUSED,
     AsOpt,
     DbOpt,
     JsonOpt,
@@ -87,11 +88,7 @@ def import_ucdp(
     with progress_bar() as prog:
         task = prog.add_task(f"importing {file.name}", total=max(total, 0))
         summary = run(t, actor, file, org=org, progress=lambda n: prog.advance(task, n))
-    if rejects and summary.rejected:
-        _write_rejects(rejects, summary.rejected)
-    if json_:
-        return print_json(summary.to_dict())
-    _print_summary(summary, rejects)
+    _finish(summary, rejects, json_)
 
 
 @import_app.command("acled")
@@ -173,8 +170,11 @@ def _finish(summary: object, rejects: Path | None, json_: bool) -> None:
         _write_rejects(rejects, rej)
     if json_:
         print_json(summary.to_dict())  # type: ignore[attr-defined]
-        return
-    _print_summary(summary, rejects)
+    else:
+        _print_summary(summary, rejects)
+    s: Any = summary
+    if rej and not (s.imported or s.duplicates or s.corrections):
+        raise typer.Exit(EXIT_REFUSED)  # every row refused: nothing was imported
 
 
 def _write_rejects(path: Path, rejected: list[tuple[int, str]]) -> None:

@@ -18,6 +18,7 @@ from truce.cli.common import (
     print_json,
     table,
 )
+from truce.incidents.service import require_incident
 from truce.investigations.service import (
     close_investigation,
     deny_access,
@@ -340,6 +341,7 @@ def reply_list(
     t = get_app(db)
     actor = actor_for(t, as_user)
     with t.read() as conn:
+        require_incident(conn, incident)
         rows = replies_for(conn, incident, actor)
     if json_:
         return print_json(rows)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from truce.cli.common import (
+    EXIT_DIFFERENCES,
     DbOpt,
     JsonOpt,
     console,
@@ -46,14 +47,14 @@ def ledger_verify(db: DbOpt = None, json_: JsonOpt = False) -> None:
         for p in res.problems:
             err.print(f"[bold red]ledger verify failed[/]: {p}", highlight=False)
     if not res.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_DIFFERENCES)
 
 
 @ledger_app.command("log")
 @handle_errors
 def ledger_log(
-    limit: Annotated[int, typer.Option(help="Entries to show (0 = all)")] = 20,
-    offset: Annotated[int, typer.Option(help="Entries to skip (from the newest)")] = 0,
+    limit: Annotated[int, typer.Option(help="Entries to show (0 = all)", min=0)] = 20,
+    offset: Annotated[int, typer.Option(help="Entries to skip (from the newest)", min=0)] = 0,
     command: Annotated[str | None, typer.Option(help="Only this command, e.g. report.submit")] = None,
     payload: Annotated[bool, typer.Option("--payload", help="Include each entry's payload")] = False,
     db: DbOpt = None,

@@ -18,6 +18,7 @@ from truce.cli.common import (
     print_json,
     table,
 )
+from truce.errors import ValidationFailed
 from truce.measures.service import decide_measure, evaluate, get_measure, list_measures, record_compliance
 
 measures_app = typer.Typer(
@@ -84,6 +85,8 @@ def measure_list(
 
     t = get_app(db)
     with t.read() as conn:
+        if status and status not in ("proposed", "approved", "rejected"):
+            raise ValidationFailed(f"status: '{status}' is not proposed, approved or rejected", field="status")
         rows = list_measures(conn, status, party)
     if json_:
         return print_json(rows)

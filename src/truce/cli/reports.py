@@ -21,9 +21,35 @@ from truce.cli.common import (
     viewer_for,
 )
 from truce.errors import ValidationFailed
+from truce.reports.schemas import CASUALTY_FIELDS
 from truce.reports.service import EvidenceFile, get_report, submit
 
 report_app = typer.Typer(help="Reports of alleged violations.\n\nExample: truce report show UUID", no_args_is_help=True)
+
+
+# `report submit`'s flags: parameter -> the report field it sets (`reports.schemas.REPORT_INPUT_FIELDS`, the
+# one field list; a test checks both sides). Every other field is given with `-f` JSON.
+FLAG_FIELDS = {
+    "report_id": "id",
+    "occurred_at": "occurred_at",
+    "precision": "occurred_precision",
+    "lat": "lat",
+    "lon": "lon",
+    "location_precision": "location_precision",
+    "place": "place_name",
+    "violation_type": "violation_type",
+    "party": "alleged_party",
+    "target": "target",
+    "killed": "killed",
+    "injured": "injured",
+    "killed_civilian": "killed_civilian",
+    "narrative": "narrative",
+    "language": "language",
+    "observation": "observation",
+    "visibility": "visibility",
+    "source_kind": "source_kind",
+    "incident": "incident_id",
+}
 
 
 @report_app.command("submit")
@@ -76,31 +102,12 @@ def report_submit(
             raise ValidationFailed(f"{file}: a report is a JSON object", field="file")
     else:
         data = {}
-    flags = {
-        "id": report_id,
-        "occurred_at": occurred_at,
-        "occurred_precision": precision,
-        "lat": lat,
-        "lon": lon,
-        "location_precision": location_precision,
-        "place_name": place,
-        "violation_type": violation_type,
-        "alleged_party": party,
-        "target": target,
-        "weapons": weapon or None,
-        "narrative": narrative,
-        "language": language,
-        "observation": observation,
-        "visibility": visibility,
-        "source_kind": source_kind,
-        "incident_id": incident,
-    }
-    data.update({k: v for k, v in flags.items() if v is not None})
-    cas = {
-        k: v
-        for k, v in {"killed": killed, "injured": injured, "killed_civilian": killed_civilian}.items()
-        if v is not None
-    }
+    given = locals()
+    flags = {field: given[param] for param, field in FLAG_FIELDS.items() if given[param] is not None}
+    if weapon:
+        flags["weapons"] = weapon
+    cas = {k: flags.pop(k) for k in CASUALTY_FIELDS if k in flags}
+    data.update(flags)
     if cas:
         data["casualties"] = {**data.get("casualties", {}), **cas}
     for k in ("occurred_at", "violation_type"):
@@ -185,3 +192,5 @@ def _read_text(path: str) -> str:
         return Path(path).read_text("utf-8")
     except OSError as e:
         raise ValidationFailed(f"{path}: cannot read ({e.strerror})", field="file") from e
+    except UnicodeDecodeError as e:
+        raise ValidationFailed(f"{path}: not a JSON text file (not UTF-8 at byte {e.start})", field="file") from e

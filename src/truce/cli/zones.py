@@ -9,6 +9,7 @@ import typer
 
 from truce.auth.service import get_actor
 from truce.cli.common import (
+    EXIT_REFUSED,
     AsOpt,
     DbOpt,
     JsonOpt,
@@ -130,7 +131,7 @@ def zone_import(
     for r in res["rejected"]:
         err.print(f"feature {r['feature']}: {r['reason']}", highlight=False)
     if res["rejected"] and not res["added"]:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_REFUSED)
 
 
 def _property_map(items: list[str] | None) -> dict[str, str]:
@@ -217,7 +218,9 @@ def zone_history_cmd(
 @admin_app.command("list")
 @handle_errors
 def adm_list(
-    level: Annotated[int | None, typer.Option(help="1 governorates, 2 districts, 3 sub-districts")] = None,
+    level: Annotated[
+        int | None, typer.Option(help="1 governorates, 2 districts, 3 sub-districts", min=1, max=3)
+    ] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
 ) -> None:

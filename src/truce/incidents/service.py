@@ -14,10 +14,11 @@ from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, inser
 
 from truce.db import Prepared
 from truce.errors import NotFound, ValidationFailed
-from truce.incidents.models import incident_reports, incident_zones, incidents
+from truce.incidents.models import INCIDENT_STATUSES, VERDICTS, incident_reports, incident_zones, incidents
 from truce.ledger.chain import SYSTEM, ApplyContext
 from truce.ledger.models import ledger_entries, ledger_head
 from truce.reports.models import reports
+from truce.times import check_day
 from truce.zones.service import assign_incidents
 
 INCIDENT_FIELDS = (
@@ -95,6 +96,12 @@ def link_many(conn: Connection, links: list[tuple[str, int, str]], ctx: ApplyCon
 # --- queries ---------------------------------------------------------------------------------------
 
 
+def require_incident(conn: Connection, incident_id: int) -> None:
+    """A NotFound unless the incident exists (for the commands that list what hangs on one)."""
+    if conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id)).first() is None:
+        raise NotFound(f"incident: no incident {incident_id}", field="incident")
+
+
 @dataclass
 class IncidentFilter:
     verdict: str | None = None
@@ -111,6 +118,10 @@ class IncidentFilter:
         """The filter's conditions as named, checked and normalised values: which names are present is the
         shape of the statement (`filter_clauses`), the values are its parameters."""
         v: dict[str, Any] = {}
+        for name, allowed in (("verdict", VERDICTS), ("status", INCIDENT_STATUSES)):
+            given = getattr(self, name)
+            if given and given not in allowed:
+                raise ValidationFailed(f"{name}: '{given}' is not one of {', '.join(allowed)}", field=name)
         if self.verdict:
             v["verdict"] = self.verdict
         if self.status:
@@ -129,10 +140,11 @@ class IncidentFilter:
             v["party"] = self.party.upper()
         if self.violation_type:
             v["violation_type"] = self.violation_type
-        if self.since:
-            v["since"] = self.since[:10]
-        if self.until:
-            v["until"] = _day_after(self.until[:10])
+        since, until = check_day(self.since, "since"), check_day(self.until, "until")
+        if since:
+            v["since"] = since
+        if until:
+            v["until"] = _day_after(until)
         if self.simulated is not None:
             v["simulated"] = self.simulated
         return v

@@ -230,8 +230,19 @@ def records(
     line instead. Shared by every importer's parser."""
     reader = csv.reader(io.StringIO(decode(data, first_line)))
     line = first_line
-    for row in reader:
+    while True:
         start = line
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:  # a field over the csv module's limit (131,072 characters), a stray NUL…
+            line = first_line + reader.line_num
+            why = str(e)
+            if "field larger than field limit" in why:
+                why = f"a field is longer than {csv.field_size_limit():,} characters"
+            rejects.append((start, f"(row): {why}"))
+            continue
         line = first_line + reader.line_num
         if not row:
             continue

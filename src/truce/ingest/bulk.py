@@ -45,17 +45,21 @@ import orjson
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from truce.auth.permissions import require
+from truce.db import next_id
 from truce.errors import ValidationFailed
 from truce.geo.bulk import BulkLocator
+from truce.geo.gazetteer import Gazetteer
 from truce.geo.service import ensure_blob_row
+from truce.incidents import linking, matching
 from truce.incidents import service as incidents
-from truce.incidents.models import incident_reports, incident_zones
+from truce.incidents.models import incident_reports, incident_zones, link_suggestions
 from truce.incidents.models import incidents as incidents_table
-from truce.ingest import acled
+from truce.ingest import acled, ged, mapped, ucdp
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.parties.service import resolve_party
 from truce.reports.models import reports
 from truce.reports.schemas import CASUALTY_FIELDS
+from truce.reports.service import content_hash
 
 COMMAND = "import.file"
 BATCH_ROWS = 50_000
@@ -108,6 +112,8 @@ class BatchResult:
     precision: Counter[str] = field(default_factory=Counter)
     unknown_actors: Counter[str] = field(default_factory=Counter)
     unresolved_places: Counter[str] = field(default_factory=Counter)
+    auto_linked: int = 0
+    suggested: int = 0
     seq: int | None = None
 
     @property
@@ -120,7 +126,14 @@ Parse = Callable[[Connection, bytes, int, dict[str, Any], ApplyContext, BatchRes
 
 @dataclass(frozen=True)
 class Source:
-    """A file format: how to check its header and parse a slice of its records."""
+    """A file format of the one import pipeline: how to check its header and parse a slice of its records
+    into report fields (`reports.schemas.IMPORT_FIELDS`), and how its rows become incidents.
+
+    ``match``: each new row is matched against the incidents already recorded (and earlier rows of the
+    batch), as a submitted report is (`incidents/matching.py`), instead of starting its own incident; for
+    sources that are not de-duplicated event datasets. ``content_hash``: the row's content hash, when the
+    format's rows were imported before with another hash rule (UCDP-AEC), so that re-importing them is
+    still idempotent."""
 
     name: str
     version: str
@@ -128,14 +141,80 @@ class Source:
     check_header: Callable[[list[str], dict[str, Any]], None]
     parse: Parse
     media_type: str = "text/csv"
+    match: bool = False
+    content_hash: Callable[[dict[str, Any]], str] | None = None
+    describe: str = ""
 
 
+# The registry of formats: `truce import <name>` and `import_file(..., source=<name>)`. Adding a format is
+# one `register(Source(...))` call with a header check and a slice parser (see the formats at the end of
+# this module). The news intake to come registers here too: its parser will turn articles into candidate
+# reports (a `match=True` source whose rows a person reviews before they count).
 SOURCES: dict[str, Source] = {}
 
 
 def register(src: Source) -> Source:
     SOURCES[src.name] = src
     return src
+
+
+# UCDP actor names → the party ids of the bundled Astana scenario (used only when such a party exists).
+UCDP_ACTORS = {
+    "government of syria": "SYR",
+    "government of russia (soviet union)": "RUS",
+    "government of russia": "RUS",
+    "government of turkey": "TUR",
+    "government of iran": "IRN",
+    "is": "ISIL",
+    "hts": "NUSRA",
+    "jabhat fateh al-sham": "NUSRA",
+    "jabhat al-nusra": "NUSRA",
+    "sham legion": "FAYLAQ",
+    "faylaq al-sham": "FAYLAQ",
+    "ahrar al-sham": "AHRAR",
+    "jaysh al-islam": "JAISH_ISLAM",
+    "jaish al-islam": "JAISH_ISLAM",
+    "jaysh al-mujahidin": "MUJAHIDEEN",
+    "levant front": "SHAMIYA",
+}
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, whatever the format: rows read, imported, duplicates, corrections, rejects."""
+
+    source: str
+    file: str
+    sha256: str
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    corrections: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    precision: Counter[str] = field(default_factory=Counter)
+    unresolved_places: Counter[str] = field(default_factory=Counter)
+    unknown_sides: Counter[str] = field(default_factory=Counter)
+    batches: list[int] = field(default_factory=list)
+    auto_linked: int = 0  # new rows linked to an incident that was already there (or began earlier in the file)
+    suggested: int = 0  # suggested links queued for a verifier
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "file": self.file,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "corrections": self.corrections,
+            "rejected": [{"line": ln, "reason": r} for ln, r in self.rejected],
+            "precision": dict(self.precision),
+            "unresolved_places": dict(self.unresolved_places.most_common(20)),
+            "unknown_sides": dict(self.unknown_sides.most_common(20)),
+            "ledger_entries": self.batches,
+            "auto_linked": self.auto_linked,
+            "suggested_links": self.suggested,
+        }
 
 
 # --- parties -----------------------------------------------------------------------------------------
@@ -239,11 +318,11 @@ def import_file(
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> Any:
-    """Import a file batch by batch; returns an :class:`truce.ingest.service.ImportSummary`."""
-    from truce.ingest.service import ImportSummary
-
+    """Import a file of a registered format batch by batch, one `import.file` ledger entry per batch."""
     require(actor, "import.batch")
-    src = SOURCES[source]
+    src = SOURCES.get(source)
+    if src is None:
+        raise ValidationFailed(f"source: {source!r} is not a known format ({', '.join(SOURCES)})", field="source")
     path = Path(path)
     if not path.is_file():
         raise ValidationFailed(f"{path}: no such file", field="file")
@@ -282,6 +361,8 @@ def import_file(
             summary.precision.update(res.precision)
             summary.unknown_sides.update(res.unknown_actors)
             summary.unresolved_places.update(res.unresolved_places)
+            summary.auto_linked += res.auto_linked
+            summary.suggested += res.suggested
             if res.seq is not None:
                 summary.batches.append(res.seq)
             if progress:
@@ -322,7 +403,7 @@ def _apply(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> BatchResul
         records = src.parse(conn, data, int(p["first_line"]), p, ctx, res)
         res.rows = len(records) + len(res.rejected)
         with _big_cache(conn):
-            write_records(conn, records, p, ctx, p["options"].get("external_source") or src.external_source, res)
+            write_records(conn, records, p, ctx, p["options"].get("external_source") or src.external_source, res, src)
     res.rejected.sort()
     return res
 
@@ -416,9 +497,10 @@ def seq_id(seq: int, idx: int, name: str) -> str:
 
 def write_records(
     conn: Connection, records: list[dict[str, Any]], p: dict[str, Any], ctx: ApplyContext, ext_src: str,
-    res: BatchResult,
+    res: BatchResult, src: Source | None = None,
 ) -> None:
-    """Decide new / duplicate / correction for each parsed record, place them and insert them in bulk."""
+    """Decide new / duplicate / correction for each parsed record, place them and insert them in bulk; a
+    ``match`` source's new rows are matched against the incidents recorded (and each other) first."""
     if not records:
         return
     base: dict[str, Any] = dict.fromkeys(REPORT_COLUMNS)
@@ -442,11 +524,12 @@ def write_records(
     updated: dict[int, int] = {}  # incident id → index in new (the newest correction)
     links: list[tuple[str, int, str, str, str]] = []
     at, who = ctx.at, ctx.actor
+    hasher = (src.content_hash if src else None) or _hash
     for r in records:
         if isinstance(r.get("weapons"), list):
             r["weapons"] = json.dumps(sorted(r["weapons"]))
         rec = {**base, **r}
-        h = rec["content_hash"] = _hash(rec)
+        h = rec["content_hash"] = hasher(rec)
         eid = r["external_id"]
         old = prior.get(eid)
         if old is None:
@@ -484,6 +567,19 @@ def write_records(
         return
     loc = BulkLocator(conn)
     _place(loc, new, res)
+    suggestions: list[dict[str, Any]] = []
+    grown: list[int] = []
+    if src is not None and src.match and new_incidents:
+        fresh = [new[i] for _, i in new_incidents]
+        at_row = {new[i]["id"]: i for _, i in new_incidents}
+        first = int(p["first_incident_id"])
+        made, fresh_links, suggestions = match_into_incidents(conn, fresh, first_incident_id=first)
+        new_incidents = [(int(iid), at_row[rid]) for iid, rid in made]
+        links = [lk for lk in links if lk[0] not in at_row] + [(rid, int(iid), how, at, who)
+                                                                for rid, iid, how in fresh_links]
+        grown = sorted({int(iid) for _, iid, how in fresh_links if how == "auto"})
+        res.auto_linked += sum(1 for _, _, how in fresh_links if how == "auto")
+        res.suggested += len(suggestions)
     # Incidents (new, and those a correction brings up to date) and their zones.
     inc_rows = [(iid, new[i]) for iid, i in new_incidents]
     upd_rows = [(iid, new[i]) for iid, i in sorted(updated.items())]
@@ -509,12 +605,60 @@ def write_records(
         )
         conn.execute(delete(incident_zones).where(incident_zones.c.incident_id.in_([i for i, _ in upd_rows])))
     _insert(conn, incident_zones, ZONE_COLUMNS, zone_rows)
+    if suggestions:
+        linking.insert_suggestions(conn, suggestions, ctx)
+    if grown:  # incidents of the database with one more report
+        linking.refresh(conn, grown, ctx)
+        linking.recompute(conn, grown, ctx)
     if conn.dialect.name == "postgresql" and len(new) >= ANALYZE_ROWS:
         # PostgreSQL plans with each table's statistics, which its autovacuum refreshes only now and then:
         # with statistics from before a large batch, the next batch's idempotency look-up (`_existing`) was
         # planned as if the tables were nearly empty and took 131 s instead of a fraction of a second (4th
         # batch of 50,000). ANALYZE samples a fixed number of rows, well under a second here.
         conn.exec_driver_sql("ANALYZE reports, incidents, incident_reports, incident_zones")
+
+
+def match_into_incidents(
+    conn: Connection, fresh: list[dict[str, Any]], summary: ImportSummary | None = None,
+    first_incident_id: int | None = None,
+) -> tuple[list[list[Any]], list[list[Any]], list[dict[str, Any]]]:
+    """Decide the incident of each new row (matched in order against the database and earlier rows, see
+    incidents/matching.py): the new incidents [[id, report]], the links [[report, incident, how]] and the
+    suggested links (payload items) of a batch."""
+    source = fresh[0].get("external_source") if fresh else None
+    if any(r.get("external_source") != source for r in fresh):
+        source = None
+    res = matching.match_batch(conn, fresh, source=source)
+    next_iid = incidents.next_id(conn) if first_incident_id is None else first_incident_id
+    next_sid = next_id(conn, link_suggestions)
+    new_incidents: list[list[Any]] = []
+    links: list[list[Any]] = []
+    suggestions: list[dict[str, Any]] = []
+    row_incident: list[int] = []
+
+    def resolve(iid: int) -> int:
+        return iid if iid >= 0 else row_incident[-1 - iid]
+
+    for rec, m in zip(fresh, res.matches, strict=True):
+        if m.how == "auto" and m.incident is not None:
+            iid = resolve(m.incident)
+            links.append([rec["id"], iid, "auto"])
+            if summary is not None:
+                summary.auto_linked += 1
+        else:
+            iid = next_iid
+            next_iid += 1
+            new_incidents.append([iid, rec["id"]])
+            links.append([rec["id"], iid, "origin"])
+            for sg in m.suggestions:
+                item = {"id": next_sid, "report": rec["id"], **sg.to_payload()}
+                item["incident"] = resolve(sg.incident)
+                suggestions.append(item)
+                next_sid += 1
+        row_incident.append(iid)
+    if summary is not None:
+        summary.suggested += len(suggestions)
+    return new_incidents, links, suggestions
 
 
 def _incident_row(iid: int, rec: dict[str, Any], ctx: ApplyContext) -> tuple[Any, ...]:
@@ -703,17 +847,12 @@ def _acled_parse(
 
 
 def _ged_header(columns: list[str], options: dict[str, Any]) -> None:
-    from truce.ingest import ged
-
     ged.check_header(columns)
 
 
 def _ged_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
-    from truce.ingest import ged
-    from truce.ingest.service import UCDP_ACTORS
-
     resolver = PartyResolver(conn, lambda n: UCDP_ACTORS.get(n.strip().lower()), res.unknown_actors)
     recs, rejects = ged.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
     res.rejected.extend(rejects)
@@ -721,21 +860,62 @@ def _ged_parse(
 
 
 def _mapped_header(columns: list[str], options: dict[str, Any]) -> None:
-    from truce.ingest import mapped
-
     mapped.check_header(columns, options["mapping"])
 
 
 def _mapped_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
-    from truce.ingest import mapped
-
     recs, rejects = mapped.parse_rows(conn, data, first_line, p, ctx, res)
     res.rejected.extend(rejects)
     return recs
 
 
-register(Source("acled", acled.PARSER_VERSION, "acled", _acled_header, _acled_parse))
-register(Source("ucdp_ged", "ucdp_ged/1", "ucdp", _ged_header, _ged_parse))
-register(Source("csv", "csv/1", "csv", _mapped_header, _mapped_parse))
+def _ucdp_aec_header(columns: list[str], options: dict[str, Any]) -> None:
+    ucdp.check_header(columns)
+
+
+class _SideResolver:
+    """A UCDP side ("A, B, C" may list several) → the first party it names."""
+
+    def __init__(self, conn: Connection, unknown: Counter[str]):
+        self.parts = PartyResolver(conn, lambda n: UCDP_ACTORS.get(n.strip().lower()), Counter())
+        self.unknown = unknown
+
+    def __call__(self, name: str) -> str | None:
+        for part in [name, *[p.strip() for p in name.split(",")]]:
+            pid = self.parts(part)
+            if pid:
+                return pid
+        self.unknown[name] += 1
+        return None
+
+
+def _ucdp_aec_parse(
+    conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
+) -> list[dict[str, Any]]:
+    recs, rejects = ucdp.parse_rows(
+        data, first_line, p["columns"], ctx.at[:10], _SideResolver(conn, res.unknown_actors), Gazetteer.bundled()
+    )
+    for r in recs:
+        if r["location_precision"] in ("adm1", "country") and r["place_name"]:
+            res.unresolved_places[r["place_name"]] += 1
+    res.rejected.extend(rejects)
+    return recs
+
+
+def _report_content_hash(rec: dict[str, Any]) -> str:
+    """The content hash UCDP-AEC rows were always imported with (`reports.service.content_hash`)."""
+    weapons = rec.get("weapons")
+    return content_hash({**rec, "weapons": json.loads(weapons) if isinstance(weapons, str) else weapons or []})
+
+
+register(Source("acled", acled.PARSER_VERSION, "acled", _acled_header, _acled_parse,
+                describe="ACLED export (event_id_cnty, event_date, latitude, longitude, …)"))
+register(Source("ucdp_ged", "ucdp_ged/1", "ucdp", _ged_header, _ged_parse,
+                describe="UCDP GED's own CSV (coordinates and precision codes)"))
+register(Source("ucdp_aec", "ucdp_aec/1", "ucdp", _ucdp_aec_header, _ucdp_aec_parse, match=True,
+                content_hash=_report_content_hash,
+                describe="UCDP-AEC CSV (place names, no coordinates): rows matched to the incidents recorded"))
+register(Source("csv", "csv/1", "csv", _mapped_header, _mapped_parse,
+                describe="your own spreadsheet, with a column mapping (YAML)"))

@@ -47,30 +47,10 @@ from sqlalchemy import Connection
 from truce.errors import TruceError, ValidationFailed
 from truce.ingest.acled import records
 from truce.ledger.chain import Actor, ApplyContext
-from truce.reports.schemas import CASUALTY_FIELDS, CLOCK_SKEW
+from truce.reports.schemas import CASUALTY_FIELDS, CLOCK_SKEW, REPORT_INPUT_FIELDS
 
-TOP_FIELDS = (
-    "id",
-    "external_id",
-    "incident_id",
-    "source_kind",
-    "occurred_at",
-    "occurred_precision",
-    "lat",
-    "lon",
-    "location_precision",
-    "place_name",
-    "violation_type",
-    "alleged_party",
-    "target",
-    "weapons",
-    "narrative",
-    "language",
-    "observation",
-    "visibility",
-    "simulated",
-)
-FIELDS = (*TOP_FIELDS, *CASUALTY_FIELDS)
+# Our fields: a report's input fields (`reports.schemas.REPORT_INPUT_FIELDS`, the one list) and the row's own id.
+FIELDS = ("external_id", *REPORT_INPUT_FIELDS)
 KEYS = ("columns", "constants", "values", "date_format", "external_source", "weapons_separator")
 NAMESPACE = uuid.UUID("6f1c1c7e-5d2a-4c4e-9a57-7d2f6b0c1a11")
 
@@ -82,6 +62,8 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
         doc = yaml.safe_load(p.read_text("utf-8"))
     except OSError as e:
         raise ValidationFailed(f"{p}: cannot read ({e.strerror})", field="mapping") from e
+    except UnicodeDecodeError as e:
+        raise ValidationFailed(f"{p}: not a YAML/JSON text file (not UTF-8 at byte {e.start})", field="mapping") from e
     except yaml.YAMLError as e:
         raise ValidationFailed(f"{p}: not valid YAML ({e})", field="mapping") from e
     return check_mapping(doc, str(p))
@@ -160,7 +142,7 @@ def row_to_data(row: dict[str, str], mapping: dict[str, Any]) -> tuple[dict[str,
                                    field="occurred_at") from None
     if isinstance(got.get("weapons"), str):
         got["weapons"] = [w.strip() for w in got["weapons"].split(mapping["weapons_separator"]) if w.strip()]
-    data = {f: v for f, v in got.items() if f in TOP_FIELDS and f != "external_id"}
+    data = {f: v for f, v in got.items() if f in FIELDS and f != "external_id" and f not in CASUALTY_FIELDS}
     cas = {f: got[f] for f in CASUALTY_FIELDS if f in got}
     if cas:
         data["casualties"] = cas

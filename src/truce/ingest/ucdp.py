@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from truce.geo.gazetteer import ADM1, ADM2, ADM3, Gazetteer, Resolution, precision_rank
 
@@ -228,6 +230,66 @@ def check_header(fieldnames: list[str] | None) -> None:
             f"not a UCDP-AEC file: header lacks {', '.join(missing)} "
             f"(expected columns: {', '.join(UCDP_AEC_COLUMNS)})"
         )
+
+
+NAMESPACE = uuid.UUID("6f1c1c7e-5d2a-4c4e-9a57-7d2f6b0c1a11")  # report ids: uuid5 of "ucdp:<event id>"
+
+
+def parse_rows(
+    data: bytes,
+    first_line: int,
+    columns: list[str],
+    today: str,
+    resolve_actor: Callable[[str], str | None],
+    gaz: Gazetteer,
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """A slice of whole UCDP-AEC records (no header) as report fields for the import pipeline
+    (`ingest/bulk.py`), and the rejected rows as (line, reason). A report's id is uuid5("ucdp:<id>"), as
+    imports always made it; its P-codes come from the names the row gives (`_placed`)."""
+    from truce.ingest.acled import records
+
+    check_header(columns)
+    names = [c.strip().lstrip("\ufeff") for c in columns]
+    out: list[dict[str, Any]] = []
+    rejects: list[tuple[int, str]] = []
+    for start, row in records(data, first_line, len(names), rejects):
+        try:
+            r = parse_row(dict(zip(names, row, strict=True)), start, gaz)
+            if r.occurred_at[:10] > today:
+                raise RowError("start_date", f"{r.occurred_at[:10]} is in the future", start)
+        except RowError as e:
+            rejects.append((start, f"{e.column}: {e.reason}"))
+            continue
+        res = r.resolution
+        party = resolve_actor(r.side_a)
+        out.append(
+            {
+                "id": str(uuid.uuid5(NAMESPACE, f"ucdp:{r.external_id}")),
+                "external_id": r.external_id,
+                "occurred_at": r.occurred_at,
+                "occurred_precision": r.occurred_precision,
+                "lat": res.lat if res else None,
+                "lon": res.lon if res else None,
+                "location_precision": res.precision if res else "country",
+                "place_name": r.place_name,
+                "adm1_pcode": res.adm1_pcode if res else None,
+                "adm2_pcode": res.adm2_pcode if res else None,
+                "adm3_pcode": res.adm3_pcode if res else None,
+                "_placed": True,
+                "violation_type": "attack_on_civilians" if r.side_b.strip().lower() == "civilians" else "armed_clash",
+                "alleged_party_id": party,
+                "alleged_party_text": None if party else r.side_a,
+                "target": r.side_b,
+                "killed": r.killed,
+                "killed_low": r.killed_low,
+                "killed_high": r.killed_high,
+                "killed_civilian": r.killed_civilian,
+                "killed_combatant": r.killed_combatant,
+                "narrative": r.narrative,
+                "line": start,
+            }
+        )
+    return out, rejects
 
 
 def read_ucdp_aec(path: str | PathLike[str], gaz: Gazetteer) -> Iterator[UcdpRecord | RowError]:

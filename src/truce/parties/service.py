@@ -20,6 +20,7 @@ from truce.parties.models import (
     party_status_history,
 )
 from truce.text import norm_key
+from truce.times import check_day
 
 ID_RE = re.compile(r"^[A-Z0-9_]{2,64}$")
 
@@ -255,6 +256,11 @@ def show_party(conn: Connection, party_id: str) -> dict[str, Any]:
 def list_parties(
     conn: Connection, status: str | None = None, kind: str | None = None, as_of: str | None = None
 ) -> list[dict[str, Any]]:
+    as_of = check_day(as_of, "as_of")
+    if kind and kind not in PARTY_KINDS:
+        raise ValidationFailed(f"kind: '{kind}' is not one of {', '.join(PARTY_KINDS)}", field="kind")
+    if status and status not in TRUCE_STATUSES:
+        raise ValidationFailed(f"status: '{status}' is not one of {', '.join(TRUCE_STATUSES)}", field="status")
     rows = [dict(r._mapping) for r in conn.execute(select(parties).order_by(parties.c.kind, parties.c.id))]
     if kind:
         rows = [r for r in rows if r["kind"] == kind]

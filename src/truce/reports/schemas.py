@@ -18,20 +18,6 @@ from truce.reports.models import (
 )
 
 CLOCK_SKEW = timedelta(minutes=10)
-CASUALTY_FIELDS = (
-    "killed",
-    "killed_low",
-    "killed_high",
-    "killed_civilian",
-    "killed_combatant",
-    "injured",
-    "injured_low",
-    "injured_high",
-    "injured_civilian",
-    "injured_combatant",
-)
-
-
 def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
     if value is not None and value not in allowed:
         raise ValueError(f"'{value}' is not a known {what} (one of: {', '.join(allowed)})")
@@ -59,6 +45,10 @@ class Casualties(BaseModel):
             if vals != sorted(vals):
                 raise ValueError(f"{k}: low ≤ best ≤ high does not hold ({lo}, {best}, {hi})")
         return self
+
+
+# The casualty counts of a report, as every front-end and importer names them (flattened in tables).
+CASUALTY_FIELDS: tuple[str, ...] = tuple(Casualties.model_fields)
 
 
 class ReportIn(BaseModel):
@@ -133,6 +123,15 @@ class ReportIn(BaseModel):
         if self.lat is None and not (self.place_name and self.place_name.strip()):
             raise ValueError("a report needs a location: lat and lon, or a place_name")
         return self
+
+
+# THE field list of a report as a client gives it: ReportIn's fields with the casualty counts flattened.
+# The mapped-CSV importer takes these names as its fields, the JSON API and `report submit -f` take ReportIn
+# itself; a test checks that `report submit`'s flags and the web form name only these fields.
+REPORT_INPUT_FIELDS: tuple[str, ...] = (
+    *(f for f in ReportIn.model_fields if f != "casualties"),
+    *CASUALTY_FIELDS,
+)
 
 
 def iso(dt: datetime) -> str:

@@ -23,6 +23,7 @@ from truce.geo.geometry import area_sqkm, parse_geometry, repair, to_geojson
 from truce.geo.models import admin_areas
 from truce.incidents.models import incident_zones, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.times import check_day
 from truce.zones.models import ZONE_KINDS, zone_versions, zones
 
 ZONE_PRECISIONS = ("exact", "near", "adm3")
@@ -258,6 +259,7 @@ def reassign_zone(conn: Connection, zone_id: str) -> int:
 
 
 def list_zones(conn: Connection, as_of: str | None = None) -> list[dict[str, Any]]:
+    as_of = check_day(as_of, "as_of")
     out = []
     for z in conn.execute(select(zones).order_by(zones.c.id)).mappings():
         stmt = select(

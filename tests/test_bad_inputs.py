@@ -1,0 +1,223 @@
+"""Every CLI command against a corpus of bad inputs: empty, binary and wrong-header files, a field over
+128 KB, bad dates (21/09/2017, 2017-13-45), unknown ids, unknown users and wrong roles. No traceback, no
+write (the ledger head stays where it was), and the documented exit codes: 2 refused input or permission,
+3 not found (never 4, an internal error). Both engines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.helpers import UCDP_AEC, generate_acled, ledger_count
+from typer.testing import CliRunner
+
+from truce.app import Truce
+from truce.cli import all_commands
+from truce.cli import app as cli
+
+runner = CliRunner()
+BAD_DATES = ["21/09/2017", "2017-13-45"]
+HUGE = "x" * (200 * 1024)
+UNKNOWN_INT = "987654"
+UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
+EMPTY_OK = "<a filter naming nothing: an empty answer (exit 0) is true>"
+
+
+def _files(tmp: Path) -> dict[str, Path]:
+    f: dict[str, Path] = {}
+
+    def put(name: str, data: bytes | str) -> None:
+        p = tmp / name
+        p.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        f[name] = p
+
+    put("empty", b"")
+    put("binary", bytes(range(256)) * 8)
+    put("wrong_header", "foo,bar\n1,2\n")
+    acled = generate_acled(tmp / "acled-src.csv", 1, seed=1).read_text("utf-8").splitlines()
+    put("huge_acled", acled[0] + "\n" + acled[1].replace(",", f',"{HUGE}"', 1).rsplit(",", 1)[0] + "\n")
+    ucdp = UCDP_AEC.read_text("utf-8").splitlines()
+    put("huge_ucdp", ucdp[0] + "\n" + f'"{HUGE}"' + ucdp[1][ucdp[1].index(","):] + "\n")
+    put("short_ucdp", ucdp[0] + "\n" + ",".join(ucdp[1].split(",")[:5]) + "\n")
+    put("mapping", "columns: {occurred_at: When, lat: Lat, lon: Lon, violation_type: Type, narrative: Text}\n")
+    put("huge_csv", f'When,Lat,Lon,Type,Text\n2017-09-21,35.9,36.6,shelling,"{HUGE}"\n')
+    put("bad_date_csv", "When,Lat,Lon,Type,Text\n21/09/2017,35.9,36.6,shelling,x\n2017-13-45,35.9,36.6,shelling,x\n")
+    put("report_killed", json.dumps({"occurred_at": "21/09/2017", "lat": 35.9, "lon": 36.6,
+                                     "violation_type": "shelling", "killed": 2}))
+    put("not_json", "{not json")
+    put("no_title", "agreement:\n  id: x\n  effective: 2017-01-01\n  guarantors: [RUS]\n  decision_rule: unanimity\n")
+    return f
+
+
+def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
+    """command → the bad invocations of it (arguments after the command's words)."""
+    files = [str(f[k]) for k in ("empty", "binary", "wrong_header")]
+    dates = BAD_DATES
+    bad_db = ["--db", "sqlite:///" + str(f["binary"])]  # a file that is not a database
+    return {
+        "init": [["--db", "postgresql://nobody@/nowhere?host=/nonexistent"]],
+        "demo": [["--no-serve", "--seed", "abc"]],
+        "serve": [["--port", "notaport"]],
+        "scenario load": [[p] for p in [*files, str(f["no_title"]), str(f["not_json"])]]
+        + [[str(f["no_title"]), "--as", "rus_monitor"]],
+        "user add": [["mallory", "--org", "NOPE", "--role", "verifier"], ["mallory", "--org", "RUS_OFFICE",
+                     "--role", "king"], ["mallory", "--org", "RUS_OFFICE", "--role", "verifier", "--as", "rus_monitor"],
+                     ["mallory", "--org", "RUS_OFFICE", "--role", "verifier", "--as", "nobody"]],
+        "user list": [bad_db],
+        "user passwd": [["nobody", "--password-file", str(f["empty"])], ["rus_monitor", "--password-file",
+                        str(f["binary"])], ["admin", "--password-file", str(f["empty"]), "--as", "rus_monitor"]],
+        "org list": [bad_db],
+        "token create": [["--user", "nobody"], ["--user", "admin", "--days", "-3"],
+                         ["--user", "admin", "--as", "rus_monitor"]],
+        "token list": [[EMPTY_OK, "--user", "nobody"], ["--as", "nobody"]],
+        "token revoke": [[UNKNOWN_INT], ["abc"], [UNKNOWN_INT, "--as", "rus_monitor"]],
+        "agreement list": [bad_db],
+        "agreement show": [["nope"], ["astana-2017", "--version", "99"]],
+        "party list": [["--as-of", d] for d in dates] + [["--status", "king"], ["--kind", "king"]],
+        "party show": [["NOPE"]],
+        "accession apply": [["NOPE"], *[["AHRAR", "--on", d] for d in dates], ["AHRAR", "--as", "syr_liaison"]],
+        "accession decide": [[UNKNOWN_INT, "--approve", "--reason", "r", "--as", "rus_verifier"],
+                             *[[UNKNOWN_INT, "--approve", "--reason", "r", "--on", d] for d in dates]],
+        "accession list": [bad_db],
+        "eligibility": [["NOPE"], *[["FAYLAQ", "--as-of", d] for d in dates]],
+        "position report": [["--party", "NOPE", "--date", "2017-09-20", "--lat", "35", "--lon", "36"],
+                            *[["--party", "FAYLAQ", "--date", d, "--lat", "35", "--lon", "36"] for d in dates],
+                            ["--party", "FAYLAQ", "--date", "2017-09-20", "--area", str(f["binary"])],
+                            ["--party", "FAYLAQ", "--date", "2017-09-20", "--lat", "35", "--lon", "36", "--as",
+                             "analyst"]],
+        "position list": [[EMPTY_OK, "--party", "NOPE"], bad_db],
+        "zone list": [["--as-of", d] for d in dates],
+        "zone show": [["NOPE"]],
+        "zone import": [[p] for p in files] + [[str(f["empty"]), "--valid-from", d] for d in dates],
+        "zone unite": [["NOPE", "--as-of", "2017-07-09", "--adm", "SY120304"],
+                       *[["Z4", "--as-of", d, "--adm", "SY120304"] for d in dates],
+                       ["Z4", "--as-of", "2017-07-09", "--adm", "NOPE"],
+                       ["Z4", "--as-of", "2017-07-09", "--adm", "SY120304", "--as", "rus_monitor"]],
+        "zone split": [["NOPE", "--as-of", "2017-10-01", "--adm", "SY120304"],
+                       *[["Z4", "--as-of", d, "--adm", "SY120304"] for d in dates]],
+        "zone history": [["NOPE"]],
+        "adm list": [["--level", "9"]],
+        "report submit": [["-f", p, "--as", "rus_monitor"] for p in [*files, str(f["not_json"]),
+                                                                     str(f["report_killed"])]]
+        + [["--as", "rus_monitor", "--occurred-at", d, "--lat", "35", "--lon", "36", "--type", "shelling"]
+           for d in dates]
+        + [["--as", "rus_monitor", "--occurred-at", "2017-09-21T06:00:00Z", "--lat", "35", "--lon", "36",
+            "--type", "shelling", "--narrative", HUGE],
+           ["--as", "analyst", "--occurred-at", "2017-09-21T06:00:00Z", "--lat", "35", "--lon", "36",
+            "--type", "shelling"],
+           ["--as", "rus_monitor", "--occurred-at", "2017-09-21T06:00:00Z", "--lat", "35", "--lon", "36",
+            "--type", "shelling", "--incident", UNKNOWN_INT],
+           ["--as", "rus_monitor", "--occurred-at", "2017-09-21T06:00:00Z", "--lat", "35", "--lon", "36",
+            "--type", "shelling", "--evidence", str(f["empty"]) + ".missing"]],
+        "report show": [[UNKNOWN_UUID], ["not-a-uuid"]],
+        "incident list": [["--since", d] for d in dates] + [["--until", d] for d in dates]
+        + [["--limit", "-1"], ["--verdict", "king"], ["--as", "nobody"]],
+        "incident show": [[UNKNOWN_INT], ["abc"]],
+        "incident link": [[UNKNOWN_UUID, UNKNOWN_INT, "--as", "rus_verifier"],
+                          [UNKNOWN_UUID, "1", "--as", "rus_monitor"]],
+        "incident unlink": [[UNKNOWN_UUID, "--as", "rus_verifier"]],
+        "incident split": [[UNKNOWN_INT, "--report", UNKNOWN_UUID, "--as", "rus_verifier"]],
+        "suggestion list": [["--status", "king"], [EMPTY_OK, "--incident", UNKNOWN_INT]],
+        "suggestion accept": [[UNKNOWN_INT, "--as", "rus_verifier"], [UNKNOWN_INT, "--as", "rus_monitor"]],
+        "suggestion reject": [[UNKNOWN_INT, "--reason", "r", "--as", "rus_verifier"]],
+        "finding add": [[UNKNOWN_INT, "--finding", "confirmed", "--reason", "site_visit", "--as", "rus_verifier"],
+                        ["1", "--finding", "king", "--reason", "site_visit", "--as", "rus_verifier"]],
+        "finding list": [[UNKNOWN_INT]],
+        "import ucdp": [[p] for p in [*files, str(f["huge_ucdp"]), str(f["short_ucdp"]), str(f["empty"]) + ".no"]]
+        + [[str(f["huge_ucdp"]), "--as", "rus_monitor"]],
+        "import acled": [[p] for p in [*files, str(f["huge_acled"])]],
+        "import csv": [[p, "--mapping", str(f["mapping"])] for p in [*files, str(f["huge_csv"]),
+                                                                       str(f["bad_date_csv"])]]
+        + [[str(f["huge_csv"]), "--mapping", str(f["binary"])]],
+        "export incidents": [["--since", d] for d in dates] + [["--format", "king"], [EMPTY_OK, "--zone", "NOPE"]],
+        "ledger verify": [bad_db],
+        "ledger log": [["--limit", "-5"], [EMPTY_OK, "--command", "nope"]],
+        "measures evaluate": [["--as-of", d, "--as", "joint_verifier"] for d in dates]
+        + [["--as-of", "2017-09-20", "--as", "rus_monitor"]],
+        "measure list": [["--status", "king"]],
+        "measure show": [[UNKNOWN_INT]],
+        "measure decide": [[UNKNOWN_INT, "--approve", "--reason", "r", "--as", "rus_verifier"]]
+        + [[UNKNOWN_INT, "--approve", "--reason", "r", "--on", d, "--as", "rus_verifier"] for d in dates],
+        "measure comply": [[UNKNOWN_INT, "--complied", "--reason", "r", "--as", "joint_verifier"]],
+        "investigation open": [[UNKNOWN_INT, "--as", "rus_verifier"], ["1", "--at", "21/09/2017", "--as",
+                                                                       "rus_verifier"]],
+        "investigation deny": [[UNKNOWN_INT, "--party", "SYR", "--site", "x", "--as", "rus_verifier"]],
+        "investigation resume": [[UNKNOWN_INT, "--as", "rus_verifier"]],
+        "investigation close": [[UNKNOWN_INT, "--finding", "confirmed", "--summary", "s", "--report",
+                                 str(f["binary"]), "--as", "rus_verifier"]],
+        "investigation show": [[UNKNOWN_INT]],
+        "investigation list": [["--status", "king"]],
+        "notification list": [["--as", "nobody"]],
+        "reply add": [[UNKNOWN_INT, "--text", "t", "--as", "syr_liaison"], ["1", "--text", "t", "--as", "analyst"]],
+        "reply list": [[UNKNOWN_INT]],
+        "bulletin verify": [[p] for p in files] + [[str(f["not_json"])]],
+        "bulletin publish": [["--date", d, "--as", "joint_verifier"] for d in dates]
+        + [["--date", "2017-09-21", "--as", "rus_monitor"]],
+        "bulletin sign": [["--date", d, "--as", "rus_verifier"] for d in dates]
+        + [["--date", "2017-09-21", "--as", "rus_verifier"]],
+        "bulletin list": [["--since", d] for d in dates],
+        "key create": [["--org", "NOPE"], ["--org", "RUS_OFFICE", "--as", "rus_monitor"]],
+        "key list": [[EMPTY_OK, "--org", "NOPE"], bad_db],
+        "key revoke": [["NOPE"], ["NOPE", "--as", "rus_monitor"]],
+    }
+
+
+def _leaf_commands() -> list[str]:
+    return sorted(p for p, c in all_commands().items() if not getattr(c, "commands", None))
+
+
+def test_the_corpus_covers_every_command(tmp_path):
+    assert set(_corpus(_files(tmp_path))) == set(_leaf_commands())
+
+
+@pytest.mark.parametrize("command", _leaf_commands())
+def test_no_traceback_and_no_write_on_bad_input(astana_url, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRUCE_KEY_DIR", str(tmp_path / "keys"))
+    files = _files(tmp_path)
+    app = Truce(astana_url)
+    before = ledger_count(app)
+    failures = []
+    for args in _corpus(files)[command]:
+        ok = (2, 3)
+        if args and args[0] == EMPTY_OK:
+            ok, args = (0, 2, 3), args[1:]
+        argv = [*command.split(), *args]
+        if "--db" not in args:
+            argv += ["--db", astana_url]
+        r = runner.invoke(cli, argv)
+        shown = " ".join(a if len(a) < 80 else a[:20] + "…" for a in args)
+        if r.exception is not None and not isinstance(r.exception, SystemExit):
+            failures.append(f"truce {command} {shown}: traceback {type(r.exception).__name__}: {r.exception}")
+        elif "Traceback" in r.output:
+            failures.append(f"truce {command} {shown}: a traceback printed")
+        elif r.exit_code not in ok:
+            failures.append(f"truce {command} {shown}: exit {r.exit_code} ({ok} expected): {r.output[-300:]}")
+        if ledger_count(app) != before:
+            failures.append(f"truce {command} {shown}: wrote to the ledger")
+            before = ledger_count(app)
+    assert not failures, "\n".join(failures)
+
+
+
+def test_the_messages_say_what_and_where(astana_url, tmp_path):
+    """A bad date is refused naming the option; UCDP rejects name the line once and a short row by its
+    field count (not "'nothing' is not Syria"); a field over 128 KB is named."""
+    f = _files(tmp_path)
+    r = runner.invoke(cli, ["incident", "list", "--since", "21/09/2017", "--db", astana_url])
+    assert r.exit_code == 2 and "since: '21/09/2017' is not a date (YYYY-MM-DD" in r.output, r.output
+    r = runner.invoke(cli, ["import", "ucdp", str(f["short_ucdp"]), "--db", astana_url])
+    assert r.exit_code == 2 and "line 2: (row): 5 fields, the header has 17" in r.output, r.output
+    assert "line 2: line 2" not in r.output and "Syria" not in r.output
+    ucdp = UCDP_AEC.read_text("utf-8").splitlines()
+    bad = tmp_path / "bad-date.csv"
+    head = ucdp[0].split(",")
+    row = ucdp[1].split(",")
+    row[head.index("start_date")] = "2017-13-45"
+    bad.write_text(ucdp[0] + "\n" + ",".join(row) + "\n", "utf-8")
+    r = runner.invoke(cli, ["import", "ucdp", str(bad), "--db", astana_url])
+    assert r.exit_code == 2 and "line 2: start_date: '2017-13-45' is not a valid date" in r.output, r.output
+    assert r.output.count("line 2") == 1
+    r = runner.invoke(cli, ["import", "acled", str(f["huge_acled"]), "--db", astana_url])
+    assert r.exit_code == 2 and "a field is longer than 131,072 characters" in r.output, r.output
