@@ -16,6 +16,7 @@ from truce.auth.service import get_actor
 from truce.errors import TruceError
 from truce.incidents.models import incident_reports, incidents
 from truce.incidents.verification import add_finding
+from truce.ledger.context import App
 from truce.reports.models import reports
 
 GOVERNMENT_SIDE = {"SYR", "RUS", "IRN"}
@@ -35,7 +36,7 @@ def _habit(rng: random.Random, guarantor: str, alleged: str | None) -> str:
 REASON = {"confirmed": "corroborated", "disputed": "alternative_account", "unverifiable": "no_access"}
 
 
-def simulate_verification(app: Any, seed: int, progress: Any = None) -> dict[str, int]:
+def simulate_verification(app: App, seed: int, progress: Any = None) -> dict[str, int]:
     """Findings by each guarantor on the incidents its offices saw, then a few investigations,
     access denials and replies, so the demo shows incidents in every state."""
     from truce.investigations.service import close_investigation, deny_access, open_investigation
@@ -83,10 +84,10 @@ def simulate_verification(app: Any, seed: int, progress: Any = None) -> dict[str
             select(incidents.c.id, incidents.c.attributed_party_id)
             .where(incidents.c.verdict == "verified", incidents.c.attributed_party_id.is_not(None))
             .order_by(incidents.c.id)).all()
-        for inc in attributed[:5]:
+        for att in attributed[:5]:
             try:
-                liaison = get_actor(conn, f"{inc.attributed_party_id.lower()}_liaison")
-                file_reply(app, conn, liaison, inc.id,
+                liaison = get_actor(conn, f"{att.attributed_party_id.lower()}_liaison")
+                file_reply(app, conn, liaison, att.id,
                            "[SIMULATED] Our units were not in the area; we request the joint group's imagery.")
                 counts["replies"] += 1
             except TruceError:
@@ -104,7 +105,7 @@ POSITIONS = [
 ]
 
 
-def simulate_positions(app: Any) -> int:
+def simulate_positions(app: App) -> int:
     from truce.eligibility.models import position_reports
     from truce.eligibility.service import report_position
 

@@ -10,25 +10,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import Connection, func, insert, select, update
 
 from truce.agreements.models import agreements
+from truce.agreements.rules import DEFAULT_SETTINGS
 from truce.auth.permissions import require
 from truce.errors import NotFound, ValidationFailed, from_pydantic
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.reports.models import VIOLATION_TYPES
-
-DEFAULT_SETTINGS: dict[str, Any] = {
-    # Corroboration: a report matches an incident within this time window and radius.
-    "match_window_hours": 6,
-    "match_radius_km": 5.0,
-    # Right of reply: days a party has to answer an attribution.
-    "reply_window_days": 7,
-    # Severity: grave when at least this many civilians were killed, when one of the heavy types
-    # happens inside a zone, or when one of the always-grave types happens anywhere; else minor.
-    "severity": {
-        "grave_if_civilians_killed_at_least": 1,
-        "grave_types_in_zone": ["shelling", "airstrike", "drone_strike", "heavy_weapons_movement"],
-        "grave_types_anywhere": ["chemical_weapons_use"],
-    },
-}
 
 
 class Clause(BaseModel):
@@ -71,7 +58,7 @@ def default_enforcement() -> dict[str, Any]:
     return data
 
 
-def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def add_version(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Add a new version of an agreement (version 1 when the id is new)."""
     require(actor, "agreement.add")
     try:
@@ -134,10 +121,8 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             ledger_seq=ctx.seq,
         )
     )
-    # Incidents from the day this version takes effect are now judged under it.
-    from truce.incidents.verification import recompute_all
-
-    recompute_all(conn, ctx, since_day=p["effective"])
+    # Incidents from the day this version takes effect are now judged under it: a declared reaction
+    # (incidents.verification.judge_under_new_version).
 
 
 def _row(r: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from truce.errors import ValidationFailed
 from truce.geo.geometry import haversine_km, parse_geometry
 from truce.incidents.models import incident_reports, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.parties.models import parties, party_designations
 from truce.parties.service import get_party_row, resolve_party, status_on
 from truce.reports.models import reports
@@ -258,7 +259,7 @@ def evaluate(conn: Connection, party: str, as_of: str | None = None) -> dict[str
 
 
 def report_position(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     party: str,

@@ -52,7 +52,9 @@ from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports, incident_zones
 from truce.incidents.models import incidents as incidents_table
 from truce.ingest import acled
+from truce.ingest.summary import UCDP_ACTORS, ImportSummary
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.reports.models import reports
 from truce.reports.schemas import CASUALTY_FIELDS
@@ -227,7 +229,7 @@ class _NothingNew(Exception):
 
 
 def import_file(
-    app: Any,
+    app: App,
     actor: Actor,
     path: str | Path,
     source: str,
@@ -239,9 +241,7 @@ def import_file(
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> Any:
-    """Import a file batch by batch; returns an :class:`truce.ingest.service.ImportSummary`."""
-    from truce.ingest.service import ImportSummary
-
+    """Import a file batch by batch; returns an :class:`truce.ingest.summary.ImportSummary`."""
     require(actor, "import.batch")
     src = SOURCES[source]
     path = Path(path)
@@ -289,7 +289,7 @@ def import_file(
     return summary
 
 
-def _record_batch(app: Any, actor: Actor, payload: dict[str, Any]) -> BatchResult:
+def _record_batch(app: App, actor: Actor, payload: dict[str, Any]) -> BatchResult:
     try:
         with app.write() as conn:
             payload["first_incident_id"] = incidents.next_id(conn)
@@ -712,7 +712,6 @@ def _ged_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
     from truce.ingest import ged
-    from truce.ingest.service import UCDP_ACTORS
 
     resolver = PartyResolver(conn, lambda n: UCDP_ACTORS.get(n.strip().lower()), res.unknown_actors)
     recs, rejects = ged.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)

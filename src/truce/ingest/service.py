@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,70 +18,16 @@ from truce.db import next_id
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports, link_suggestions
+from truce.ingest import bulk as _bulk
+from truce.ingest.summary import UCDP_ACTORS, ImportSummary
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.reports.models import reports
 from truce.reports.service import content_hash, insert_reports
 
 NAMESPACE = uuid.UUID("6f1c1c7e-5d2a-4c4e-9a57-7d2f6b0c1a11")
 BATCH_SIZE = 1000
-
-# UCDP actor names → the party ids of the bundled Astana scenario (used only when such a party exists).
-UCDP_ACTORS = {
-    "government of syria": "SYR",
-    "government of russia (soviet union)": "RUS",
-    "government of russia": "RUS",
-    "government of turkey": "TUR",
-    "government of iran": "IRN",
-    "is": "ISIL",
-    "hts": "NUSRA",
-    "jabhat fateh al-sham": "NUSRA",
-    "jabhat al-nusra": "NUSRA",
-    "sham legion": "FAYLAQ",
-    "faylaq al-sham": "FAYLAQ",
-    "ahrar al-sham": "AHRAR",
-    "jaysh al-islam": "JAISH_ISLAM",
-    "jaish al-islam": "JAISH_ISLAM",
-    "jaysh al-mujahidin": "MUJAHIDEEN",
-    "levant front": "SHAMIYA",
-}
-
-
-@dataclass
-class ImportSummary:
-    source: str
-    file: str
-    sha256: str
-    rows: int = 0
-    imported: int = 0
-    duplicates: int = 0
-    corrections: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-    precision: Counter[str] = field(default_factory=Counter)
-    unresolved_places: Counter[str] = field(default_factory=Counter)
-    unknown_sides: Counter[str] = field(default_factory=Counter)
-    batches: list[int] = field(default_factory=list)
-    auto_linked: int = 0  # new rows linked to an incident that was already there (or began earlier in the file)
-    suggested: int = 0  # suggested links queued for a verifier
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "file": self.file,
-            "sha256": self.sha256,
-            "rows": self.rows,
-            "imported": self.imported,
-            "duplicates": self.duplicates,
-            "corrections": self.corrections,
-            "rejected": [{"line": ln, "reason": r} for ln, r in self.rejected],
-            "precision": dict(self.precision),
-            "unresolved_places": dict(self.unresolved_places.most_common(20)),
-            "unknown_sides": dict(self.unknown_sides.most_common(20)),
-            "ledger_entries": self.batches,
-            "auto_linked": self.auto_linked,
-            "suggested_links": self.suggested,
-        }
-
 
 def resolve_side(conn: Connection, name: str, cache: dict[str, str | None]) -> str | None:
     """The first party named in a UCDP side ("A, B, C" lists several)."""
@@ -158,7 +102,7 @@ def ucdp_record_to_report(
 
 
 def import_ucdp(
-    app: Any, actor: Actor, path: str | Path, org: str | None = None, progress: Callable[[int], None] | None = None
+    app: App, actor: Actor, path: str | Path, org: str | None = None, progress: Callable[[int], None] | None = None
 ) -> ImportSummary:
     """Import a UCDP-AEC CSV, or UCDP GED's own CSV (told apart by the header), as media reports,
     idempotent on the UCDP id."""
@@ -193,7 +137,7 @@ def import_ucdp(
 
 
 def _import_chunk(
-    app: Any, conn: Connection, actor: Actor, org_id: str, chunk: list[Any], summary: ImportSummary, batch_no: int
+    app: App, conn: Connection, actor: Actor, org_id: str, chunk: list[Any], summary: ImportSummary, batch_no: int
 ) -> None:
     from truce.ledger.chain import now_iso
 
@@ -304,7 +248,7 @@ def _apply_batch(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None
     grown = sorted({i for _, i, h in p["links"] if h in ("auto", "correction")})
     if grown:  # incidents with one more report
         linking.refresh(conn, grown, ctx)
-        linking.recompute(conn, grown, ctx)
+        ctx.mark("incidents", grown)  # their judgment follows (a declared reaction)
 
 
 def _is_ged(path: Path) -> bool:
@@ -339,5 +283,3 @@ def chunks(it: Iterable[Any], n: int) -> Iterable[list[Any]]:
     if buf:
         yield buf
 
-
-from truce.ingest import bulk as _bulk  # noqa: E402,F401  (registers the import.file applier)

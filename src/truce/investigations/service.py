@@ -27,6 +27,7 @@ from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.geo.service import ensure_blob_row
 from truce.incidents.models import FINDINGS, access_denials, incidents, investigations
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.notifications.service import notify, orgs_of_kind
 from truce.parties.service import resolve_party
 from truce.reports.service import EvidenceFile, store_evidence
@@ -101,7 +102,7 @@ def _not_before(at: str, earliest: str, field: str, what: str) -> None:
 
 
 def open_investigation(
-    app: Any, conn: Connection, actor: Actor, incident_id: int, at: str | None = None
+    app: App, conn: Connection, actor: Actor, incident_id: int, at: str | None = None
 ) -> dict[str, Any]:
     """Open an investigation of an incident (one open investigation per incident); the clock starts."""
     require(actor, "investigation.open")
@@ -132,7 +133,7 @@ def open_investigation(
 
 
 def deny_access(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     investigation_id: int,
@@ -172,7 +173,7 @@ def deny_access(
 
 
 def resume_investigation(
-    app: Any, conn: Connection, actor: Actor, investigation_id: int, at: str | None = None
+    app: App, conn: Connection, actor: Actor, investigation_id: int, at: str | None = None
 ) -> dict[str, Any]:
     """Access was restored: the clock runs again."""
     require(actor, "investigation.resume")
@@ -187,7 +188,7 @@ def resume_investigation(
 
 
 def close_investigation(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     investigation_id: int,

@@ -10,16 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from truce.ledger import reactions
 from truce.ledger.blobs import BlobStore
+from truce.ledger.context import SYSTEM, Actor, ApplyContext
 from truce.ledger.models import ledger_entries, ledger_head
 
 GENESIS = "0" * 64
+
+__all__ = ["SYSTEM", "Actor", "ApplyContext", "applier", "record", "replay_entry"]
 
 
 def canonical(obj: Any) -> bytes:
@@ -40,34 +44,6 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who issues a command: a user of an organisation with a role."""
-
-    name: str
-    org: str
-    role: str
-    org_kind: str = "admin"
-    party_id: str | None = None
-
-    @property
-    def is_system(self) -> bool:
-        return self.name == "system"
-
-
-SYSTEM = Actor(name="system", org="ADMIN", role="admin", org_kind="admin")
-
-
-@dataclass
-class ApplyContext:
-    blobs: BlobStore
-    seq: int = 0
-    at: str = ""
-    actor: str = ""
-    org: str = ""
-    cache: dict[str, Any] = field(default_factory=dict)
 
 
 Applier = Callable[[Connection, dict[str, Any], ApplyContext], Any]
@@ -138,6 +114,7 @@ def record(
     at = at or now_iso()
     ctx = ApplyContext(blobs=blobs, seq=seq, at=at, actor=actor.name, org=actor.org)
     result = APPLIERS[command](conn, payload, ctx)
+    reactions.run(conn, command, payload, ctx)
     entry = {
         "seq": seq,
         "at": at,
@@ -229,6 +206,7 @@ def replay_entry(conn: Connection, row: Any, blobs: BlobStore) -> None:
     if fn is None:
         raise RuntimeError(f"ledger entry {d['seq']} names unknown command {d['command']}")
     fn(conn, d["payload"], ctx)
+    reactions.run(conn, d["command"], d["payload"], ctx)
     conn.execute(
         insert(ledger_entries).values(
             seq=row.seq,

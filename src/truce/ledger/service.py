@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Table, select
 
 from truce import db
 from truce.ledger import chain
+from truce.ledger.context import App
 from truce.ledger.models import blobs as blobs_table
 from truce.ledger.models import ledger_entries
 
@@ -91,7 +92,7 @@ def compare_table(live: Connection, replayed: Connection, t: Table, limit: int =
     return len(a), problems
 
 
-def verify(app: Any, progress: Callable[[int, int], None] | None = None) -> VerifyResult:
+def verify(app: App, progress: Callable[[int, int], None] | None = None) -> VerifyResult:
     res = VerifyResult()
     with app.read() as conn:
         problems = chain.verify_chain(conn)
@@ -147,7 +148,7 @@ def verify(app: Any, progress: Callable[[int, int], None] | None = None) -> Veri
     return res
 
 
-def _replay_batch(engine: Any, rows: list[Any], app: Any) -> None:
+def _replay_batch(engine: Any, rows: list[Any], app: App) -> None:
     with db.write_tx(engine) as conn:
         for row in rows:
             try:

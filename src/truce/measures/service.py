@@ -29,6 +29,8 @@ from truce.db import next_id
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.incidents.models import access_denials, incident_reports, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical
+from truce.ledger.context import App
+from truce.measures import rules
 from truce.measures.models import accessions, measures, votes
 from truce.parties.models import parties
 from truce.parties.service import TRANSITIONS, get_party_row, write_status_change
@@ -58,9 +60,7 @@ def _rung(cfg: dict[str, Any], step: int) -> dict[str, Any] | None:
 
 def party_points(conn: Connection, party_id: str, as_of: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """The party's points in the window: verified breaches by severity, and access denials."""
-    end = date.fromisoformat(as_of)
-    start = (end - timedelta(days=int(cfg["window_days"]) - 1)).isoformat()
-    stop = (end + timedelta(days=1)).isoformat()
+    start, stop = rules.window(as_of, int(cfg["window_days"]))
     w = cfg["weights"]
     incs = []
     for r in conn.execute(
@@ -90,7 +90,7 @@ def party_points(conn: Connection, party_id: str, as_of: str, cfg: dict[str, Any
                 "occurred_at": r.occurred_at,
                 "severity": r.severity,
                 "clause": r.clause_id,
-                "points": int(w.get(r.severity or "minor", 1)),
+                "points": rules.breach_points(r.severity, w),
                 "reports": rep_ids,
                 "ledger_seq": r.ledger_seq,
             }
@@ -101,7 +101,7 @@ def party_points(conn: Connection, party_id: str, as_of: str, cfg: dict[str, Any
             "investigation_id": d.investigation_id,
             "incident_id": d.incident_id,
             "denied_at": d.denied_at,
-            "points": int(w.get("access_denial", 2)),
+            "points": rules.denial_points(w),
             "ledger_seq": d.ledger_seq,
         }
         for d in conn.execute(
@@ -129,7 +129,7 @@ def _key(party: str, step: int, evidence: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(ids)).hexdigest()
 
 
-def evaluate(app: Any, conn: Connection, actor: Actor, as_of: str | None = None) -> dict[str, Any]:
+def evaluate(app: App, conn: Connection, actor: Actor, as_of: str | None = None) -> dict[str, Any]:
     """Propose the measures the ladder calls for on a day, and mark missed deadlines breached."""
     require(actor, "measures.evaluate")
     day = _day(as_of)
@@ -309,7 +309,7 @@ def _cast(conn: Connection, subject: str, sid: int) -> dict[str, bool]:
 
 
 def decide_measure(
-    app: Any, conn: Connection, actor: Actor, measure_id: int, approve: bool, reason: str, on: str | None = None
+    app: App, conn: Connection, actor: Actor, measure_id: int, approve: bool, reason: str, on: str | None = None
 ) -> dict[str, Any]:
     """Record the actor's guarantor's vote on a proposed measure; the decision follows the rule."""
     require(actor, "measure.decide")
@@ -402,7 +402,7 @@ def _set_status(conn: Connection, sc: dict[str, Any], ctx: ApplyContext) -> None
 
 
 def record_compliance(
-    app: Any, conn: Connection, actor: Actor, measure_id: int, complied: bool, reason: str, on: str | None = None
+    app: App, conn: Connection, actor: Actor, measure_id: int, complied: bool, reason: str, on: str | None = None
 ) -> dict[str, Any]:
     """Close an approved measure's compliance: complied, or breached (a missed deadline also breaches it)."""
     require(actor, "measure.compliance")
@@ -474,7 +474,7 @@ def get_measure(conn: Connection, measure_id: int) -> dict[str, Any]:
 # --- accession ---------------------------------------------------------------------------------------
 
 
-def apply_accession(app: Any, conn: Connection, actor: Actor, party: str, on: str | None = None) -> dict[str, Any]:
+def apply_accession(app: App, conn: Connection, actor: Actor, party: str, on: str | None = None) -> dict[str, Any]:
     """A party applies to join the truce (its liaison, or an admin); eligibility is evaluated and kept."""
     from truce.eligibility.service import evaluate as eligibility
 
@@ -533,7 +533,7 @@ def _apply_accession(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> 
 
 
 def decide_accession(
-    app: Any, conn: Connection, actor: Actor, accession_id: int, approve: bool, reason: str, on: str | None = None
+    app: App, conn: Connection, actor: Actor, accession_id: int, approve: bool, reason: str, on: str | None = None
 ) -> dict[str, Any]:
     """A guarantor's vote on an application; accepted applications make the party a signatory.
     An approval is refused while the party fails the eligibility criteria."""

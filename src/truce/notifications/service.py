@@ -2,8 +2,9 @@
 
 Nothing issues a notification on its own: `notify` is called from inside an applier (so it is
 deterministic on replay: its id comes from `next_id` and its time is the ledger entry's time), and
-`notify_party_attribution` is called by the verification service when an incident becomes
-attributed to a party; it notifies that party's liaison offices and opens the reply window."""
+`notify_party_attribution` follows the "incident.attributed" event that verification emits when an
+incident becomes attributed to a party (a declared reaction); it notifies that party's liaison
+offices and opens the reply window."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from truce.auth.models import organisations
 from truce.db import next_id
 from truce.incidents.models import incidents, notifications, replies
 from truce.ledger.chain import Actor, ApplyContext
+from truce.ledger.reactions import reaction
 
 NOTIFICATION_KINDS = ("attribution", "reply", "access_denial", "measure")
 
@@ -80,6 +82,12 @@ def attribution_notice(conn: Connection, incident_id: int, party_id: str) -> dic
         .first()
     )
     return dict(row) if row else None
+
+
+@reaction(on="incident.attributed")
+def notify_attributed_party(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Notify the attributed party's liaison offices and open their reply window."""
+    notify_party_attribution(conn, ctx, p["incident_id"], p["party_id"])
 
 
 def notify_party_attribution(conn: Connection, ctx: ApplyContext, incident_id: int, party_id: str) -> list[int]:

@@ -18,6 +18,7 @@ from truce.errors import NotFound, PermissionDenied, ValidationFailed
 from truce.geo.service import ensure_blob_row
 from truce.incidents.models import incidents, replies
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.notifications.service import attribution_notice, notify, orgs_of_kind, reply_window_days
 from truce.reports.models import VISIBILITY_TIERS
 from truce.reports.service import EvidenceFile, store_evidence
@@ -43,7 +44,7 @@ def reply_due(conn: Connection, incident: Any, party_id: str) -> tuple[str | Non
 
 
 def file_reply(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     incident_id: int,

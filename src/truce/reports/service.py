@@ -21,6 +21,7 @@ from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier, canonical, now_iso
+from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.reports.models import VISIBILITY_TIERS, report_evidence, reports
 from truce.reports.schemas import ReportIn, flat_casualties, iso
@@ -204,7 +205,7 @@ def normalise(
     return rec, r.incident_id, notes
 
 
-def store_evidence(app: Any, files: list[EvidenceFile]) -> list[dict[str, Any]]:
+def store_evidence(app: App, files: list[EvidenceFile]) -> list[dict[str, Any]]:
     out = []
     for f in files:
         sha = app.blobs.put_bytes(f.data)
@@ -214,7 +215,7 @@ def store_evidence(app: Any, files: list[EvidenceFile]) -> list[dict[str, Any]]:
 
 
 def submit(
-    app: Any, conn: Connection, actor: Actor, data: dict[str, Any], evidence: list[EvidenceFile] | None = None
+    app: App, conn: Connection, actor: Actor, data: dict[str, Any], evidence: list[EvidenceFile] | None = None
 ) -> SubmitResult:
     """Submit one report. The same UUID with the same content is a duplicate (nothing is written);
     with different content it is refused."""
@@ -314,7 +315,7 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
     linking.insert_suggestions(conn, p.get("suggestions", []), ctx)
     if not inc["new"]:  # an existing incident has one more report
         linking.refresh(conn, [inc["id"]], ctx)
-        linking.recompute(conn, [inc["id"]], ctx)
+        ctx.mark("incidents", [inc["id"]])  # its judgment follows (a declared reaction)
 
 
 # --- queries ---------------------------------------------------------------------------------------

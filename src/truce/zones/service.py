@@ -23,6 +23,7 @@ from truce.geo.geometry import area_sqkm, parse_geometry, repair, to_geojson
 from truce.geo.models import admin_areas
 from truce.incidents.models import incident_zones, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.zones.models import ZONE_KINDS, zone_versions, zones
 
 ZONE_PRECISIONS = ("exact", "near", "adm3")
@@ -56,7 +57,7 @@ def union_of_admin(conn: Connection, pcodes: list[str]) -> Any:
     return shapely.union_all(geoms)
 
 
-def add_zone(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def add_zone(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Define a zone from ADM3 P-codes or a GeoJSON polygon; an invalid polygon is repaired and reported."""
     require(actor, "zone.add")
     try:
@@ -391,7 +392,7 @@ def _as_of(day: str) -> str:
 
 
 def unite_zone(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     zone_id: str,
@@ -440,7 +441,7 @@ def unite_zone(
 
 
 def split_zone(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     zone_id: str,

@@ -1,0 +1,43 @@
+"""Every domain module that declares ledger appliers or reactions, imported once so that they are
+registered (`truce.app.Truce` imports this module when it opens a database). The order of this list
+is the order in which reactions on one command run: keep it, or replays of old ledgers may differ."""
+
+from __future__ import annotations
+
+from truce.agreements import service as agreements
+from truce.auth import credentials
+from truce.auth import service as users
+from truce.bulletins import service as bulletins
+from truce.eligibility import service as eligibility
+from truce.geo import service as geo
+from truce.incidents import service as incidents
+from truce.incidents import verification
+from truce.ingest import bulk as bulk_import
+from truce.ingest import service as batch_import
+from truce.investigations import service as investigations
+from truce.measures import service as measures
+from truce.notifications import service as notifications
+from truce.parties import service as parties
+from truce.replies import service as replies
+from truce.reports import service as reports
+from truce.zones import service as zones
+
+MODULES = (
+    agreements,
+    credentials,
+    users,
+    bulletins,
+    eligibility,
+    geo,
+    incidents,
+    verification,
+    batch_import,
+    bulk_import,
+    investigations,
+    measures,
+    notifications,
+    parties,
+    replies,
+    reports,
+    zones,
+)
