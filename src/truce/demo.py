@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy import select
 
 from truce import scenario
+from truce.auth import credentials
 from truce.auth import service as auth
 from truce.auth.models import organisations, users
+from truce.demo_sim import simulate_positions, simulate_verification
 from truce.incidents.models import incident_zones, incidents
 from truce.ingest.service import import_ucdp
 from truce.ledger.chain import SYSTEM
@@ -67,7 +69,6 @@ def build_demo(app: App, seed: int = 2017, progress: Any = None) -> dict[str, An
                 added_users.append(name)
     passwords = set_demo_passwords(app)
     sim = simulate_office_reports(app, seed, progress)
-    from truce.demo_sim import simulate_positions, simulate_verification
 
     sim.update(simulate_verification(app, seed, progress))
     sim["positions"] = simulate_positions(app)
@@ -91,7 +92,6 @@ def build_demo(app: App, seed: int = 2017, progress: Any = None) -> dict[str, An
 def set_demo_passwords(app: App) -> dict[str, Any]:
     """A random password for every demo user that has none (set through the service: the ledger keeps
     only the argon2 hash). Users that have one keep it: passwords are never reset silently."""
-    from truce.auth import credentials
 
     new: dict[str, str] = {}
     existing: list[str] = []

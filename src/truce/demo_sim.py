@@ -13,10 +13,14 @@ from typing import Any
 from sqlalchemy import select
 
 from truce.auth.service import get_actor
+from truce.eligibility.models import position_reports
+from truce.eligibility.service import report_position
 from truce.errors import TruceError
 from truce.incidents.models import incident_reports, incidents
 from truce.incidents.verification import add_finding
+from truce.investigations.service import close_investigation, deny_access, open_investigation
 from truce.ledger.context import App
+from truce.replies.service import file_reply
 from truce.reports.models import reports
 
 GOVERNMENT_SIDE = {"SYR", "RUS", "IRN"}
@@ -39,8 +43,6 @@ REASON = {"confirmed": "corroborated", "disputed": "alternative_account", "unver
 def simulate_verification(app: App, seed: int, progress: Any = None) -> dict[str, int]:
     """Findings by each guarantor on the incidents its offices saw, then a few investigations,
     access denials and replies, so the demo shows incidents in every state."""
-    from truce.investigations.service import close_investigation, deny_access, open_investigation
-    from truce.replies.service import file_reply
 
     rng = random.Random(seed * 7 + 1)
     with app.read() as conn:
@@ -106,8 +108,6 @@ POSITIONS = [
 
 
 def simulate_positions(app: App) -> int:
-    from truce.eligibility.models import position_reports
-    from truce.eligibility.service import report_position
 
     with app.write() as conn:
         if conn.execute(select(position_reports.c.id).limit(1)).first():

@@ -36,3 +36,21 @@ def add_months(day: str, months: int) -> str:
     y, m = d.year + m // 12, m % 12 + 1
     last = [31, 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     return date(y, m, min(d.day, last[m - 1])).isoformat()
+
+
+BEFORE = "before_agreement"
+AFTER = "after_agreement"
+
+
+def period_verdict(first_effective: str | None, ends: str | None, day: str) -> str | None:
+    """"before_agreement" for a day before the first version took effect, "after_agreement" for a day
+    on or after the agreement's end (`ends`, when it has one), else None (inside the period: judged).
+    With no agreement at all there is no period (None): incidents are judged by the guarantors' offices."""
+    if first_effective is None:
+        return None
+    d = day[:10]
+    if d < first_effective:
+        return BEFORE
+    if ends and d >= ends[:10]:
+        return AFTER
+    return None

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import Connection, func, insert, select, update
 
+from truce.agreements import rules
 from truce.agreements.models import agreements
 from truce.agreements.rules import DEFAULT_SETTINGS
 from truce.auth.permissions import require
@@ -45,6 +46,7 @@ class AgreementIn(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
     measures: dict[str, Any] | None = None
     eligibility: dict[str, Any] | None = None
+    ends: date | None = None  # the last day + 1 of the agreement's period (none: open-ended)
 
 
 def default_enforcement() -> dict[str, Any]:
@@ -80,6 +82,10 @@ def add_version(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) 
     for key in ("measures", "eligibility"):
         if data.get(key):
             settings[key] = data[key]
+    if a.ends is not None:
+        if a.ends <= a.effective:
+            raise ValidationFailed("agreement.ends: must be after agreement.effective", field="agreement.ends")
+        settings["ends"] = a.ends.isoformat()
     payload = {
         "id": a.id,
         "version": version,
@@ -140,6 +146,24 @@ def in_force(conn: Connection, on: str, agreement_id: str | None = None) -> dict
         stmt = stmt.where(agreements.c.id == agreement_id)
     r = conn.execute(stmt.order_by(agreements.c.effective.desc(), agreements.c.version.desc()).limit(1)).first()
     return _row(r) if r else None
+
+
+def period(conn: Connection, upto: int | None = None) -> tuple[str | None, str | None]:
+    """(first day any version took effect, the end of the latest version's period or None), as the ledger
+    stood at entry `upto` (default: now)."""
+    stmt = select(agreements.c.effective, agreements.c.settings)
+    if upto is not None:
+        stmt = stmt.where(agreements.c.ledger_seq <= upto)
+    rows = conn.execute(stmt.order_by(agreements.c.effective, agreements.c.version)).all()
+    if not rows:
+        return None, None
+    ends = json.loads(rows[-1].settings).get("ends")
+    return rows[0].effective, ends
+
+
+def period_verdict(conn: Connection, day: str, upto: int | None = None) -> str | None:
+    """"before_agreement"/"after_agreement" for a day outside the agreement's period, else None."""
+    return rules.period_verdict(*period(conn, upto), day)
 
 
 def get(conn: Connection, agreement_id: str, version: int | None = None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from truce import times
 from truce.auth.models import api_tokens, login_attempts, users, web_sessions
+from truce.auth.service import get_actor
 from truce.db import next_id
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
 from truce.ledger.chain import Actor, ApplyContext, applier
@@ -123,7 +124,6 @@ def authenticate(app: App, name: str, password: str, client: str = "unknown") ->
     """Check a sign-in and record the attempt (in its own transaction, so that failures count).
     Refused with 429 while too many recent attempts failed for this user name or from this client,
     with 401 when the name or password is wrong."""
-    from truce.auth.service import get_actor
 
     name = (name or "").strip()[:100]
     client = (client or "unknown")[:64]
@@ -223,7 +223,6 @@ def list_tokens(conn: Connection, viewer: Actor, user_name: str | None = None) -
 
 def actor_for_token(conn: Connection, token: str) -> Actor | None:
     """The actor a bearer token stands for; None when unknown, revoked, expired or the user is inactive."""
-    from truce.auth.service import get_actor
 
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
@@ -287,7 +286,6 @@ def start_session(conn: Connection, actor: Actor, hours: int = SESSION_HOURS) ->
 
 def session_actor(conn: Connection, sid: str | None) -> tuple[Actor, str] | None:
     """(actor, CSRF token) of a live session; None when unknown or expired."""
-    from truce.auth.service import get_actor
 
     if not sid or len(sid) > 200:
         return None

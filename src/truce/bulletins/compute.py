@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from truce.agreements import service as agreements_service
 from truce.agreements.models import agreements
 from truce.auth.models import organisations
 from truce.errors import NotFound, ValidationFailed
@@ -295,7 +296,8 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
                 row.setdefault(col, _cell())
 
     # --- verdicts of the day's incidents, as of `upto` ----------------------------------------------
-    judged = _judge(conn, [r._mapping for r in inc_rows], zmap, cur, ag, offices, seq)
+    outside = agreements_service.period_verdict(conn, D, seq)  # the day lies before/after the agreement's period
+    judged = _judge(conn, [r._mapping for r in inc_rows], zmap, cur, ag, offices, seq, outside)
     by_verdict = {v: 0 for v in VERDICTS}
     inc_by_zone: dict[str, dict[str, int]] = {z: {"incidents": 0, "verified": 0, "breaches": 0} for z in valid_zones}
     verified: list[dict[str, Any]] = []
@@ -393,15 +395,17 @@ def _judge(
     ag: dict[str, Any] | None,
     offices: dict[str, str],
     upto: int,
+    outside: str | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Verdict, attribution, clause, breach and severity of each incident from the findings up to
     `upto`: the facts as the ledger knew them at `upto`, judged by `incidents.rules.judge` (the one rule)."""
     out: dict[int, dict[str, Any]] = {}
     if not incs:
         return out
-    # Without any finding an incident is pending whatever the rule: only the others need their reports.
+    # Without any finding an incident is pending whatever the rule (or outside the agreement's period):
+    # only the others need their reports.
     pending: dict[str, Any] = {
-        "verdict": "pending",
+        "verdict": outside or "pending",
         "attributed_party_id": None,
         "attribution": None,
         "clause_id": None,
@@ -455,6 +459,7 @@ def _judge(
                 in_zone=bool(zmap.get(iid)),
                 target_party=target,
                 designated=designated,
+                period=outside,
             )
         )
         out[iid] = {k: j[k] for k in BULLETIN_JUDGMENT}

@@ -23,6 +23,8 @@ from truce.auth.permissions import require
 from truce.bulletins.compute import compute, parse_day
 from truce.bulletins.models import bulletin_signatures, bulletins, signing_keys
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from truce.geo.service import ensure_blob_row
+from truce.ledger.blobs import BlobError
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical, now_iso
 from truce.ledger.context import App
 
@@ -102,7 +104,6 @@ def _pub_info(pub: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_body(app: App, pub: dict[str, Any]) -> dict[str, Any]:
-    from truce.ledger.blobs import BlobError
 
     try:
         raw = app.blobs.read(pub["sha256"])
@@ -163,7 +164,6 @@ def publish(app: App, conn: Connection, actor: Actor, day: str) -> dict[str, Any
 
 @applier("bulletin.publish")
 def _apply_publish(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    from truce.geo.service import ensure_blob_row
 
     ensure_blob_row(conn, p["sha256"], p["size"], "application/json", f"bulletin-{p['day']}-{p['seq']}.json", ctx)
     conn.execute(

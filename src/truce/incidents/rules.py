@@ -14,6 +14,10 @@ unverifiable among E's current findings; m = members of E with no finding yet):
   otherwise disputed when c > 0, else not_verified.
 - E empty (only self-asserted findings): pending until another guarantor speaks.
 
+Outside the agreement's period (before its first version took effect, or from its `ends` day on)
+an incident is not judged: its verdict is "before_agreement" or "after_agreement" and it has no
+attribution, clause, breach or severity.
+
 Attribution (verified only): the party named by most counted confirming findings; none named, or a
 tie between parties, gives "could_not_be_attributed".
 
@@ -90,6 +94,7 @@ class Facts:
     target_party: str | None = None  # the party the act was directed against (resolved)
     designated: frozenset[str] = field(default_factory=frozenset)
     has_evidence: bool = False
+    period: str | None = None  # "before_agreement"/"after_agreement" outside the agreement's period
 
 
 def guarantors_of(agreement: dict[str, Any] | None, offices: Mapping[str, str]) -> list[str]:
@@ -261,8 +266,11 @@ def confidence_parts(
 
 def judge(f: Facts) -> dict[str, Any]:
     """The whole judgment of an incident: verdict, attribution, clause and breach, severity (the last
-    three only when verified), and the counted guarantors and confirmers."""
+    three only when verified), and the counted guarantors and confirmers. An incident outside the
+    agreement's period is not judged: its verdict says so ("before_agreement"/"after_agreement")."""
     v = verdict_of(f.agreement, f.offices, [s.org_id for s in f.sources], f.findings)
+    if f.period:
+        v = Verdict(f.period, v.counted, v.current, None, None)
     out: dict[str, Any] = {
         "verdict": v.verdict,
         "attributed_party_id": v.attributed_party_id,

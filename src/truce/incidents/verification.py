@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
-from truce.agreements.service import in_force
+from truce.agreements.rules import AFTER, BEFORE
+from truce.agreements.rules import period_verdict as period_rule
+from truce.agreements.service import in_force, period, period_verdict
 from truce.auth.models import organisations
 from truce.auth.permissions import require
 from truce.db import next_id
@@ -135,10 +137,52 @@ def judge_after_report_change(conn: Connection, p: dict[str, Any], ctx: ApplyCon
     recompute(conn, sorted(ctx.changed.get("incidents", ())), ctx)
 
 
+@reaction(on=("zone.add", "zone.version"))
+def judge_after_zone_change(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Recompute the judgment (breach, severity) of the incidents with findings that entered or left a zone."""
+    moved = sorted(ctx.changed.get("zoned_incidents", ()))
+    judged: set[int] = set()
+    for i in range(0, len(moved), 500):
+        chunk = moved[i : i + 500]
+        judged |= {
+            int(r.incident_id)
+            for r in conn.execute(select(findings.c.incident_id).where(findings.c.incident_id.in_(chunk)).distinct())
+        }
+    recompute(conn, sorted(judged), ctx)
+
+
 @reaction(on="agreement.add")
 def judge_under_new_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    """Recompute the incidents (with findings) from the day the new version takes effect."""
-    recompute_all(conn, ctx, since_day=p["effective"])
+    """Recompute the incidents with findings from the day the new version takes effect (all of them for
+    a new agreement); set the others' verdict by the agreement's period (before/after it, or pending)."""
+    recompute_all(conn, ctx, since_day=p["effective"] if p["version"] > 1 else None)
+    set_period_verdicts(conn)
+
+
+def set_period_verdicts(conn: Connection) -> None:
+    """Incidents without findings: "before_agreement"/"after_agreement" outside the agreement's period,
+    "pending" inside it (one UPDATE each, however many incidents)."""
+    first, ends = period(conn)
+    unjudged = and_(
+        incidents.c.verdict.in_(("pending", BEFORE, AFTER)),
+        incidents.c.id.not_in(select(findings.c.incident_id)),
+    )
+    inside = []
+    if first:
+        conn.execute(
+            update(incidents)
+            .where(unjudged, incidents.c.occurred_at < first, incidents.c.verdict != BEFORE)
+            .values(verdict=BEFORE)
+        )
+        inside.append(incidents.c.occurred_at >= first)
+    if ends:
+        conn.execute(
+            update(incidents)
+            .where(unjudged, incidents.c.occurred_at >= ends, incidents.c.verdict != AFTER)
+            .values(verdict=AFTER)
+        )
+        inside.append(incidents.c.occurred_at < ends)
+    conn.execute(update(incidents).where(unjudged, *inside, incidents.c.verdict != "pending").values(verdict="pending"))
 
 
 def current_findings(conn: Connection, incident_id: int) -> dict[str, dict[str, Any]]:
@@ -229,6 +273,7 @@ def facts(conn: Connection, inc: dict[str, Any], offices: dict[str, str], design
     return rules.Facts(
         violation_type=inc["violation_type"],
         agreement=in_force(conn, inc["occurred_at"]),
+        period=period_verdict(conn, inc["occurred_at"]),
         offices=offices,
         sources=[
             rules.Source(r.org_id, r.source_kind, r.observation, r.external_source, r.killed_civilian) for r in reps
@@ -267,3 +312,44 @@ def recompute_all(conn: Connection, ctx: ApplyContext, since_day: str | None = N
     if since_day:
         stmt = stmt.where(incidents.c.occurred_at >= since_day)
     recompute(conn, [r.id for r in conn.execute(stmt)], ctx)
+
+
+def check_judgments(conn: Connection, limit: int = 20) -> list[str]:
+    """Recompute every incident's derived fields by the rules from the database as it stands and name
+    each stored value that disagrees (by incident and field): what a replay cannot see when the ledger
+    itself reproduces a stale value. Incidents without findings must be pending (or before/after the
+    agreement) with nothing judged; the others are evaluated in full."""
+    problems: list[str] = []
+    offices = _guarantor_offices(conn)
+    designated = {r.id for r in conn.execute(select(parties.c.id).where(parties.c.kind == "designated"))}
+    span = period(conn)
+    with_findings = select(findings.c.incident_id)
+    cols = [incidents.c.id, incidents.c.occurred_at, incidents.c.verdict, *[incidents.c[k] for k in JUDGED[1:]]]
+    for r in conn.execute(select(*cols).where(incidents.c.id.not_in(with_findings)).order_by(incidents.c.id)):
+        want: dict[str, Any] = dict.fromkeys(JUDGED)
+        want["verdict"] = period_rule(*span, r.occurred_at) or "pending"
+        problems += _differences(int(r.id), r._mapping, want)
+        if len(problems) >= limit:
+            return problems[:limit]
+    for row in conn.execute(
+        select(incidents).where(incidents.c.id.in_(with_findings)).order_by(incidents.c.id)
+    ).mappings():
+        want = evaluate(conn, dict(row), offices, designated)
+        problems += _differences(int(row["id"]), row, {k: want[k] for k in (*JUDGED, "confidence")})
+        if len(problems) >= limit:
+            return problems[:limit]
+    return problems
+
+
+JUDGED = rules.JUDGED_FIELDS
+
+
+def _differences(iid: int, stored: Any, want: dict[str, Any]) -> list[str]:
+    out = []
+    for k, v in want.items():
+        got = stored[k]
+        if k == "confidence" and got is not None and v is not None and abs(float(got) - float(v)) < 1e-9:
+            continue
+        if got != v:
+            out.append(f"incident {iid}: {k} is {got!r} in the database but the rules give {v!r}")
+    return out

@@ -30,6 +30,7 @@ from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.notifications.service import notify, orgs_of_kind
 from truce.parties.service import resolve_party
+from truce.replies.service import replies_for
 from truce.reports.service import EvidenceFile, store_evidence
 
 STATUSES = ("open", "paused", "closed")
@@ -371,7 +372,6 @@ def get_investigation(
 ) -> dict[str, Any]:
     """One investigation with its denials of access, its clock (at `now`, default the present) and
     the replies filed on its incident that `viewer` may see (default: the console operator, all)."""
-    from truce.replies.service import replies_for
 
     inv = _row(conn, investigation_id)
     d = _present(inv, _denials(conn, [investigation_id])[investigation_id], now)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from truce import db
+from truce.incidents.verification import check_judgments
 from truce.ledger import chain
 from truce.ledger.context import App
 from truce.ledger.models import blobs as blobs_table
@@ -131,6 +132,8 @@ def verify(app: App, progress: Callable[[int, int], None] | None = None) -> Veri
                     n, probs = compare_table(live, scratch, t)
                     res.tables[t.name] = n
                     res.problems.extend(probs)
+            # The derived fields, recomputed by the rules: a stale judgment that the replay reproduces.
+            res.problems.extend(check_judgments(live))
             for r in live.execute(select(blobs_table.c.sha256)):
                 try:
                     if not app.blobs.verify(r.sha256):

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, or_, select
 from truce import times
 from truce.agreements.service import DEFAULT_SETTINGS
 from truce.auth.permissions import require
+from truce.auth.visibility import tiers_for
 from truce.db import next_id
 from truce.errors import NotFound, PermissionDenied, ValidationFailed
 from truce.geo.service import ensure_blob_row
@@ -156,7 +157,6 @@ def replies_for(conn: Connection, incident_id: int, viewer: Actor | None = SYSTE
     """The replies filed on an incident, oldest first, that `viewer` may see (by visibility tier; the
     office that filed a reply always sees it). The default viewer (the console operator) sees all;
     None is the public."""
-    from truce.auth.visibility import tiers_for
 
     stmt = select(replies).where(replies.c.incident_id == incident_id)
     tiers = tiers_for(viewer)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select
 
 from truce.auth.permissions import require
-from truce.auth.visibility import sees_all_incidents
+from truce.auth.visibility import may_see_report, sees_all_incidents, tiers_for
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.geo.service import admin_index, ensure_blob_row
 from truce.incidents import linking, matching
@@ -129,7 +129,7 @@ def locate(
             "adm2_pcode": pc[1] if pc else None,
             "adm3_pcode": pc[2] if pc else None,
         }
-    from truce.geo.gazetteer import Gazetteer
+    from truce.geo.gazetteer import Gazetteer  # lazy: loads the place-name tables, only for named places
 
     name = (place_name or "").strip()
     res = Gazetteer.bundled().resolve(name)
@@ -323,7 +323,6 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
 
 def get_report(conn: Connection, report_id: str, viewer: Any = SYSTEM) -> dict[str, Any]:
     """One report as received, if `viewer` (an Actor, None = the public) may see its tier."""
-    from truce.auth.visibility import may_see_report, tiers_for
 
     row = conn.execute(select(reports).where(reports.c.id == report_id)).mappings().first()
     if row is None or not may_see_report(viewer, dict(row)):
@@ -334,7 +333,10 @@ def get_report(conn: Connection, report_id: str, viewer: Any = SYSTEM) -> dict[s
         dict(e)
         for e in conn.execute(
             select(
-                report_evidence.c.sha256, report_evidence.c.name, report_evidence.c.media_type, report_evidence.c.size,
+                report_evidence.c.sha256,
+                report_evidence.c.name,
+                report_evidence.c.media_type,
+                report_evidence.c.size,
                 report_evidence.c.visibility,
             ).where(report_evidence.c.report_id == report_id)
         ).mappings()

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
-from truce.geo.geometry import area_sqkm, parse_geometry, repair, to_geojson
+from truce.geo.geometry import area_sqkm, parse_geometry, polygonal, repair, to_geojson
 from truce.geo.models import admin_areas
 from truce.incidents.models import incident_zones, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
@@ -104,7 +104,7 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
         )
     )
     _insert_version(conn, p, ctx)
-    reassign_zone(conn, p["id"])
+    ctx.mark("zoned_incidents", reassign_zone(conn, p["id"]))  # their judgment follows (a declared reaction)
 
 
 def _insert_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
@@ -207,14 +207,23 @@ def assign_incidents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(incident_zones), out)
 
 
-def reassign_zone(conn: Connection, zone_id: str) -> int:
-    """Recompute which incidents lie in a zone (after a new version): returns how many rows it now has."""
+def reassign_zone(conn: Connection, zone_id: str) -> set[int]:
+    """Recompute which incidents lie in a zone (after a new version): returns the incidents that entered
+    or left it, or now lie in another version of it."""
+    before = {
+        (int(r.incident_id), int(r.zone_version))
+        for r in conn.execute(
+            select(incident_zones.c.incident_id, incident_zones.c.zone_version).where(
+                incident_zones.c.zone_id == zone_id
+            )
+        )
+    }
     conn.execute(delete(incident_zones).where(incident_zones.c.zone_id == zone_id))
     vers = conn.execute(
         select(zone_versions).where(zone_versions.c.zone_id == zone_id).order_by(zone_versions.c.version)
     ).all()
     if not vers:
-        return 0
+        return {i for i, _ in before}
     minx, miny = min(v.minx for v in vers), min(v.miny for v in vers)
     maxx, maxy = max(v.maxx for v in vers), max(v.maxy for v in vers)
     cand = conn.execute(
@@ -229,7 +238,7 @@ def reassign_zone(conn: Connection, zone_id: str) -> int:
         .order_by(incidents.c.id)
     ).all()
     if not cand:
-        return 0
+        return {i for i, _ in before}
     pts = shapely.points(np.array([c.lon for c in cand]), np.array([c.lat for c in cand]))
     days = np.array([c.occurred_at[:10] for c in cand])
     # Each incident in the first version (by number) valid on its day whose area holds it: versions in
@@ -252,7 +261,8 @@ def reassign_zone(conn: Connection, zone_id: str) -> int:
     ]
     if out:
         conn.execute(insert(incident_zones), out)
-    return len(out)
+    after = {(int(r["incident_id"]), int(r["zone_version"])) for r in out}
+    return {i for i, _ in before ^ after}
 
 
 # --- queries ---------------------------------------------------------------------------------------
@@ -500,7 +510,6 @@ def split_zone(
 
 
 def polygonal_only(geom: Any) -> Any:
-    from truce.geo.geometry import polygonal
 
     return polygonal(geom)
 
@@ -511,7 +520,7 @@ def _apply_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
         close_version(conn, c["zone_id"], int(c["version"]), p["valid_from"])
     _insert_version(conn, {"id": p["zone_id"], **p}, ctx)
     for zid in sorted({p["zone_id"], *p.get("also", [])}):
-        reassign_zone(conn, zid)
+        ctx.mark("zoned_incidents", reassign_zone(conn, zid))  # their judgment follows (a declared reaction)
 
 
 def zone_history(conn: Connection, zone_id: str | None = None) -> list[dict[str, Any]]:
