@@ -23,7 +23,6 @@ class Truce:
         self.blobs = BlobStore(self.settings.blob_dir)
         if migrate:
             db.migrate(self.engine)
-        _register_appliers()
 
     @property
     def url(self) -> str:
@@ -44,5 +43,9 @@ class Truce:
 
 
 def _register_appliers() -> None:
-    """Register every applier and reaction (idempotent)."""
-    import truce.services  # noqa: F401  (lazy: the domain modules load only when a database is opened)
+    """Register every applier and reaction (idempotent). The ledger calls this the first time it applies a
+    command (`chain.set_applier_loader`), so that a read command never loads them."""
+    import truce.services  # noqa: F401  (lazy: the domain modules load only when a command is applied)
+
+
+chain.set_applier_loader(_register_appliers)
