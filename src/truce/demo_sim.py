@@ -16,7 +16,7 @@ from truce.auth.service import get_actor
 from truce.eligibility.models import position_reports
 from truce.eligibility.service import report_position
 from truce.errors import TruceError
-from truce.incidents.models import incident_reports, incidents
+from truce.incidents.models import findings, incident_reports, incidents
 from truce.incidents.verification import add_finding
 from truce.investigations.service import close_investigation, deny_access, open_investigation
 from truce.ledger.context import App
@@ -52,7 +52,7 @@ def simulate_verification(app: App, seed: int, progress: Any = None) -> dict[str
                 select(incident_reports.c.incident_id).join(reports, reports.c.id == incident_reports.c.report_id)
                 .where(reports.c.simulated.is_(True))))
             .order_by(incidents.c.id)).all()
-        already = conn.execute(select(incidents.c.id).where(incidents.c.verdict != "pending")).first() is not None
+        already = conn.execute(select(findings.c.id).limit(1)).first() is not None  # simulated before
     if already:
         return {"findings": 0, "investigations": 0, "replies": 0}
     counts = {"findings": 0, "investigations": 0, "replies": 0}

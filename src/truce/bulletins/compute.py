@@ -23,6 +23,9 @@ Definitions (day D, UTC):
 - by zone: the zones of the report's incident ("outside" when none); an incident in two zones
   counts in both; by governorate: the report's ADM1 P-code; by party: the alleged party ("unknown");
   by type: the report's violation type;
+- killed and injured: in an office's own cells, the sums over its reports, as reported; in the totals
+  (office_reports.total and each breakdown's "all" column) each incident counts once, with the most
+  that any of its office reports of D gives (a report not linked to an incident counts on its own);
 - incidents of D: incidents (not emptied into another) whose occurred_at falls on D;
 - accessions, status changes, measures, investigations and denials of D: those dated D
   (application day, effective day, proposal day `as_of`, decision day, breach day, opened/closed/denied day).
@@ -253,6 +256,9 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
         rows_by["zone"][z] = {}
     # Sums of (reports, killed, injured, confirmed by others, disputed by others) per breakdown cell.
     acc: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    # Killed and injured in a total column count each incident once (the most any office reported for it),
+    # however many offices reported it; an office's own cells keep what that office reported.
+    once: dict[tuple[str, str, str], dict[tuple[str, Any], list[int]]] = defaultdict(dict)
     for r in office_reps:
         own = offices[r.org_id]
         f = cur.get(int(r.incident_id), {}) if r.incident_id is not None else {}
@@ -277,10 +283,20 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
             ("type", r.violation_type),
         ):
             cells += [(dim, k, r.org_id), (dim, k, "all")]
+        event = ("incident", int(r.incident_id)) if r.incident_id is not None else ("report", r.id)
         for c in cells:
             t = acc[c]
-            for i in range(5):
+            for i in (0, 3, 4):
                 t[i] += vec[i]
+            if c[2] in ("", "all") and c[:2] != ("office", r.org_id):  # a total: each incident once
+                seen = once[c].setdefault(event, [0, 0])
+                seen[0], seen[1] = max(seen[0], vec[1]), max(seen[1], vec[2])
+            else:  # one office's own figures, as reported
+                t[1] += vec[1]
+                t[2] += vec[2]
+    for c, events in once.items():
+        acc[c][1] = sum(k for k, _ in events.values())
+        acc[c][2] = sum(i for _, i in events.values())
     totals = _cell()
     for (dim, k, col), v in acc.items():
         target = (

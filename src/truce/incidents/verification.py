@@ -159,13 +159,24 @@ def judge_under_new_version(conn: Connection, p: dict[str, Any], ctx: ApplyConte
     set_period_verdicts(conn)
 
 
-def set_period_verdicts(conn: Connection) -> None:
-    """Incidents without findings: "before_agreement"/"after_agreement" outside the agreement's period,
-    "pending" inside it (one UPDATE each, however many incidents)."""
+@reaction(on="import.file")
+def judge_after_file_import(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Recompute the incidents that a correction brought up to date; date the new ones before/after the
+    agreement's period."""
+    recompute(conn, sorted(ctx.changed.get("incidents", ())), ctx)
+    new = ctx.changed.get("new_incidents")
+    if new:
+        set_period_verdicts(conn, (min(new), max(new)))
+
+
+def set_period_verdicts(conn: Connection, ids: tuple[int, int] | None = None) -> None:
+    """Incidents without findings (those with ids in the range `ids`, default all): "before_agreement" or
+    "after_agreement" outside the agreement's period, "pending" inside it (one UPDATE each)."""
     first, ends = period(conn)
     unjudged = and_(
         incidents.c.verdict.in_(("pending", BEFORE, AFTER)),
         incidents.c.id.not_in(select(findings.c.incident_id)),
+        incidents.c.id.between(*ids) if ids else incidents.c.id.is_not(None),
     )
     inside = []
     if first:

@@ -28,7 +28,6 @@ from truce.geo.service import ensure_blob_row
 from truce.incidents.models import FINDINGS, access_denials, incidents, investigations
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.ledger.context import App
-from truce.notifications.service import notify, orgs_of_kind
 from truce.parties.service import resolve_party
 from truce.replies.service import replies_for
 from truce.reports.service import EvidenceFile, store_evidence
@@ -270,12 +269,7 @@ def _apply_deny(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             .where(investigations.c.id == p["investigation_id"])
             .values(status="paused", paused_since=p["denied_at"])
         )
-    msg = (
-        f"Access to {p['site']} was recorded as denied by {p['party_id']} on {p['denied_at']} during investigation "
-        f"{p['investigation_id']} of incident {p['incident_id']}; it counts against {p['party_id']}."
-    )
-    for org in orgs_of_kind(conn, "party_liaison", p["party_id"]):
-        notify(conn, ctx, org, "access_denial", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+    # The party's liaison offices are notified by a declared reaction (notifications.service.notify_denial).
 
 
 def _end_pause(conn: Connection, inv_id: int, until: str) -> None:

@@ -30,7 +30,7 @@ ReactionFn = Callable[[Connection, dict[str, Any], ApplyContext], None]
 class Reaction:
     on: tuple[str, ...]
     name: str  # module.function
-    does: str  # the first line of the function's docstring
+    does: str  # the first paragraph of the function's docstring
     fn: ReactionFn
 
 
@@ -54,8 +54,8 @@ def reaction(on: str | Iterable[str]) -> Callable[[ReactionFn], ReactionFn]:
         name = f"{fn.__module__.removeprefix('truce.')}.{fn.__name__}"
         if any(r.name == name for r in REACTIONS):
             return fn  # a module imported twice under one name registers once
-        doc = (fn.__doc__ or "").strip().splitlines()
-        REACTIONS.append(Reaction(names, name, doc[0] if doc else name, fn))
+        first = (fn.__doc__ or "").strip().split("\n\n")[0]
+        REACTIONS.append(Reaction(names, name, " ".join(first.split()) or name, fn))
         return fn
 
     return deco
@@ -82,3 +82,4 @@ def table(commands: Iterable[str]) -> list[dict[str, Any]]:
         follows = [{"reaction": r.name, "does": r.does} for r in REACTIONS if c in r.on]
         out.append({"on": c, "kind": "event" if c in EVENTS else "command", "reactions": follows})
     return out
+

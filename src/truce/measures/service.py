@@ -33,7 +33,6 @@ from truce.ledger.chain import Actor, ApplyContext, applier, canonical
 from truce.ledger.context import App
 from truce.measures import rules
 from truce.measures.models import accessions, measures, votes
-from truce.notifications.service import notify, orgs_of_kind
 from truce.parties.models import parties
 from truce.parties.service import TRANSITIONS, get_party_row, write_status_change
 
@@ -260,21 +259,7 @@ def _apply_evaluate(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> N
                 ledger_seq=ctx.seq,
             )
         )
-    _notify_measures(conn, ctx, p)
-
-
-def _notify_measures(conn: Connection, ctx: ApplyContext, p: dict[str, Any]) -> None:
-
-    for m in p["proposals"]:
-        for org in orgs_of_kind(conn, "joint_group"):
-            notify(
-                conn,
-                ctx,
-                org,
-                "measure",
-                f"measure {m['id']} proposed: {m['kind']} against {m['party_id']} ({m['rule_id']})",
-                party_id=m["party_id"],
-            )
+    # The joint group is notified of the proposals by a declared reaction (notifications.service).
 
 
 # --- decisions -------------------------------------------------------------------------------------

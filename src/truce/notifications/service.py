@@ -1,7 +1,8 @@
 """Notifications: records addressed to an organisation, written by other commands' appliers.
 
-Nothing issues a notification on its own: `notify` is called from inside an applier (so it is
-deterministic on replay: its id comes from `next_id` and its time is the ledger entry's time), and
+Nothing issues a notification on its own: every notification is written by a reaction declared
+below on the command or event it follows (run inside the command's transaction, live and on replay
+alike, so it is deterministic: its id comes from `next_id` and its time is the ledger entry's time), and
 `notify_party_attribution` follows the "incident.attributed" event that verification emits when an
 incident becomes attributed to a party (a declared reaction); it notifies that party's liaison
 offices and opens the reply window."""
@@ -143,3 +144,42 @@ def list_notifications(
         if r["kind"] == "attribution":
             r["replied"] = (r["incident_id"], r["party_id"]) in replied
     return rows
+
+
+@reaction(on="reply.file")
+def notify_reply(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the joint group that a party filed a reply to an attribution."""
+    n = len(p["evidence"])
+    msg = (
+        f"{p['party_id']} filed a reply to the attribution of incident {p['incident_id']}"
+        + (f" with {n} counter-evidence file{'s' if n != 1 else ''}" if n else "")
+        + f": truce reply list {p['incident_id']}"
+    )
+    for org in orgs_of_kind(conn, "joint_group"):
+        notify(conn, ctx, org, "reply", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+
+
+@reaction(on="investigation.deny")
+def notify_denial(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the party's liaison offices that a denial of access was recorded against it."""
+    msg = (
+        f"Access to {p['site']} was recorded as denied by {p['party_id']} on {p['denied_at']} during investigation "
+        f"{p['investigation_id']} of incident {p['incident_id']}; it counts against {p['party_id']}."
+    )
+    for org in orgs_of_kind(conn, "party_liaison", p["party_id"]):
+        notify(conn, ctx, org, "access_denial", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+
+
+@reaction(on="measures.evaluate")
+def notify_proposals(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the joint group of each measure proposed."""
+    for m in p["proposals"]:
+        for org in orgs_of_kind(conn, "joint_group"):
+            notify(
+                conn,
+                ctx,
+                org,
+                "measure",
+                f"measure {m['id']} proposed: {m['kind']} against {m['party_id']} ({m['rule_id']})",
+                party_id=m["party_id"],
+            )

@@ -20,7 +20,7 @@ from truce.geo.service import ensure_blob_row
 from truce.incidents.models import incidents, replies
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.ledger.context import App
-from truce.notifications.service import attribution_notice, notify, orgs_of_kind, reply_window_days
+from truce.notifications.service import attribution_notice, reply_window_days
 from truce.reports.models import VISIBILITY_TIERS
 from truce.reports.service import EvidenceFile, store_evidence
 
@@ -140,14 +140,7 @@ def _apply_reply(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None
             ledger_seq=ctx.seq,
         )
     )
-    n = len(p["evidence"])
-    msg = (
-        f"{p['party_id']} filed a reply to the attribution of incident {p['incident_id']}"
-        + (f" with {n} counter-evidence file{'s' if n != 1 else ''}" if n else "")
-        + f": truce reply list {p['incident_id']}"
-    )
-    for org in orgs_of_kind(conn, "joint_group"):
-        notify(conn, ctx, org, "reply", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+    # The joint group is notified by a declared reaction (notifications.service.notify_reply).
 
 
 # --- queries ---------------------------------------------------------------------------------------
