@@ -16,15 +16,17 @@ DAY = "2017-09-21"
 def test_one_incident_reported_by_two_offices_is_counted_once_in_the_totals(astana_url):
     app = Truce(astana_url)
     with app.write() as conn:
-        first = submit(app, conn, get_actor(conn, "rus_monitor"), report(killed=2, injured=1))
+        first = submit(app, conn, get_actor(conn, "rus_monitor"), report(casualties={"killed": 2, "injured": 1}))
         submit(
             app,
             conn,
             get_actor(conn, "tur_monitor"),
-            report(killed=2, injured=3, incident_id=first.incident_id, occurred_at=f"{DAY}T06:40:00Z"),
+            report(
+                casualties={"killed": 2, "injured": 3}, incident_id=first.incident_id, occurred_at=f"{DAY}T06:40:00Z"
+            ),
         )
         # Another incident, reported by one office only, far away (Daraa).
-        submit(app, conn, get_actor(conn, "tur_monitor"), report(killed=1, lat=32.62, lon=36.10))
+        submit(app, conn, get_actor(conn, "tur_monitor"), report(casualties={"killed": 1}, lat=32.62, lon=36.10))
     with app.read() as conn:
         n = compute(conn, DAY)["numbers"]
     rep = n["office_reports"]
