@@ -95,7 +95,7 @@ def test_ledger_verify_names_a_hand_edited_severity(astana_url):
 
 def test_incidents_outside_the_agreement_period_are_not_judged(astana_url):
     """Astana took effect on 2017-05-06: an incident of January 2017 is "before_agreement" whatever the
-    guarantors found, and so is one that nobody looked at yet; the bulletin of that day says the same."""
+    guarantors found (one that nobody looked at yet stays pending); the bulletin of that day says the same."""
     app = Truce(astana_url)
     early = _verified_incident(app, "2017-01-16", lat=35.9306, lon=36.6339)
     row = _row(app, early)
@@ -105,7 +105,7 @@ def test_incidents_outside_the_agreement_period_are_not_judged(astana_url):
         unseen = submit(
             app, conn, get_actor(conn, "rus_monitor"), report(occurred_at="2017-01-17T10:00:00Z")
         ).incident_id
-    assert _row(app, unseen)["verdict"] == "before_agreement"
+    assert _row(app, unseen)["verdict"] == "pending"
     with app.read() as conn:
         doc = compute(conn, "2017-01-16")
     by_verdict = doc["numbers"]["incidents"]["by_verdict"]

@@ -418,10 +418,9 @@ def _judge(
     out: dict[int, dict[str, Any]] = {}
     if not incs:
         return out
-    # Without any finding an incident is pending whatever the rule (or outside the agreement's period):
-    # only the others need their reports.
+    # Without any finding an incident is pending whatever the rule: only the others need their reports.
     pending: dict[str, Any] = {
-        "verdict": outside or "pending",
+        "verdict": "pending",
         "attributed_party_id": None,
         "attribution": None,
         "clause_id": None,

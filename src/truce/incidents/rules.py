@@ -15,8 +15,9 @@ unverifiable among E's current findings; m = members of E with no finding yet):
 - E empty (only self-asserted findings): pending until another guarantor speaks.
 
 Outside the agreement's period (before its first version took effect, or from its `ends` day on)
-an incident is not judged: its verdict is "before_agreement" or "after_agreement" and it has no
-attribution, clause, breach or severity.
+an incident is not judged: once a guarantor records a finding on it, its verdict is
+"before_agreement" or "after_agreement" and it has no attribution, clause, breach or severity
+(without findings it is pending, like every incident nobody has looked at yet).
 
 Attribution (verified only): the party named by most counted confirming findings; none named, or a
 tie between parties, gives "could_not_be_attributed".
@@ -267,9 +268,9 @@ def confidence_parts(
 def judge(f: Facts) -> dict[str, Any]:
     """The whole judgment of an incident: verdict, attribution, clause and breach, severity (the last
     three only when verified), and the counted guarantors and confirmers. An incident outside the
-    agreement's period is not judged: its verdict says so ("before_agreement"/"after_agreement")."""
+    agreement's period is not judged: with findings, its verdict says so ("before_agreement"/"after_agreement")."""
     v = verdict_of(f.agreement, f.offices, [s.org_id for s in f.sources], f.findings)
-    if f.period:
+    if f.period and f.findings:  # outside the agreement's period: not judged (pending until a finding)
         v = Verdict(f.period, v.counted, v.current, None, None)
     out: dict[str, Any] = {
         "verdict": v.verdict,

@@ -12,8 +12,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select
 
-from truce.agreements.rules import period_verdict as period_rule
-from truce.agreements.service import period
 from truce.auth.visibility import incident_scope, scope_clause
 from truce.db import Prepared
 from truce.errors import NotFound, ValidationFailed
@@ -60,13 +58,12 @@ def create_from_reports(conn: Connection, pairs: list[tuple[int, dict[str, Any]]
     if not pairs:
         return
     rows = []
-    span = period(conn)
     for iid, rec in pairs:
         row = {k: rec.get(k) for k in INCIDENT_FIELDS}
         row.update(
             id=iid,
             status="open",
-            verdict=period_rule(*span, rec["occurred_at"]) or "pending",
+            verdict="pending",
             simulated=bool(rec.get("simulated")),
             title=title_for(rec),
             created_at=ctx.at,

@@ -14,11 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from truce.agreements.rules import AFTER, BEFORE
-from truce.agreements.rules import period_verdict as period_rule
-from truce.agreements.service import in_force, period, period_verdict
+from truce.agreements.service import in_force, period_verdict
 from truce.auth.models import organisations
 from truce.auth.permissions import require
 from truce.db import next_id
@@ -154,46 +152,14 @@ def judge_after_zone_change(conn: Connection, p: dict[str, Any], ctx: ApplyConte
 @reaction(on="agreement.add")
 def judge_under_new_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     """Recompute the incidents with findings from the day the new version takes effect (all of them for
-    a new agreement); set the others' verdict by the agreement's period (before/after it, or pending)."""
+    a new agreement: its period begins)."""
     recompute_all(conn, ctx, since_day=p["effective"] if p["version"] > 1 else None)
-    set_period_verdicts(conn)
 
 
 @reaction(on="import.file")
 def judge_after_file_import(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    """Recompute the incidents that a correction brought up to date; date the new ones before/after the
-    agreement's period."""
+    """Recompute the incidents that a correction brought up to date."""
     recompute(conn, sorted(ctx.changed.get("incidents", ())), ctx)
-    new = ctx.changed.get("new_incidents")
-    if new:
-        set_period_verdicts(conn, (min(new), max(new)))
-
-
-def set_period_verdicts(conn: Connection, ids: tuple[int, int] | None = None) -> None:
-    """Incidents without findings (those with ids in the range `ids`, default all): "before_agreement" or
-    "after_agreement" outside the agreement's period, "pending" inside it (one UPDATE each)."""
-    first, ends = period(conn)
-    unjudged = and_(
-        incidents.c.verdict.in_(("pending", BEFORE, AFTER)),
-        incidents.c.id.not_in(select(findings.c.incident_id)),
-        incidents.c.id.between(*ids) if ids else incidents.c.id.is_not(None),
-    )
-    inside = []
-    if first:
-        conn.execute(
-            update(incidents)
-            .where(unjudged, incidents.c.occurred_at < first, incidents.c.verdict != BEFORE)
-            .values(verdict=BEFORE)
-        )
-        inside.append(incidents.c.occurred_at >= first)
-    if ends:
-        conn.execute(
-            update(incidents)
-            .where(unjudged, incidents.c.occurred_at >= ends, incidents.c.verdict != AFTER)
-            .values(verdict=AFTER)
-        )
-        inside.append(incidents.c.occurred_at < ends)
-    conn.execute(update(incidents).where(unjudged, *inside, incidents.c.verdict != "pending").values(verdict="pending"))
 
 
 def current_findings(conn: Connection, incident_id: int) -> dict[str, dict[str, Any]]:
@@ -328,17 +294,16 @@ def recompute_all(conn: Connection, ctx: ApplyContext, since_day: str | None = N
 def check_judgments(conn: Connection, limit: int = 20) -> list[str]:
     """Recompute every incident's derived fields by the rules from the database as it stands and name
     each stored value that disagrees (by incident and field): what a replay cannot see when the ledger
-    itself reproduces a stale value. Incidents without findings must be pending (or before/after the
-    agreement) with nothing judged; the others are evaluated in full."""
+    itself reproduces a stale value. Incidents without findings must be pending with nothing judged; the
+    others are evaluated in full."""
     problems: list[str] = []
     offices = _guarantor_offices(conn)
     designated = {r.id for r in conn.execute(select(parties.c.id).where(parties.c.kind == "designated"))}
-    span = period(conn)
     with_findings = select(findings.c.incident_id)
     cols = [incidents.c.id, incidents.c.occurred_at, incidents.c.verdict, *[incidents.c[k] for k in JUDGED[1:]]]
     for r in conn.execute(select(*cols).where(incidents.c.id.not_in(with_findings)).order_by(incidents.c.id)):
         want: dict[str, Any] = dict.fromkeys(JUDGED)
-        want["verdict"] = period_rule(*span, r.occurred_at) or "pending"
+        want["verdict"] = "pending"
         problems += _differences(int(r.id), r._mapping, want)
         if len(problems) >= limit:
             return problems[:limit]

@@ -487,8 +487,7 @@ def write_records(
     # Incidents (new, and those a correction brings up to date) and their zones.
     inc_rows = [(iid, new[i]) for iid, i in new_incidents]
     upd_rows = [(iid, new[i]) for iid, i in sorted(updated.items())]
-    ctx.mark("new_incidents", [iid for iid, _ in inc_rows])  # what follows: a declared reaction
-    ctx.mark("incidents", [iid for iid, _ in upd_rows])
+    ctx.mark("incidents", [iid for iid, _ in upd_rows])  # corrected: re-judged by a declared reaction
     zone_rows = _zones(loc, [*inc_rows, *upd_rows])
     # In key order: the primary-key indexes of reports and links then fill page by page.
     if _sqlite_raw(conn) is not None:
