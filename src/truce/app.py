@@ -43,23 +43,9 @@ class Truce:
 
 
 def _register_appliers() -> None:
-    """Import every service module so its appliers are registered (idempotent). The ledger calls this the
-    first time it applies a command (`chain.set_applier_loader`), so that a read command never loads them."""
-    from truce.agreements import service as _a  # noqa: F401
-    from truce.auth import credentials as _cred  # noqa: F401
-    from truce.auth import service as _u  # noqa: F401
-    from truce.bulletins import service as _bul  # noqa: F401
-    from truce.eligibility import service as _el  # noqa: F401
-    from truce.geo import service as _g  # noqa: F401
-    from truce.incidents import service as _i  # noqa: F401
-    from truce.incidents import verification as _ver  # noqa: F401
-    from truce.ingest import service as _ing  # noqa: F401
-    from truce.investigations import service as _inv  # noqa: F401
-    from truce.measures import service as _m  # noqa: F401
-    from truce.parties import service as _p  # noqa: F401
-    from truce.replies import service as _rep  # noqa: F401
-    from truce.reports import service as _r  # noqa: F401
-    from truce.zones import service as _z  # noqa: F401
+    """Register every applier and reaction (idempotent). The ledger calls this the first time it applies a
+    command (`chain.set_applier_loader`), so that a read command never loads them."""
+    import truce.services  # noqa: F401  (lazy: the domain modules load only when a command is applied)
 
 
 chain.set_applier_loader(_register_appliers)

@@ -19,11 +19,14 @@ from typing import Any
 from sqlalchemy import select
 
 from truce import scenario
+from truce.auth import credentials
 from truce.auth import service as auth
 from truce.auth.models import organisations, users
+from truce.demo_sim import simulate_positions, simulate_verification
 from truce.incidents.models import incident_zones, incidents
 from truce.ingest.service import import_ucdp
 from truce.ledger.chain import SYSTEM
+from truce.ledger.context import App
 from truce.reports.service import submit
 
 SIM_NAMESPACE = uuid.UUID("1b0f3d52-3c0e-4b7a-8f59-5a8c1a4e2d77")
@@ -49,7 +52,7 @@ def demo_users(conn: Any) -> list[tuple[str, str, str]]:
     return out
 
 
-def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, Any]:
+def build_demo(app: App, seed: int = 2017, progress: Any = None) -> dict[str, Any]:
     loaded = scenario.load(app, SYSTEM)
     task = progress.add_task("importing UCDP 2017 events", total=None) if progress else None
     summary = import_ucdp(
@@ -66,7 +69,6 @@ def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, An
                 added_users.append(name)
     passwords = set_demo_passwords(app)
     sim = simulate_office_reports(app, seed, progress)
-    from truce.demo_sim import simulate_positions, simulate_verification
 
     sim.update(simulate_verification(app, seed, progress))
     sim["positions"] = simulate_positions(app)
@@ -87,10 +89,9 @@ def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, An
     }
 
 
-def set_demo_passwords(app: Any) -> dict[str, Any]:
+def set_demo_passwords(app: App) -> dict[str, Any]:
     """A random password for every demo user that has none (set through the service: the ledger keeps
     only the argon2 hash). Users that have one keep it: passwords are never reset silently."""
-    from truce.auth import credentials
 
     new: dict[str, str] = {}
     existing: list[str] = []
@@ -125,7 +126,7 @@ def _jitter(rng: random.Random, lat: float, lon: float, km: float) -> tuple[floa
     return round(lat + dlat, 5), round(lon + dlon, 5)
 
 
-def simulate_office_reports(app: Any, seed: int, progress: Any = None) -> dict[str, int]:
+def simulate_office_reports(app: App, seed: int, progress: Any = None) -> dict[str, int]:
     rng = random.Random(seed)
     with app.read() as conn:
         rows = conn.execute(

@@ -13,9 +13,14 @@ from typing import Any
 from sqlalchemy import select
 
 from truce.auth.service import get_actor
+from truce.eligibility.models import position_reports
+from truce.eligibility.service import report_position
 from truce.errors import TruceError
-from truce.incidents.models import incident_reports, incidents
+from truce.incidents.models import findings, incident_reports, incidents
 from truce.incidents.verification import add_finding
+from truce.investigations.service import close_investigation, deny_access, open_investigation
+from truce.ledger.context import App
+from truce.replies.service import file_reply
 from truce.reports.models import reports
 
 GOVERNMENT_SIDE = {"SYR", "RUS", "IRN"}
@@ -35,11 +40,9 @@ def _habit(rng: random.Random, guarantor: str, alleged: str | None) -> str:
 REASON = {"confirmed": "corroborated", "disputed": "alternative_account", "unverifiable": "no_access"}
 
 
-def simulate_verification(app: Any, seed: int, progress: Any = None) -> dict[str, int]:
+def simulate_verification(app: App, seed: int, progress: Any = None) -> dict[str, int]:
     """Findings by each guarantor on the incidents its offices saw, then a few investigations,
     access denials and replies, so the demo shows incidents in every state."""
-    from truce.investigations.service import close_investigation, deny_access, open_investigation
-    from truce.replies.service import file_reply
 
     rng = random.Random(seed * 7 + 1)
     with app.read() as conn:
@@ -49,7 +52,7 @@ def simulate_verification(app: Any, seed: int, progress: Any = None) -> dict[str
                 select(incident_reports.c.incident_id).join(reports, reports.c.id == incident_reports.c.report_id)
                 .where(reports.c.simulated.is_(True))))
             .order_by(incidents.c.id)).all()
-        already = conn.execute(select(incidents.c.id).where(incidents.c.verdict != "pending")).first() is not None
+        already = conn.execute(select(findings.c.id).limit(1)).first() is not None  # simulated before
     if already:
         return {"findings": 0, "investigations": 0, "replies": 0}
     counts = {"findings": 0, "investigations": 0, "replies": 0}
@@ -83,10 +86,10 @@ def simulate_verification(app: Any, seed: int, progress: Any = None) -> dict[str
             select(incidents.c.id, incidents.c.attributed_party_id)
             .where(incidents.c.verdict == "verified", incidents.c.attributed_party_id.is_not(None))
             .order_by(incidents.c.id)).all()
-        for inc in attributed[:5]:
+        for att in attributed[:5]:
             try:
-                liaison = get_actor(conn, f"{inc.attributed_party_id.lower()}_liaison")
-                file_reply(app, conn, liaison, inc.id,
+                liaison = get_actor(conn, f"{att.attributed_party_id.lower()}_liaison")
+                file_reply(app, conn, liaison, att.id,
                            "[SIMULATED] Our units were not in the area; we request the joint group's imagery.")
                 counts["replies"] += 1
             except TruceError:
@@ -104,9 +107,7 @@ POSITIONS = [
 ]
 
 
-def simulate_positions(app: Any) -> int:
-    from truce.eligibility.models import position_reports
-    from truce.eligibility.service import report_position
+def simulate_positions(app: App) -> int:
 
     with app.write() as conn:
         if conn.execute(select(position_reports.c.id).limit(1)).first():

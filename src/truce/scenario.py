@@ -15,6 +15,7 @@ from truce.auth import service as auth
 from truce.auth.models import organisations
 from truce.geo.service import load_bundled_admin_areas
 from truce.ledger.chain import Actor
+from truce.ledger.context import App
 from truce.parties import service as parties
 from truce.parties.models import parties as parties_table
 from truce.zones import service as zones
@@ -61,7 +62,7 @@ def org_plan(data: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def load(app: Any, actor: Actor, path: str | Path | None = None) -> dict[str, Any]:
+def load(app: App, actor: Actor, path: str | Path | None = None) -> dict[str, Any]:
     """Load a scenario; what exists already is left as it is (loading twice changes nothing)."""
     data = read(path or bundled_scenario())
     ag = data["agreement"]

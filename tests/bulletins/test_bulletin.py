@@ -129,8 +129,10 @@ def check_consistent(doc: dict[str, Any]) -> None:
     offices = sorted(doc["offices"])
     total = n["office_reports"]["total"]
     by_office = n["office_reports"]["by_office"]
-    for key in ("reports", "killed", "injured", "confirmed_by_others", "disputed_by_others"):
+    for key in ("reports", "confirmed_by_others", "disputed_by_others"):
         assert total[key] == sum(by_office[o][key] for o in offices), key
+    for key in ("killed", "injured"):  # each incident once in the total: never more than the offices' sum
+        assert total[key] <= sum(by_office[o][key] for o in offices), key
     for dim in ("by_governorate", "by_party", "by_type"):
         for o in offices:
             assert sum(row[o]["reports"] for row in n[dim].values()) == by_office[o]["reports"], (dim, o)

@@ -133,6 +133,11 @@ def test_accession_follows_eligibility_and_the_joint_decision(astana_url):
         with pytest.raises(PermissionDenied):
             measures.apply_accession(app, conn, get_actor(conn, "syr_liaison"), "AHRAR")
     assert res["eligibility"]["party"] == "AHRAR"
+    assert res["eligibility"]["result"] == "undetermined"  # no positions reported: an admin must override
+    with app.write() as conn:
+        with pytest.raises(ValidationFailed):
+            measures.decide_accession(app, conn, get_actor(conn, "rus_verifier"), res["id"], True, "x", "2017-09-05")
+        measures.override_eligibility(app, conn, get_actor(conn, "admin"), res["id"], "positions seen by the panel")
     with app.write() as conn:
         for g in ("rus", "tur", "irn"):
             out = measures.decide_accession(

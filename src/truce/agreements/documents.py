@@ -203,6 +203,7 @@ class Agreement(Doc):
     signed: date | None = None
     effective: date
     term_months: int | None = Field(None, gt=0)
+    ends: date | None = None  # the last day + 1 of the agreement's period (none: open-ended)
     guarantors: list[str] = Field(min_length=1)
     decision_rule: DecisionRule
     clauses: list[Clause] = Field(default_factory=list)

@@ -7,26 +7,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from truce.agreements import rules
 from truce.agreements.documents import check_agreement
 from truce.agreements.models import agreements
+from truce.agreements.rules import DEFAULT_SETTINGS
 from truce.auth.permissions import require
 from truce.errors import NotFound, ValidationFailed
 from truce.ledger.chain import Actor, ApplyContext, applier
-
-DEFAULT_SETTINGS: dict[str, Any] = {
-    # Corroboration: a report matches an incident within this time window and radius.
-    "match_window_hours": 6,
-    "match_radius_km": 5.0,
-    # Right of reply: days a party has to answer an attribution.
-    "reply_window_days": 7,
-    # Severity: grave when at least this many civilians were killed, when one of the heavy types
-    # happens inside a zone, or when one of the always-grave types happens anywhere; else minor.
-    "severity": {
-        "grave_if_civilians_killed_at_least": 1,
-        "grave_types_in_zone": ["shelling", "airstrike", "drone_strike", "heavy_weapons_movement"],
-        "grave_types_anywhere": ["chemical_weapons_use"],
-    },
-}
+from truce.ledger.context import App
 
 
 def default_enforcement() -> dict[str, Any]:
@@ -40,7 +28,7 @@ def default_enforcement() -> dict[str, Any]:
     return data
 
 
-def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def add_version(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Add a new version of an agreement (version 1 when the id is new)."""
     require(actor, "agreement.add")
     a = check_agreement(data)  # every key, kind, rung and setting known, or refused naming it
@@ -59,6 +47,10 @@ def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) 
     for key in ("measures", "eligibility"):
         if data.get(key):
             settings[key] = data[key]
+    if a.ends is not None:
+        if a.ends <= a.effective:
+            raise ValidationFailed("agreement.ends: must be after agreement.effective", field="agreement.ends")
+        settings["ends"] = a.ends.isoformat()
     payload = {
         "id": a.id,
         "version": version,
@@ -100,10 +92,8 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             ledger_seq=ctx.seq,
         )
     )
-    # Incidents from the day this version takes effect are now judged under it.
-    from truce.incidents.verification import recompute_all
-
-    recompute_all(conn, ctx, since_day=p["effective"])
+    # Incidents from the day this version takes effect are now judged under it: a declared reaction
+    # (incidents.verification.judge_under_new_version).
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -121,6 +111,24 @@ def in_force(conn: Connection, on: str, agreement_id: str | None = None) -> dict
         stmt = stmt.where(agreements.c.id == agreement_id)
     r = conn.execute(stmt.order_by(agreements.c.effective.desc(), agreements.c.version.desc()).limit(1)).first()
     return _row(r) if r else None
+
+
+def period(conn: Connection, upto: int | None = None) -> tuple[str | None, str | None]:
+    """(first day any version took effect, the end of the latest version's period or None), as the ledger
+    stood at entry `upto` (default: now)."""
+    stmt = select(agreements.c.effective, agreements.c.settings)
+    if upto is not None:
+        stmt = stmt.where(agreements.c.ledger_seq <= upto)
+    rows = conn.execute(stmt.order_by(agreements.c.effective, agreements.c.version)).all()
+    if not rows:
+        return None, None
+    ends = json.loads(rows[-1].settings).get("ends")
+    return rows[0].effective, ends
+
+
+def period_verdict(conn: Connection, day: str, upto: int | None = None) -> str | None:
+    """"before_agreement"/"after_agreement" for a day outside the agreement's period, else None."""
+    return rules.period_verdict(*period(conn, upto), day)
 
 
 def get(conn: Connection, agreement_id: str, version: int | None = None) -> dict[str, Any]:

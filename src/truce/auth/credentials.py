@@ -20,9 +20,11 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from truce import times
 from truce.auth.models import api_tokens, login_attempts, users, web_sessions
+from truce.auth.service import get_actor
 from truce.db import next_id
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -84,7 +86,7 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed("password: too few different characters", field="password")
 
 
-def set_password(app: Any, conn: Connection, actor: Actor, name: str, password: str) -> dict[str, Any]:
+def set_password(app: App, conn: Connection, actor: Actor, name: str, password: str) -> dict[str, Any]:
     """Set (or change) a user's web sign-in password. The ledger keeps only its argon2id hash.
     Every open session of the user ends."""
     _user_row(conn, name)
@@ -118,11 +120,10 @@ def _recent_failures(conn: Connection, column: Any, value: str, since: str) -> i
     )
 
 
-def authenticate(app: Any, name: str, password: str, client: str = "unknown") -> Actor:
+def authenticate(app: App, name: str, password: str, client: str = "unknown") -> Actor:
     """Check a sign-in and record the attempt (in its own transaction, so that failures count).
     Refused with 429 while too many recent attempts failed for this user name or from this client,
     with 401 when the name or password is wrong."""
-    from truce.auth.service import get_actor
 
     name = (name or "").strip()[:100]
     client = (client or "unknown")[:64]
@@ -156,7 +157,7 @@ def authenticate(app: Any, name: str, password: str, client: str = "unknown") ->
 
 
 def create_token(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     user_name: str,
@@ -185,7 +186,7 @@ def create_token(
     return {**out, "token": token, "ledger_seq": seq}
 
 
-def revoke_token(app: Any, conn: Connection, actor: Actor, token_id: int) -> dict[str, Any]:
+def revoke_token(app: App, conn: Connection, actor: Actor, token_id: int) -> dict[str, Any]:
     row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
     if row is None:
         raise NotFound(f"no token {token_id}", field="token")
@@ -222,7 +223,6 @@ def list_tokens(conn: Connection, viewer: Actor, user_name: str | None = None) -
 
 def actor_for_token(conn: Connection, token: str) -> Actor | None:
     """The actor a bearer token stands for; None when unknown, revoked, expired or the user is inactive."""
-    from truce.auth.service import get_actor
 
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
@@ -286,7 +286,6 @@ def start_session(conn: Connection, actor: Actor, hours: int = SESSION_HOURS) ->
 
 def session_actor(conn: Connection, sid: str | None) -> tuple[Actor, str] | None:
     """(actor, CSRF token) of a live session; None when unknown or expired."""
-    from truce.auth.service import get_actor
 
     if not sid or len(sid) > 200:
         return None

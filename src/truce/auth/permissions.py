@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "measure.compliance": (frozenset({"verifier", "admin"}), "record compliance with measures"),
     "accession.apply": (frozenset({"liaison", "admin"}), "apply to join the truce"),
     "accession.decide": (frozenset({"verifier"}), "vote on accessions"),
+    "accession.override": (frozenset({"admin"}), "override an undetermined eligibility"),
     "position.report": (frozenset({"monitor", "verifier", "admin"}), "report positions"),
     "zone.unite": (frozenset({"admin"}), "unite or split zones"),
     "bulletin.publish": (frozenset({"verifier", "admin"}), "publish bulletins"),

@@ -11,6 +11,7 @@ from truce.auth.models import ORG_KINDS, ROLES, organisations, users
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
+from truce.ledger.context import App
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 
@@ -50,7 +51,7 @@ def get_actor(conn: Connection, name: str | None) -> Actor:
 
 
 def add_org(
-    app: Any, conn: Connection, actor: Actor, org_id: str, name: str, kind: str, party_id: str | None = None
+    app: App, conn: Connection, actor: Actor, org_id: str, name: str, kind: str, party_id: str | None = None
 ) -> dict[str, Any]:
     require(actor, "org.add")
     if not NAME_RE.match(org_id):
@@ -65,7 +66,7 @@ def add_org(
 
 
 def add_user(
-    app: Any, conn: Connection, actor: Actor, name: str, org_id: str, role: str, display_name: str | None = None
+    app: App, conn: Connection, actor: Actor, name: str, org_id: str, role: str, display_name: str | None = None
 ) -> dict[str, Any]:
     require(actor, "user.add")
     if not NAME_RE.match(name) or name == "system":

@@ -4,7 +4,7 @@
 entries 1..upto (every projection row carries its `ledger_seq`), and never a column that a later
 entry may have rewritten when the history is kept elsewhere: an incident's verdict, attribution,
 clause and severity are derived again from the findings recorded up to `upto`, under the agreement
-version in force that day as the ledger then knew it (the same rules as `incidents.verification`);
+version in force that day as the ledger then knew it (the same rules, `incidents.rules`, that verification applies);
 a measure counts as decided when the votes that decided it are at or before `upto`; breaches and
 closures are dated by their own ledger entries. Run on a scratch database rebuilt from the ledger
 up to `upto` it must give exactly what it gives on the live database: that is what
@@ -23,6 +23,9 @@ Definitions (day D, UTC):
 - by zone: the zones of the report's incident ("outside" when none); an incident in two zones
   counts in both; by governorate: the report's ADM1 P-code; by party: the alleged party ("unknown");
   by type: the report's violation type;
+- killed and injured: in an office's own cells, the sums over its reports, as reported; in the totals
+  (office_reports.total and each breakdown's "all" column) each incident counts once, with the most
+  that any of its office reports of D gives (a report not linked to an incident counts on its own);
 - incidents of D: incidents (not emptied into another) whose occurred_at falls on D;
 - accessions, status changes, measures, investigations and denials of D: those dated D
   (application day, effective day, proposal day `as_of`, decision day, breach day, opened/closed/denied day).
@@ -39,11 +42,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from truce.agreements import service as agreements_service
 from truce.agreements.models import agreements
-from truce.agreements.service import DEFAULT_SETTINGS
 from truce.auth.models import organisations
 from truce.errors import NotFound, ValidationFailed
 from truce.geo.models import admin_areas
+from truce.incidents import rules
 from truce.incidents.models import (
     VERDICTS,
     access_denials,
@@ -53,7 +57,6 @@ from truce.incidents.models import (
     incidents,
     investigations,
 )
-from truce.incidents.verification import classify, decide, severity
 from truce.ledger.models import ledger_entries
 from truce.measures.models import accessions, measures, votes
 from truce.parties.models import parties, party_status_history
@@ -253,6 +256,9 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
         rows_by["zone"][z] = {}
     # Sums of (reports, killed, injured, confirmed by others, disputed by others) per breakdown cell.
     acc: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    # Killed and injured in a total column count each incident once (the most any office reported for it),
+    # however many offices reported it; an office's own cells keep what that office reported.
+    once: dict[tuple[str, str, str], dict[tuple[str, Any], list[int]]] = defaultdict(dict)
     for r in office_reps:
         own = offices[r.org_id]
         f = cur.get(int(r.incident_id), {}) if r.incident_id is not None else {}
@@ -277,10 +283,20 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
             ("type", r.violation_type),
         ):
             cells += [(dim, k, r.org_id), (dim, k, "all")]
+        event = ("incident", int(r.incident_id)) if r.incident_id is not None else ("report", r.id)
         for c in cells:
             t = acc[c]
-            for i in range(5):
+            for i in (0, 3, 4):
                 t[i] += vec[i]
+            if c[2] in ("", "all") and c[:2] != ("office", r.org_id):  # a total: each incident once
+                seen = once[c].setdefault(event, [0, 0])
+                seen[0], seen[1] = max(seen[0], vec[1]), max(seen[1], vec[2])
+            else:  # one office's own figures, as reported
+                t[1] += vec[1]
+                t[2] += vec[2]
+    for c, events in once.items():
+        acc[c][1] = sum(k for k, _ in events.values())
+        acc[c][2] = sum(i for _, i in events.values())
     totals = _cell()
     for (dim, k, col), v in acc.items():
         target = (
@@ -296,7 +312,8 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
                 row.setdefault(col, _cell())
 
     # --- verdicts of the day's incidents, as of `upto` ----------------------------------------------
-    judged = _judge(conn, [r._mapping for r in inc_rows], zmap, cur, ag, offices, seq)
+    outside = agreements_service.period_verdict(conn, D, seq)  # the day lies before/after the agreement's period
+    judged = _judge(conn, [r._mapping for r in inc_rows], zmap, cur, ag, offices, seq, outside)
     by_verdict = {v: 0 for v in VERDICTS}
     inc_by_zone: dict[str, dict[str, int]] = {z: {"incidents": 0, "verified": 0, "breaches": 0} for z in valid_zones}
     verified: list[dict[str, Any]] = []
@@ -381,6 +398,8 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
     }
 
 
+BULLETIN_JUDGMENT = ("verdict", "attributed_party_id", "attribution", "clause_id", "breach", "severity", "confirmed_by")
+
 # --- verdicts ---------------------------------------------------------------------------------------
 
 
@@ -392,9 +411,10 @@ def _judge(
     ag: dict[str, Any] | None,
     offices: dict[str, str],
     upto: int,
+    outside: str | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Verdict, attribution, clause, breach and severity of each incident from the findings up to
-    `upto` (incidents.verification.evaluate, restricted to what the ledger knew at `upto`)."""
+    `upto`: the facts as the ledger knew them at `upto`, judged by `incidents.rules.judge` (the one rule)."""
     out: dict[int, dict[str, Any]] = {}
     if not incs:
         return out
@@ -430,54 +450,34 @@ def _judge(
             .where(incident_reports.c.incident_id.in_(chunk), reports.c.ledger_seq <= upto)
         ):
             reps[int(r.incident_id)].append(r)
-    designated = {r.id for r in conn.execute(select(parties.c.id).where(parties.c.kind == "designated"))}
-    settings = ag["settings"] if ag else DEFAULT_SETTINGS
-    guarantors: list[str] = list(ag["guarantors"]) if ag else sorted(set(offices.values()))
-    rule = ag["decision_rule"] if ag else "unanimity"
+    designated = frozenset(r.id for r in conn.execute(select(parties.c.id).where(parties.c.kind == "designated")))
     targets: dict[str, str | None] = {}
     for inc in incs:
         iid = int(inc["id"])
-        rs = reps.get(iid, [])
+        rs = sorted(reps.get(iid, []), key=lambda x: (x.received_at, x.id))
+        target = None
+        for r in rs:
+            if r.target:
+                if r.target not in targets:
+                    targets[r.target] = resolve_party(conn, r.target)
+                target = targets[r.target]
+                if target:
+                    break
         f = cur.get(iid, {})
-        source_orgs = {r.org_id for r in rs}
-        sole = {offices[o] for o in source_orgs if o in offices} if len(source_orgs) == 1 else set()
-        counted = [g for g in guarantors if g not in sole]
-        current = {g: f[g].finding for g in f if g in guarantors}
-        verdict = decide(rule, counted, current)
-        res: dict[str, Any] = {
-            "verdict": verdict,
-            "attributed_party_id": None,
-            "attribution": None,
-            "clause_id": None,
-            "breach": None,
-            "severity": None,
-            "confirmed_by": sorted(g for g in counted if current.get(g) == "confirmed"),
-        }
-        if verdict == "verified":
-            named = Counter(
-                f[g].attributed_party_id
-                for g in counted
-                if g in f and f[g].finding == "confirmed" and f[g].attributed_party_id
+        j = rules.judge(
+            rules.Facts(
+                violation_type=inc["violation_type"],
+                agreement=ag,
+                offices=offices,
+                sources=[rules.Source(r.org_id, killed_civilian=r.killed_civilian) for r in rs],
+                findings={g: rules.Finding(x.finding, x.attributed_party_id) for g, x in f.items()},
+                in_zone=bool(zmap.get(iid)),
+                target_party=target,
+                designated=designated,
+                period=outside,
             )
-            top = named.most_common(2)
-            if top and (len(top) == 1 or top[0][1] > top[1][1]):
-                res["attributed_party_id"], res["attribution"] = top[0][0], "attributed"
-            else:
-                res["attribution"] = "could_not_be_attributed"
-            target = None
-            for r in sorted(rs, key=lambda x: (x.received_at, x.id)):
-                if r.target:
-                    if r.target not in targets:
-                        targets[r.target] = resolve_party(conn, r.target)
-                    target = targets[r.target]
-                    if target:
-                        break
-            in_zone = bool(zmap.get(iid))
-            cls = classify(dict(inc), ag, in_zone, target, res["attributed_party_id"], designated)
-            res["clause_id"], res["breach"] = cls["clause_id"], cls["breach"]
-            killed_civ = max([r.killed_civilian or 0 for r in rs] or [0])
-            res["severity"] = severity(inc["violation_type"], in_zone, killed_civ, settings)["severity"]
-        out[iid] = res
+        )
+        out[iid] = {k: j[k] for k in BULLETIN_JUDGMENT}
     return out
 
 

@@ -19,6 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from truce.bulletins.compute import zone_geometries
+from truce.errors import ValidationFailed
+
 VERDICT_COLOURS = {"verified": "#c0392b", "disputed": "#e67e22", "not_verified": "#7f8c8d", "pending": "#2e86c1"}
 ZONE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
 SYRIA_EXTENT = (35.6, 42.45, 32.25, 37.4)  # lon min, lon max, lat min, lat max
@@ -409,7 +412,7 @@ def trend_png(doc: dict[str, Any], dpi: int = 110) -> bytes:
 def _adm1_shapes() -> list[tuple[str, Any, tuple[float, float]]]:
     from shapely.geometry import shape
 
-    from truce.geo.geometry import bundled_admin_features, repair
+    from truce.geo.geometry import bundled_admin_features, repair  # lazy: shapely, only for the map image
 
     out = []
     for f in bundled_admin_features(1):
@@ -499,7 +502,6 @@ def map_png(doc: dict[str, Any], zone_geoms: list[dict[str, Any]], dpi: int = 11
 
 
 def images(doc: dict[str, Any], conn: Connection | None, dpi: int = 110) -> dict[str, bytes]:
-    from truce.bulletins.compute import zone_geometries
 
     zg = zone_geometries(conn, doc["date"], int(doc["ledger"]["seq"])) if conn is not None else []
     return {"map": map_png(doc, zg, dpi), "trend": trend_png(doc, dpi)}
@@ -864,6 +866,5 @@ def render(
         return render_html(doc, imgs or images(doc, conn)).encode("utf-8")
     if fmt == "pdf":
         return render_pdf(doc, imgs or images(doc, conn, dpi=130))
-    from truce.errors import ValidationFailed
 
     raise ValidationFailed(f"format: '{fmt}' is not one of {', '.join(FORMATS)}", field="format")

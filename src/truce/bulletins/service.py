@@ -23,7 +23,10 @@ from truce.auth.permissions import require
 from truce.bulletins.compute import compute, parse_day
 from truce.bulletins.models import bulletin_signatures, bulletins, signing_keys
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from truce.geo.service import ensure_blob_row
+from truce.ledger.blobs import BlobError
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical, now_iso
+from truce.ledger.context import App
 
 NOT_BODY = ("generated_at", "signatures", "published")
 KEY_DIR_ENV = "TRUCE_KEY_DIR"
@@ -78,7 +81,7 @@ def signatures(conn: Connection, day: str, seq: int) -> list[dict[str, Any]]:
     ]
 
 
-def document(app: Any, conn: Connection, day: str, seq: int | None = None) -> dict[str, Any]:
+def document(app: App, conn: Connection, day: str, seq: int | None = None) -> dict[str, Any]:
     """The bulletin document of a day: the published one (with its signatures) when the day was
     published (at `seq`, or the latest publication); else computed at `seq` (default: the ledger head)."""
     d = parse_day(day).isoformat()
@@ -100,8 +103,7 @@ def _pub_info(pub: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_body(app: Any, pub: dict[str, Any]) -> dict[str, Any]:
-    from truce.ledger.blobs import BlobError
+def read_body(app: App, pub: dict[str, Any]) -> dict[str, Any]:
 
     try:
         raw = app.blobs.read(pub["sha256"])
@@ -133,7 +135,7 @@ def list_published(conn: Connection, since: str | None = None, until: str | None
 # --- publishing ----------------------------------------------------------------------------------------
 
 
-def publish(app: Any, conn: Connection, actor: Actor, day: str) -> dict[str, Any]:
+def publish(app: App, conn: Connection, actor: Actor, day: str) -> dict[str, Any]:
     """Compute the bulletin of a day at the ledger head, keep its body in the blob store, record it."""
     require(actor, "bulletin.publish")
     if actor.role != "admin" and actor.org_kind != "joint_group":
@@ -162,7 +164,6 @@ def publish(app: Any, conn: Connection, actor: Actor, day: str) -> dict[str, Any
 
 @applier("bulletin.publish")
 def _apply_publish(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
-    from truce.geo.service import ensure_blob_row
 
     ensure_blob_row(conn, p["sha256"], p["size"], "application/json", f"bulletin-{p['day']}-{p['seq']}.json", ctx)
     conn.execute(
@@ -209,7 +210,7 @@ def default_key_path(org: str, key_id: str) -> Path:
     return Path(os.environ.get(KEY_DIR_ENV) or "truce-keys") / f"{org}-{key_id}.pem"
 
 
-def create_key(app: Any, conn: Connection, actor: Actor, org: str, out: str | Path | None = None) -> dict[str, Any]:
+def create_key(app: App, conn: Connection, actor: Actor, org: str, out: str | Path | None = None) -> dict[str, Any]:
     """Generate an Ed25519 key pair for a guarantor office: the public key goes into the ledger, the
     private key into a file only its owner may read (0600)."""
     from cryptography.hazmat.primitives import serialization
@@ -249,7 +250,7 @@ def _apply_key_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
     )
 
 
-def revoke_key(app: Any, conn: Connection, actor: Actor, key_id: str) -> dict[str, Any]:
+def revoke_key(app: App, conn: Connection, actor: Actor, key_id: str) -> dict[str, Any]:
     """Revoke a key: signatures made with it before stay valid, none can be recorded after."""
     require(actor, "key.revoke")
     row = conn.execute(select(signing_keys).where(signing_keys.c.key_id == key_id)).first()
@@ -323,7 +324,7 @@ def find_key_file(conn: Connection, org: str) -> Path:
 
 
 def sign(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     day: str,

@@ -31,6 +31,7 @@ from truce.bulletins.compute import compute, version
 from truce.bulletins.service import body_of, check_signature, digest, published
 from truce.ledger import chain
 from truce.ledger.chain import canonical
+from truce.ledger.context import App
 from truce.ledger.models import ledger_entries
 
 IGNORED = ("generated_with",)
@@ -134,7 +135,7 @@ def _norm(body: dict[str, Any]) -> dict[str, Any]:
 class Replay:
     """A scratch SQLite database that the ledger is replayed into, entry by entry, as far as asked."""
 
-    def __init__(self, app: Any, progress: Progress | None = None) -> None:
+    def __init__(self, app: App, progress: Progress | None = None) -> None:
         fd, self.path = tempfile.mkstemp(prefix="truce-bulletin-replay-", suffix=".db")
         os.close(fd)
         os.unlink(self.path)
@@ -182,7 +183,7 @@ class Replay:
                 os.unlink(self.path + suffix)
 
 
-def verify_document(app: Any, doc: Any, progress: Progress | None = None) -> VerifyReport:
+def verify_document(app: App, doc: Any, progress: Progress | None = None) -> VerifyReport:
     rep = VerifyReport()
     if not isinstance(doc, dict) or not isinstance(doc.get("ledger"), dict) or "numbers" not in doc:
         rep.problems.append("the file is not a Truce bulletin (no ledger and numbers)")
@@ -254,7 +255,7 @@ def verify_document(app: Any, doc: Any, progress: Progress | None = None) -> Ver
     return rep
 
 
-def _keys(app: Any) -> tuple[dict[str, dict[str, Any]], dict[str, int], dict[str, int]]:
+def _keys(app: App) -> tuple[dict[str, dict[str, Any]], dict[str, int], dict[str, int]]:
     """Keys as the ledger records them, revocations, and the entries that recorded each signature."""
     keys: dict[str, dict[str, Any]] = {}
     revoked: dict[str, int] = {}
@@ -275,7 +276,7 @@ def _keys(app: Any) -> tuple[dict[str, dict[str, Any]], dict[str, int], dict[str
     return keys, revoked, recorded
 
 
-def _check_signatures(app: Any, doc: dict[str, Any], rep: VerifyReport) -> None:
+def _check_signatures(app: App, doc: dict[str, Any], rep: VerifyReport) -> None:
     sigs = doc.get("signatures") or []
     if not isinstance(sigs, list):
         rep.problems.append("signatures: not a list")

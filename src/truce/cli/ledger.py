@@ -26,8 +26,9 @@ ledger_app = typer.Typer(help="The hash-chained ledger.\n\nExample: truce ledger
 @ledger_app.command("verify")
 @handle_errors
 def ledger_verify(db: DbOpt = None, json_: JsonOpt = False) -> None:
-    """Check the hash chain, replay the ledger into a scratch database and compare every table.
-    Exits 1 and names the first bad entry, or the table and row that differ.
+    """Check the hash chain, replay the ledger into a scratch database and compare every table, then
+    recompute every incident's judgment by the rules and compare it with the stored one. Exits 1 and
+    names the first bad entry, the table and row that differ, or the incident and field the rules disagree on.
 
     Example: truce ledger verify
     """
@@ -48,6 +49,27 @@ def ledger_verify(db: DbOpt = None, json_: JsonOpt = False) -> None:
             err.print(f"[bold red]ledger verify failed[/]: {p}", highlight=False)
     if not res.ok:
         raise typer.Exit(EXIT_DIFFERENCES)
+
+
+@ledger_app.command("reactions")
+@handle_errors
+def ledger_reactions(json_: JsonOpt = False) -> None:
+    """What follows each command: the reactions declared on it (and on the events they raise), run in the
+    command's transaction, live and on replay alike.
+
+    Example: truce ledger reactions
+    """
+    from truce.services import reactions_table
+
+    rows = reactions_table()
+    if json_:
+        return print_json(rows)
+    flat = [
+        {"on": r["on"], "kind": r["kind"], "reaction": x["reaction"], "does": x["does"]}
+        for r in rows
+        for x in r["reactions"]
+    ]
+    table(flat, ["on", "kind", "reaction", "does"])
 
 
 @ledger_app.command("log")

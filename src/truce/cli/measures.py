@@ -134,12 +134,16 @@ def measure_decide(
     measure_id: Annotated[int, typer.Argument(help="Measure id")],
     approve: Annotated[bool, typer.Option("--approve/--reject", help="Your guarantor's vote")],
     reason: Annotated[str, typer.Option("--reason", help="Why")],
-    on: DecisionDateOpt = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="Day of the decision (default: the as-of day of the evaluation that proposed it)"),
+    ] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Cast your guarantor's vote on a proposed measure; the decision follows the agreement's rule.
+    """Cast your guarantor's vote on a proposed measure; the decision follows the agreement's rule. It is
+    dated by the evaluation's as-of day unless --date says otherwise; the deadline counts from that date.
 
     Example: truce measure decide 1 --approve --reason "three grave breaches" --as rus_verifier
     """

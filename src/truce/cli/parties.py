@@ -117,11 +117,15 @@ def accession_decide(
     accession_id: Annotated[int, typer.Argument(help="Application id")],
     approve: Annotated[bool, typer.Option("--approve/--reject", help="Your guarantor's vote")],
     reason: Annotated[str, typer.Option("--reason", help="Why")],
-    on: DecisionDateOpt = None,
+    on: Annotated[
+        str | None, typer.Option("--date", help="Day of the decision (default: the application's day)")
+    ] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
 ) -> None:
-    """Cast your guarantor's vote on an application; accepted, the party becomes a signatory.
+    """Cast your guarantor's vote on an application; accepted, the party becomes a signatory. The decision
+    is dated by the application's day unless --date says otherwise, and eligibility is evaluated on that
+    day: approval needs "eligible" (undetermined only after `truce accession override`).
 
     Example: truce accession decide 1 --approve --reason "meets the criteria" --as tur_verifier
     """
@@ -133,6 +137,28 @@ def accession_decide(
         f"{res['guarantor']} voted {'yes' if approve else 'no'} on application {accession_id}: "
         f"{res['outcome'] or 'still pending'}"
     )
+
+
+@accession_app.command("override")
+@handle_errors
+def accession_override(
+    accession_id: Annotated[int, typer.Argument(help="Application id")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the undetermined criteria may be set aside")],
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Let the guarantors approve an application whose eligibility is undetermined (an admin, with a
+    reason kept with the application). A failed criterion cannot be overridden.
+
+    Example: truce accession override 1 --reason "positions confirmed by the UN panel"
+    """
+    from truce.auth.service import get_actor
+    from truce.measures.service import override_eligibility
+
+    t = get_app(db)
+    with t.write() as conn:
+        override_eligibility(t, conn, get_actor(conn, as_user), accession_id, reason)
+    console.print(f"application {accession_id}: eligibility override recorded")
 
 
 @accession_app.command("list")

@@ -30,11 +30,13 @@ from sqlalchemy import Connection, insert, select
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, in_force
 from truce.auth.permissions import require
 from truce.db import next_id
+from truce.eligibility import rules
 from truce.eligibility.models import position_reports
 from truce.errors import ValidationFailed
 from truce.geo.geometry import haversine_km, parse_geometry
 from truce.incidents.models import incident_reports, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.parties.models import parties, party_designations
 from truce.parties.service import get_party_row, resolve_party, status_on
 from truce.reports.models import reports
@@ -116,9 +118,7 @@ def _not_designated(conn: Connection, pid: str, c: dict[str, Any], as_of: str) -
 
 
 def _truce_status(conn: Connection, pid: str, c: dict[str, Any], as_of: str) -> tuple[str, dict[str, Any]]:
-    st = status_on(conn, pid, as_of)
-    ok = set(c.get("statuses") or ["applicant", "signatory"])
-    return ("passed" if st in ok else "failed"), {"status_on_day": st, "accepted": sorted(ok)}
+    return rules.truce_status(status_on(conn, pid, as_of), c)
 
 
 def _no_joint_operations(conn: Connection, pid: str, c: dict[str, Any], as_of: str) -> tuple[str, dict[str, Any]]:
@@ -226,7 +226,8 @@ KINDS: dict[str, Callable[[Connection, str, dict[str, Any], str], tuple[str, dic
 }
 
 
-def evaluate(conn: Connection, party: str, as_of: str | None = None) -> dict[str, Any]:
+def evaluate(conn: Connection, party: str, as_of: str | None = None, applying: bool = False) -> dict[str, Any]:
+    """The party's eligibility on a day (`applying`: evaluated for its own application of that day)."""
     row = get_party_row(conn, party)
     day = _day(as_of)
     cs, ag = criteria_set(conn, day)
@@ -236,10 +237,12 @@ def evaluate(conn: Connection, party: str, as_of: str | None = None) -> dict[str
         if fn is None:
             results.append({**c, "status": "unknown", "evidence": {"why_unknown": f"unknown kind {c.get('kind')}"}})
             continue
-        status, ev = fn(conn, row.id, c, day)
+        if applying and c.get("kind") == "truce_status":
+            status, ev = rules.truce_status(status_on(conn, row.id, day), c, applying=True)
+        else:
+            status, ev = fn(conn, row.id, c, day)
         results.append({"id": c["id"], "kind": c["kind"], "text": c.get("text", ""), "status": status, "evidence": ev})
-    statuses = [r["status"] for r in results]
-    result = "not_eligible" if "failed" in statuses else ("undetermined" if "unknown" in statuses else "eligible")
+    result = rules.result(r["status"] for r in results)
     return {
         "party": row.id,
         "name": row.name,
@@ -258,7 +261,7 @@ def evaluate(conn: Connection, party: str, as_of: str | None = None) -> dict[str
 
 
 def report_position(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     party: str,

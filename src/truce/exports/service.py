@@ -68,6 +68,7 @@ from truce.incidents.models import incident_reports, incident_zones, incidents
 from truce.incidents.service import IncidentFilter
 from truce.ingest import acled
 from truce.ledger.chain import SYSTEM
+from truce.ledger.context import App
 from truce.parties.models import parties
 from truce.reports.models import VISIBILITY_TIERS, reports
 
@@ -582,7 +583,7 @@ def _stream_csv(
 
 
 def export_incidents(
-    app: Any,
+    app: App,
     fmt: str,
     flt: IncidentFilter | None = None,
     viewer: Any = SYSTEM,

@@ -19,6 +19,7 @@ from truce.errors import ValidationFailed
 from truce.geo.geometry import bundled_path, repair, to_geojson
 from truce.geo.models import admin_areas
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.ledger.models import blobs as blobs_table
 
 
@@ -29,7 +30,7 @@ class LoadResult:
     repairs: list[dict[str, Any]]
 
 
-def load_bundled_admin_areas(app: Any, conn: Connection, actor: Actor) -> list[LoadResult]:
+def load_bundled_admin_areas(app: App, conn: Connection, actor: Actor) -> list[LoadResult]:
     """Load the bundled OCHA ADM1-ADM3 boundaries (skipping levels already loaded)."""
     require(actor, "admin.load")
     results = []

@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, not_, select
 
+from truce import times
 from truce.auth.permissions import require
 from truce.auth.visibility import incident_clause
 from truce.errors import ValidationFailed
+from truce.incidents import linking
 from truce.incidents.models import VERDICTS, findings, incident_reports, incidents
 from truce.incidents.service import IncidentFilter
 from truce.ledger.chain import Actor
@@ -79,7 +81,6 @@ def verifier_queue(
         raise ValidationFailed("days: between 1 and 3660", field="days")
     if not 1 <= limit <= 200 or offset < 0:
         raise ValidationFailed("limit: between 1 and 200", field="limit")
-    from truce import times
 
     since = times.add_days(times.now(), -days)
     awaiting = _awaiting_clause(viewer)
@@ -162,13 +163,6 @@ def verifier_queue(
 
 
 def open_suggestions(conn: Connection, limit: int = 25, offset: int = 0) -> tuple[list[dict[str, Any]], int, bool]:
-    """Open suggested links, oldest first, from the linking service when it is installed."""
-    try:
-        from truce.incidents import linking
-    except ModuleNotFoundError:  # pragma: no cover - the linking module is part of the product
-        return [], 0, False
-    fn = getattr(linking, "list_suggestions", None)
-    if fn is None:  # pragma: no cover
-        return [], 0, False
-    rows, total = fn(conn, status="open", limit=limit, offset=offset)
+    """Open suggested links, oldest first (the third value, always True, says that linking is available)."""
+    rows, total = linking.list_suggestions(conn, status="open", limit=limit, offset=offset)
     return [dict(r) for r in rows], int(total), True

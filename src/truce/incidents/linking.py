@@ -5,7 +5,8 @@ commands only move that link. An incident's when/where/what are those of its ori
 with how = "origin", else its earliest report): when that report leaves, the incident takes them from
 its earliest remaining report and is placed in its zones again. An incident left with no report is
 marked "merged" (kept, not listed); linking a report to it reopens it. Every change of an incident's
-reports ends with a recomputation of its verdict and confidence (`incidents.verification.recompute`).
+reports marks the incidents it changed (`ctx.mark("incidents", ...)`); their verdict and confidence are then
+recomputed by a declared reaction (`incidents.verification.judge_after_report_change`).
 """
 
 from __future__ import annotations
@@ -21,21 +22,11 @@ from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports, incident_zones, link_suggestions
 from truce.incidents.models import incidents as incidents_t
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.reports.models import reports
 from truce.zones.service import assign_incidents
 
 MAX_REASON = 2000
-
-
-def recompute(conn: Connection, incident_ids: list[int], ctx: ApplyContext) -> None:
-    """Recompute verdict and confidence of incidents whose reports changed (when verification is installed)."""
-    try:
-        from truce.incidents.verification import recompute as _recompute
-    except ModuleNotFoundError as e:  # pragma: no cover - verification is part of the product
-        if e.name != "truce.incidents.verification":
-            raise
-        return
-    _recompute(conn, sorted({int(i) for i in incident_ids}), ctx)
 
 
 # --- suggestions written by the report and import appliers -------------------------------------------
@@ -198,7 +189,7 @@ def refresh(conn: Connection, incident_ids: list[int], ctx: ApplyContext) -> Non
 
 
 def link_report(
-    app: Any, conn: Connection, actor: Actor, report_id: str, incident_id: int, reason: str | None = None
+    app: App, conn: Connection, actor: Actor, report_id: str, incident_id: int, reason: str | None = None
 ) -> dict[str, Any]:
     """Move a report's link to another incident (a verifier's decision)."""
     require(actor, "incident.link")
@@ -226,11 +217,11 @@ def _apply_link(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     _settle(conn, p["accepted"], "accepted", p["reason"], ctx)
     _settle(conn, p["rejected"], "rejected", f"report linked to incident {p['to']} by hand", ctx)
     refresh(conn, [p["from"], p["to"]], ctx)
-    recompute(conn, [p["from"], p["to"]], ctx)
+    ctx.mark("incidents", [p["from"], p["to"]])
 
 
 def unlink_report(
-    app: Any, conn: Connection, actor: Actor, report_id: str, reason: str | None = None
+    app: App, conn: Connection, actor: Actor, report_id: str, reason: str | None = None
 ) -> dict[str, Any]:
     """Take a report out of its incident: it gets a new incident of its own."""
     require(actor, "incident.link")
@@ -252,11 +243,11 @@ def unlink_report(
 def _apply_unlink(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     _new_incident(conn, p["to"], p["report"], [], ctx)
     refresh(conn, [p["from"]], ctx)
-    recompute(conn, [p["from"], p["to"]], ctx)
+    ctx.mark("incidents", [p["from"], p["to"]])
 
 
 def split_incident(
-    app: Any, conn: Connection, actor: Actor, incident_id: int, report_ids: list[str], reason: str | None = None
+    app: App, conn: Connection, actor: Actor, incident_id: int, report_ids: list[str], reason: str | None = None
 ) -> dict[str, Any]:
     """Move some reports of an incident together to one new incident."""
     require(actor, "incident.link")
@@ -290,7 +281,7 @@ def split_incident(
 def _apply_split(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     _new_incident(conn, p["to"], p["reports"][0], p["reports"][1:], ctx)
     refresh(conn, [p["incident"]], ctx)
-    recompute(conn, [p["incident"], p["to"]], ctx)
+    ctx.mark("incidents", [p["incident"], p["to"]])
 
 
 def _suggestion(conn: Connection, sid: int) -> Any:
@@ -304,7 +295,7 @@ def _suggestion(conn: Connection, sid: int) -> Any:
     return row
 
 
-def accept_suggestion(app: Any, conn: Connection, actor: Actor, sid: int, reason: str | None = None) -> dict[str, Any]:
+def accept_suggestion(app: App, conn: Connection, actor: Actor, sid: int, reason: str | None = None) -> dict[str, Any]:
     """Accept a suggested link: the report is linked to the suggested incident; its other open
     suggestions are rejected (a report belongs to one incident)."""
     require(actor, "suggestion.decide")
@@ -331,10 +322,10 @@ def _apply_accept(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
     if p["from"] != p["to"]:
         _move(conn, [p["report"]], p["to"], "manual", ctx)
         refresh(conn, [p["from"], p["to"]], ctx)
-        recompute(conn, [p["from"], p["to"]], ctx)
+        ctx.mark("incidents", [p["from"], p["to"]])
 
 
-def reject_suggestion(app: Any, conn: Connection, actor: Actor, sid: int, reason: str) -> dict[str, Any]:
+def reject_suggestion(app: App, conn: Connection, actor: Actor, sid: int, reason: str) -> dict[str, Any]:
     """Reject a suggested link, saying why; the report stays where it is."""
     require(actor, "suggestion.decide")
     why = _reason(reason, required=True)

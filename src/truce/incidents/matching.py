@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, and_, bindparam, select, union_all
 
+from truce.agreements.models import agreements
+from truce.agreements.service import DEFAULT_SETTINGS
 from truce.incidents.models import incident_reports, incidents
 from truce.reports.models import VIOLATION_TYPES, reports
 
@@ -770,9 +772,6 @@ def match_settings(conn: Connection, days: list[str]) -> tuple[np.ndarray, np.nd
     """Window (hours) and radius (km) for each day: those of the agreement version in force that day
     (as `agreements.service.in_force` chooses it), else the defaults."""
     import json
-
-    from truce.agreements.models import agreements
-    from truce.agreements.service import DEFAULT_SETTINGS
 
     rows = conn.execute(
         select(agreements.c.effective, agreements.c.settings).order_by(agreements.c.effective, agreements.c.version)

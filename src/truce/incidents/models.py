@@ -9,7 +9,7 @@ from truce.db import metadata
 # "merged": every report of the incident was linked to other incidents by a verifier; the incident is kept
 # (ids are never reused, the ledger names it) but no longer listed; linking a report to it reopens it.
 INCIDENT_STATUSES = ("open", "under_investigation", "closed", "merged")
-VERDICTS = ("pending", "verified", "not_verified", "disputed")
+VERDICTS = ("pending", "verified", "not_verified", "disputed", "before_agreement", "after_agreement")
 
 incidents = Table(
     "incidents",

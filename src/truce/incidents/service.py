@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select
 
+from truce.auth.visibility import incident_scope, scope_clause
 from truce.db import Prepared
 from truce.errors import NotFound, ValidationFailed
 from truce.incidents.models import INCIDENT_STATUSES, VERDICTS, incident_reports, incident_zones, incidents
@@ -294,7 +295,6 @@ def _list_statements(
     """(page, count) of the incident list for a shape of query: the filter's condition names, the viewer's
     scope, a cursor, a limit, an offset. The page is one statement: the rows, their zones, the number of
     their reports and of their simulated reports (counted for the page's rows only)."""
-    from truce.auth.visibility import scope_clause
 
     c = incidents.c
     flt = filter_clauses(dict.fromkeys(names), lambda name, _v: bindparam(f"f_{name}"))
@@ -349,7 +349,6 @@ class IncidentList:
         viewer: Any = SYSTEM,
         before: tuple[str, int] | None = None,
     ) -> None:
-        from truce.auth.visibility import incident_scope
 
         if limit < 0 or offset < 0:
             raise ValidationFailed("limit and offset must be ≥ 0", field="limit" if limit < 0 else "offset")

@@ -2,53 +2,31 @@
 attribution, classification against the clauses, severity and confidence.
 
 Everything here is recomputed from the findings and the linked reports by `recompute`, which the
-appliers call after every finding, link change or new agreement version, so that a replay of the
-ledger rebuilds the same verdicts.
+reactions declared below run after every finding, change of an incident's reports or new agreement
+version (live and on replay alike, so that a replay of the ledger rebuilds the same verdicts).
 
-Verdict (G = the guarantors of the agreement version in force at the incident's time; a guarantor
-whose own office is the only source of the incident's reports does not count: no one verifies
-alone what it alone asserted; E = the guarantors that count; c, d, u = confirmed, disputed,
-unverifiable among E's current findings; m = members of E with no finding yet):
-- unanimity: verified when every member of E confirmed; disputed when some confirmed and some
-  did not; not_verified when all of E have spoken and none confirmed; else pending.
-- majority: verified when c > |E|/2; pending while c + m > |E|/2 could still be reached;
-  otherwise disputed when c > 0, else not_verified.
-- E empty (only self-asserted findings): pending until another guarantor speaks.
-
-Attribution (verified only): the party named by most counted confirming findings; none named, or a
-tie between parties, gives "could_not_be_attributed".
-
-Classification (verified only): the first clause of the version in force that prohibits the
-violation type. No breach when no clause prohibits it, when the incident lies outside every zone,
-when it was directed against a party a clause excludes (e.g. ISIL under C4), or when it is
-attributed to such an excluded party (not bound by the truce).
-
-Severity (verified only), set per agreement in `settings.severity`: grave when civilians killed ≥
-`grave_if_civilians_killed_at_least`, when the type is in `grave_types_in_zone` and the incident is
-in a zone, or when the type is in `grave_types_anywhere`; else minor.
-
-Confidence in [0, 1] = 0.40·sources + 0.20·observation + 0.15·evidence + 0.25·agreement, where
-sources = 1 − 0.5^n for n independent sources (reports of one organisation count once; imported
-media rows count once per external source), observation = the best mode among the reports
-(observed 1.0, heard 0.7, second-hand or unknown 0.4), evidence = 1.0 when any report has
-evidence else 0.5, agreement = 0.5 + 0.5·(c − d)/|G| over the counted findings.
+The rules themselves (verdict, attribution, clause and breach, severity, confidence) are pure
+functions in `incidents.rules`; this module gathers their facts from the database and stores the result.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from truce.agreements.service import DEFAULT_SETTINGS, in_force
+from truce.agreements.service import in_force, period_verdict
 from truce.auth.models import organisations
 from truce.auth.permissions import require
 from truce.db import next_id
 from truce.errors import NotFound, PermissionDenied, ValidationFailed
+from truce.incidents import rules
 from truce.incidents.models import FINDINGS, findings, incident_reports, incident_zones, incidents
+from truce.incidents.rules import classify, decide, severity  # noqa: F401  (re-exported)
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
+from truce.ledger.reactions import emit, event, reaction
 from truce.parties.models import parties
 from truce.parties.service import resolve_party
 from truce.reports.models import report_evidence, reports
@@ -58,12 +36,10 @@ REASON_CODES = {
     "disputed": ("contradicting_evidence", "not_observed", "alternative_account", "staged", "other"),
     "unverifiable": ("no_access", "insufficient_information", "outside_mandate", "other"),
 }
-OBSERVATION_SCORE = {"observed": 1.0, "heard": 0.7, "second_hand": 0.4}
-WEIGHTS = {"sources": 0.40, "observation": 0.20, "evidence": 0.15, "agreement": 0.25}
 
 
 def add_finding(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     incident_id: int,
@@ -128,7 +104,62 @@ def _apply_finding(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
             ledger_seq=ctx.seq,
         )
     )
+
+
+# --- reactions: what follows a finding, a change of reports, a new agreement version --------------------
+
+ATTRIBUTED = event(
+    "incident.attributed", "an incident became verified and attributed to a party (payload: incident_id, party_id)"
+)
+
+# Commands whose appliers change the reports of incidents (they mark them in ctx.changed["incidents"]).
+REPORT_CHANGES = (
+    "report.submit",
+    "import.batch",
+    "incident.link",
+    "incident.unlink",
+    "incident.split",
+    "suggestion.accept",
+)
+
+
+@reaction(on="finding.add")
+def judge_after_finding(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Recompute the incident's verdict, attribution, breach, severity and confidence."""
     recompute(conn, [p["incident_id"]], ctx)
+
+
+@reaction(on=REPORT_CHANGES)
+def judge_after_report_change(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Recompute the judgment of every incident whose reports changed."""
+    recompute(conn, sorted(ctx.changed.get("incidents", ())), ctx)
+
+
+@reaction(on=("zone.add", "zone.version"))
+def judge_after_zone_change(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Recompute the judgment (breach, severity) of the incidents with findings that entered or left a zone."""
+    moved = sorted(ctx.changed.get("zoned_incidents", ()))
+    judged: set[int] = set()
+    for i in range(0, len(moved), 500):
+        chunk = moved[i : i + 500]
+        judged |= {
+            int(r.incident_id)
+            for r in conn.execute(select(findings.c.incident_id).where(findings.c.incident_id.in_(chunk)).distinct())
+        }
+    recompute(conn, sorted(judged), ctx)
+
+
+@reaction(on="agreement.add")
+def judge_under_new_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Recompute the incidents with findings from the day the new version takes effect (all of them for
+    a new agreement: its period begins)."""
+    recompute_all(conn, ctx, since_day=p["effective"] if p["version"] > 1 else None)
+
+
+@reaction(on="import.file")
+def judge_after_file_import(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Recompute the incidents that a correction brought up to date."""
+    recompute(conn, sorted(ctx.changed.get("incidents", ())), ctx)
 
 
 def current_findings(conn: Connection, incident_id: int) -> dict[str, dict[str, Any]]:
@@ -151,30 +182,6 @@ def finding_history(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
 
 
 # --- the verdict -----------------------------------------------------------------------------------
-
-
-def decide(rule: str, counted: list[str], current: dict[str, str]) -> str:
-    """The joint verdict from the current findings of the guarantors that count."""
-    n = len(counted)
-    if n == 0:
-        return "pending"
-    vals = [current.get(g) for g in counted]
-    c = sum(v == "confirmed" for v in vals)
-    missing = sum(v is None for v in vals)
-    if rule == "unanimity":
-        if c == n:
-            return "verified"
-        if c > 0 and c + missing < n:
-            return "disputed"
-        if missing == 0:
-            return "not_verified"
-        return "pending"
-    # majority
-    if c * 2 > n:
-        return "verified"
-    if (c + missing) * 2 > n:
-        return "pending"
-    return "disputed" if c > 0 else "not_verified"
 
 
 def _guarantor_offices(conn: Connection) -> dict[str, str]:
@@ -201,18 +208,11 @@ def recompute(conn: Connection, incident_ids: list[int], ctx: ApplyContext) -> N
         conn.execute(update(incidents).where(incidents.c.id == iid).values(**values))
         after = (values["verdict"], values["attributed_party_id"])
         if after != before and values["verdict"] == "verified" and values["attributed_party_id"]:
-            _notify(conn, ctx, iid, values["attributed_party_id"])
+            emit(conn, ctx, ATTRIBUTED, {"incident_id": iid, "party_id": values["attributed_party_id"]})
 
 
-def _notify(conn: Connection, ctx: ApplyContext, incident_id: int, party_id: str) -> None:
-    try:
-        from truce.notifications.service import notify_party_attribution
-    except ModuleNotFoundError:  # pragma: no cover - the notifications package is part of the product
-        return
-    notify_party_attribution(conn, ctx, incident_id, party_id)
-
-
-def evaluate(conn: Connection, inc: dict[str, Any], offices: dict[str, str], designated: set[str]) -> dict[str, Any]:
+def facts(conn: Connection, inc: dict[str, Any], offices: dict[str, str], designated: set[str]) -> rules.Facts:
+    """The facts the rules judge an incident on, read from the database as it stands."""
     iid = inc["id"]
     reps = conn.execute(
         select(
@@ -240,137 +240,46 @@ def evaluate(conn: Connection, inc: dict[str, Any], offices: dict[str, str], des
         ).scalar_one()
         > 0
     )
-    agreement = in_force(conn, inc["occurred_at"])
-    settings = agreement["settings"] if agreement else DEFAULT_SETTINGS
-    guarantors: list[str] = list(agreement["guarantors"]) if agreement else sorted(set(offices.values()))
-    rule = agreement["decision_rule"] if agreement else "unanimity"
-    cur = current_findings(conn, iid)
-    source_orgs = {r.org_id for r in reps}
-    sole = {offices[o] for o in source_orgs if o in offices} if len(source_orgs) == 1 else set()
-    counted = [g for g in guarantors if g not in sole]
-    current = {g: f["finding"] for g, f in cur.items() if g in guarantors}
-    verdict = decide(rule, counted, current)
-
     target_party = None
     for r in reps:
         if r.target:
             target_party = resolve_party(conn, r.target)
             if target_party:
                 break
+    cur = current_findings(conn, iid)
+    return rules.Facts(
+        violation_type=inc["violation_type"],
+        agreement=in_force(conn, inc["occurred_at"]),
+        period=period_verdict(conn, inc["occurred_at"]),
+        offices=offices,
+        sources=[
+            rules.Source(r.org_id, r.source_kind, r.observation, r.external_source, r.killed_civilian) for r in reps
+        ],
+        findings={g: rules.Finding(f["finding"], f["attributed_party_id"]) for g, f in cur.items()},
+        in_zone=in_zone,
+        target_party=target_party,
+        designated=frozenset(designated),
+        has_evidence=with_evidence > 0,
+    )
+
+
+def evaluate(conn: Connection, inc: dict[str, Any], offices: dict[str, str], designated: set[str]) -> dict[str, Any]:
+    """The derived columns of an incident, by the rules, from the database as it stands."""
+    f = facts(conn, inc, offices, designated)
+    j = rules.judge(f)
+    agreement = f.agreement
     out: dict[str, Any] = {
         "agreement_id": agreement["id"] if agreement else None,
         "agreement_version": agreement["version"] if agreement else None,
-        "target_party_id": target_party,
-        "verdict": verdict,
-        "attributed_party_id": None,
-        "attribution": None,
-        "clause_id": None,
-        "breach": None,
-        "breach_reason": None,
-        "severity": None,
-        "severity_reason": None,
+        "target_party_id": f.target_party,
+        **{k: j[k] for k in rules.JUDGED_FIELDS},
     }
-    if verdict == "verified":
-        named = Counter(
-            cur[g]["attributed_party_id"]
-            for g in counted
-            if g in cur and cur[g]["finding"] == "confirmed" and cur[g]["attributed_party_id"]
-        )
-        top = named.most_common(2)
-        if top and (len(top) == 1 or top[0][1] > top[1][1]):
-            out["attributed_party_id"], out["attribution"] = top[0][0], "attributed"
-        else:
-            out["attribution"] = "could_not_be_attributed"
-        out.update(classify(inc, agreement, in_zone, target_party, out["attributed_party_id"], designated))
-        killed_civ = max([r.killed_civilian or 0 for r in reps] or [0])
-        out.update(severity(inc["violation_type"], in_zone, killed_civ, settings))
-    parts = confidence_parts(list(reps), with_evidence > 0, guarantors, counted, current)
+    parts = rules.confidence_parts(
+        f.sources, f.has_evidence, rules.guarantors_of(agreement, offices), j["counted"], j["current"]
+    )
     out["confidence"] = parts["value"]
     out["confidence_parts"] = json.dumps(parts, sort_keys=True)
     return out
-
-
-def classify(
-    inc: dict[str, Any],
-    agreement: dict[str, Any] | None,
-    in_zone: bool,
-    target_party: str | None,
-    attributed: str | None,
-    designated: set[str],
-) -> dict[str, Any]:
-    if agreement is None:
-        return {"clause_id": None, "breach": "no_breach", "breach_reason": "no agreement in force on that date"}
-    clauses = agreement["clauses"]
-    excluded = {p: c["id"] for c in clauses for p in c.get("excluded_parties", [])}
-    clause = next((c for c in clauses if inc["violation_type"] in c.get("prohibited", [])), None)
-    if clause is None:
-        return {
-            "clause_id": None,
-            "breach": "no_breach",
-            "breach_reason": f"no clause of {agreement['id']} v{agreement['version']} prohibits "
-            f"{inc['violation_type']}",
-        }
-    cid = clause["id"]
-    if not in_zone:
-        return {"clause_id": cid, "breach": "no_breach", "breach_reason": "outside every zone on that date"}
-    if target_party and target_party in excluded:
-        return {
-            "clause_id": cid,
-            "breach": "no_breach",
-            "breach_reason": f"directed against {target_party}, excluded by clause {excluded[target_party]}",
-        }
-    if attributed and (attributed in excluded or attributed in designated):
-        why = f"clause {excluded[attributed]}" if attributed in excluded else "its designation"
-        return {
-            "clause_id": cid,
-            "breach": "no_breach",
-            "breach_reason": f"attributed to {attributed}, not bound by the truce ({why})",
-        }
-    return {
-        "clause_id": cid,
-        "breach": "breach",
-        "breach_reason": f"{inc['violation_type']} in a zone, prohibited by {cid}",
-    }
-
-
-def severity(vtype: str, in_zone: bool, killed_civilians: int, settings: dict[str, Any]) -> dict[str, Any]:
-    rule = {**DEFAULT_SETTINGS["severity"], **(settings.get("severity") or {})}
-    if killed_civilians >= int(rule["grave_if_civilians_killed_at_least"]):
-        return {"severity": "grave", "severity_reason": f"{killed_civilians} civilians killed"}
-    if vtype in rule["grave_types_anywhere"]:
-        return {"severity": "grave", "severity_reason": f"{vtype} is grave wherever it happens"}
-    if in_zone and vtype in rule["grave_types_in_zone"]:
-        return {"severity": "grave", "severity_reason": f"{vtype} inside a zone"}
-    return {"severity": "minor", "severity_reason": "no civilian killed, no heavy weapons in a zone"}
-
-
-def confidence_parts(
-    reps: list[Any], has_evidence: bool, guarantors: list[str], counted: list[str], current: dict[str, str]
-) -> dict[str, Any]:
-    sources = {(r.org_id, r.external_source) if r.source_kind in ("media", "ngo") else (r.org_id, None) for r in reps}
-    n = len(sources)
-    s_sources = 1 - 0.5**n if n else 0.0
-    s_obs = max([OBSERVATION_SCORE.get(r.observation or "", 0.4) for r in reps] or [0.0])
-    s_ev = 1.0 if has_evidence else 0.5
-    c = sum(current.get(g) == "confirmed" for g in counted)
-    d = sum(current.get(g) == "disputed" for g in counted)
-    s_agree = 0.5 + 0.5 * (c - d) / len(guarantors) if guarantors else 0.5
-    value = (
-        WEIGHTS["sources"] * s_sources
-        + WEIGHTS["observation"] * s_obs
-        + WEIGHTS["evidence"] * s_ev
-        + WEIGHTS["agreement"] * s_agree
-    )
-    return {
-        "value": round(value, 4),
-        "independent_sources": n,
-        "sources": round(s_sources, 4),
-        "observation": round(s_obs, 4),
-        "evidence": s_ev,
-        "agreement": round(s_agree, 4),
-        "weights": WEIGHTS,
-        "counted_guarantors": counted,
-    }
 
 
 def recompute_all(conn: Connection, ctx: ApplyContext, since_day: str | None = None) -> None:
@@ -380,3 +289,43 @@ def recompute_all(conn: Connection, ctx: ApplyContext, since_day: str | None = N
     if since_day:
         stmt = stmt.where(incidents.c.occurred_at >= since_day)
     recompute(conn, [r.id for r in conn.execute(stmt)], ctx)
+
+
+def check_judgments(conn: Connection, limit: int = 20) -> list[str]:
+    """Recompute every incident's derived fields by the rules from the database as it stands and name
+    each stored value that disagrees (by incident and field): what a replay cannot see when the ledger
+    itself reproduces a stale value. Incidents without findings must be pending with nothing judged; the
+    others are evaluated in full."""
+    problems: list[str] = []
+    offices = _guarantor_offices(conn)
+    designated = {r.id for r in conn.execute(select(parties.c.id).where(parties.c.kind == "designated"))}
+    with_findings = select(findings.c.incident_id)
+    cols = [incidents.c.id, incidents.c.occurred_at, incidents.c.verdict, *[incidents.c[k] for k in JUDGED[1:]]]
+    for r in conn.execute(select(*cols).where(incidents.c.id.not_in(with_findings)).order_by(incidents.c.id)):
+        want: dict[str, Any] = dict.fromkeys(JUDGED)
+        want["verdict"] = "pending"
+        problems += _differences(int(r.id), r._mapping, want)
+        if len(problems) >= limit:
+            return problems[:limit]
+    for row in conn.execute(
+        select(incidents).where(incidents.c.id.in_(with_findings)).order_by(incidents.c.id)
+    ).mappings():
+        want = evaluate(conn, dict(row), offices, designated)
+        problems += _differences(int(row["id"]), row, {k: want[k] for k in (*JUDGED, "confidence")})
+        if len(problems) >= limit:
+            return problems[:limit]
+    return problems
+
+
+JUDGED = rules.JUDGED_FIELDS
+
+
+def _differences(iid: int, stored: Any, want: dict[str, Any]) -> list[str]:
+    out = []
+    for k, v in want.items():
+        got = stored[k]
+        if k == "confidence" and got is not None and v is not None and abs(float(got) - float(v)) < 1e-9:
+            continue
+        if got != v:
+            out.append(f"incident {iid}: {k} is {got!r} in the database but the rules give {v!r}")
+    return out

@@ -13,9 +13,11 @@ from truce.errors import NotFound
 from truce.incidents.models import incidents
 from truce.incidents.service import show_incident
 from truce.incidents.verification import _guarantor_offices, current_findings, evaluate, finding_history
+from truce.investigations.service import list_investigations
 from truce.ledger.chain import SYSTEM, Actor
 from truce.ledger.models import ledger_entries
 from truce.parties.models import parties
+from truce.replies.service import replies_for
 from truce.reports.models import report_evidence
 
 
@@ -88,12 +90,10 @@ def incident_detail(conn: Connection, incident_id: int, viewer: Actor | None = S
 
 
 def _investigations(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
-    from truce.investigations.service import list_investigations
 
     return [dict(i) for i in list_investigations(conn, incident_id=incident_id)]
 
 
 def _replies(conn: Connection, incident_id: int, viewer: Actor | None) -> list[dict[str, Any]]:
-    from truce.replies.service import replies_for
 
     return [dict(r) for r in replies_for(conn, incident_id, viewer)]

@@ -56,6 +56,7 @@ from truce.incidents.models import incident_reports, incident_zones, link_sugges
 from truce.incidents.models import incidents as incidents_table
 from truce.ingest import acled, ged, mapped, ucdp
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.reports.models import reports
 from truce.reports.schemas import CASUALTY_FIELDS
@@ -306,7 +307,7 @@ class _NothingNew(Exception):
 
 
 def import_file(
-    app: Any,
+    app: App,
     actor: Actor,
     path: str | Path,
     source: str,
@@ -370,7 +371,7 @@ def import_file(
     return summary
 
 
-def _record_batch(app: Any, actor: Actor, payload: dict[str, Any]) -> BatchResult:
+def _record_batch(app: App, actor: Actor, payload: dict[str, Any]) -> BatchResult:
     try:
         with app.write() as conn:
             payload["first_incident_id"] = incidents.next_id(conn)
@@ -583,6 +584,7 @@ def write_records(
     # Incidents (new, and those a correction brings up to date) and their zones.
     inc_rows = [(iid, new[i]) for iid, i in new_incidents]
     upd_rows = [(iid, new[i]) for iid, i in sorted(updated.items())]
+    ctx.mark("incidents", [iid for iid, _ in upd_rows])  # corrected: re-judged by a declared reaction
     zone_rows = _zones(loc, [*inc_rows, *upd_rows])
     # In key order: the primary-key indexes of reports and links then fill page by page.
     if _sqlite_raw(conn) is not None:
@@ -609,7 +611,7 @@ def write_records(
         linking.insert_suggestions(conn, suggestions, ctx)
     if grown:  # incidents of the database with one more report
         linking.refresh(conn, grown, ctx)
-        linking.recompute(conn, grown, ctx)
+        ctx.mark("incidents", grown)  # their judgment follows (a declared reaction)
     if conn.dialect.name == "postgresql" and len(new) >= ANALYZE_ROWS:
         # PostgreSQL plans with each table's statistics, which its autovacuum refreshes only now and then:
         # with statistics from before a large batch, the next batch's idempotency look-up (`_existing`) was

@@ -16,13 +16,14 @@ from truce.incidents import service as incidents
 from truce.ingest.bulk import UCDP_ACTORS, ImportSummary, import_file, match_into_incidents
 from truce.ingest.ged import is_ged
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.reports.service import insert_reports
 
 __all__ = ["UCDP_ACTORS", "ImportSummary", "import_ucdp", "match_into_incidents"]
 
 
 def import_ucdp(
-    app: Any, actor: Actor, path: str | Path, org: str | None = None, progress: Callable[[int], None] | None = None
+    app: App, actor: Actor, path: str | Path, org: str | None = None, progress: Callable[[int], None] | None = None
 ) -> ImportSummary:
     """Import a UCDP-AEC CSV, or UCDP GED's own CSV (told apart by the header), as media reports,
     idempotent on the UCDP id."""
@@ -42,7 +43,7 @@ def _apply_batch(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None
     grown = sorted({i for _, i, h in p["links"] if h in ("auto", "correction")})
     if grown:  # incidents with one more report
         linking.refresh(conn, grown, ctx)
-        linking.recompute(conn, grown, ctx)
+        ctx.mark("incidents", grown)  # their judgment follows (a declared reaction)
 
 
 def _is_ged(path: Path) -> bool:

@@ -27,8 +27,9 @@ from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.geo.service import ensure_blob_row
 from truce.incidents.models import FINDINGS, access_denials, incidents, investigations
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
-from truce.notifications.service import notify, orgs_of_kind
+from truce.ledger.context import App
 from truce.parties.service import resolve_party
+from truce.replies.service import replies_for
 from truce.reports.service import EvidenceFile, store_evidence
 
 STATUSES = ("open", "paused", "closed")
@@ -101,7 +102,7 @@ def _not_before(at: str, earliest: str, field: str, what: str) -> None:
 
 
 def open_investigation(
-    app: Any, conn: Connection, actor: Actor, incident_id: int, at: str | None = None
+    app: App, conn: Connection, actor: Actor, incident_id: int, at: str | None = None
 ) -> dict[str, Any]:
     """Open an investigation of an incident (one open investigation per incident); the clock starts."""
     require(actor, "investigation.open")
@@ -132,7 +133,7 @@ def open_investigation(
 
 
 def deny_access(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     investigation_id: int,
@@ -172,7 +173,7 @@ def deny_access(
 
 
 def resume_investigation(
-    app: Any, conn: Connection, actor: Actor, investigation_id: int, at: str | None = None
+    app: App, conn: Connection, actor: Actor, investigation_id: int, at: str | None = None
 ) -> dict[str, Any]:
     """Access was restored: the clock runs again."""
     require(actor, "investigation.resume")
@@ -187,7 +188,7 @@ def resume_investigation(
 
 
 def close_investigation(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     investigation_id: int,
@@ -268,12 +269,7 @@ def _apply_deny(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             .where(investigations.c.id == p["investigation_id"])
             .values(status="paused", paused_since=p["denied_at"])
         )
-    msg = (
-        f"Access to {p['site']} was recorded as denied by {p['party_id']} on {p['denied_at']} during investigation "
-        f"{p['investigation_id']} of incident {p['incident_id']}; it counts against {p['party_id']}."
-    )
-    for org in orgs_of_kind(conn, "party_liaison", p["party_id"]):
-        notify(conn, ctx, org, "access_denial", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+    # The party's liaison offices are notified by a declared reaction (notifications.service.notify_denial).
 
 
 def _end_pause(conn: Connection, inv_id: int, until: str) -> None:
@@ -370,7 +366,6 @@ def get_investigation(
 ) -> dict[str, Any]:
     """One investigation with its denials of access, its clock (at `now`, default the present) and
     the replies filed on its incident that `viewer` may see (default: the console operator, all)."""
-    from truce.replies.service import replies_for
 
     inv = _row(conn, investigation_id)
     d = _present(inv, _denials(conn, [investigation_id])[investigation_id], now)

@@ -10,16 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from truce.ledger import reactions
 from truce.ledger.blobs import BlobStore
+from truce.ledger.context import SYSTEM, Actor, ApplyContext
 from truce.ledger.models import ledger_entries, ledger_head
 
 GENESIS = "0" * 64
+
+__all__ = ["SYSTEM", "Actor", "ApplyContext", "applier", "record", "replay_entry"]
 
 
 def canonical(obj: Any) -> bytes:
@@ -42,34 +46,6 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who issues a command: a user of an organisation with a role."""
-
-    name: str
-    org: str
-    role: str
-    org_kind: str = "admin"
-    party_id: str | None = None
-
-    @property
-    def is_system(self) -> bool:
-        return self.name == "system"
-
-
-SYSTEM = Actor(name="system", org="ADMIN", role="admin", org_kind="admin")
-
-
-@dataclass
-class ApplyContext:
-    blobs: BlobStore
-    seq: int = 0
-    at: str = ""
-    actor: str = ""
-    org: str = ""
-    cache: dict[str, Any] = field(default_factory=dict)
-
-
 Applier = Callable[[Connection, dict[str, Any], ApplyContext], Any]
 APPLIERS: dict[str, Applier] = {}
 _applier_loader: list[Callable[[], None]] = []
@@ -82,11 +58,11 @@ def set_applier_loader(load: Callable[[], None]) -> None:
 
 
 def applier_for(command: str) -> Applier | None:
-    fn = APPLIERS.get(command)
-    if fn is None and _applier_loader:
+    """The command's applier, after loading every domain module once: reactions are declared in modules
+    other than the command's own, so all of them must be registered before any command is applied."""
+    if _applier_loader:
         _applier_loader.pop()()
-        fn = APPLIERS.get(command)
-    return fn
+    return APPLIERS.get(command)
 
 
 def applier(command: str) -> Callable[[Applier], Applier]:
@@ -154,6 +130,7 @@ def record(
     at = at or now_iso()
     ctx = ApplyContext(blobs=blobs, seq=seq, at=at, actor=actor.name, org=actor.org)
     result = apply(conn, payload, ctx)
+    reactions.run(conn, command, payload, ctx)
     entry = {
         "seq": seq,
         "at": at,
@@ -245,6 +222,7 @@ def replay_entry(conn: Connection, row: Any, blobs: BlobStore) -> None:
     if fn is None:
         raise RuntimeError(f"ledger entry {d['seq']} names unknown command {d['command']}")
     fn(conn, d["payload"], ctx)
+    reactions.run(conn, d["command"], d["payload"], ctx)
     conn.execute(
         insert(ledger_entries).values(
             seq=row.seq,

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from truce import db
+from truce.incidents.verification import check_judgments
 from truce.ledger import chain
+from truce.ledger.context import App
 from truce.ledger.models import blobs as blobs_table
 from truce.ledger.models import ledger_entries
 
@@ -91,7 +93,7 @@ def compare_table(live: Connection, replayed: Connection, t: Table, limit: int =
     return len(a), problems
 
 
-def verify(app: Any, progress: Callable[[int, int], None] | None = None) -> VerifyResult:
+def verify(app: App, progress: Callable[[int, int], None] | None = None) -> VerifyResult:
     res = VerifyResult()
     with app.read() as conn:
         problems = chain.verify_chain(conn)
@@ -130,6 +132,8 @@ def verify(app: Any, progress: Callable[[int, int], None] | None = None) -> Veri
                     n, probs = compare_table(live, scratch, t)
                     res.tables[t.name] = n
                     res.problems.extend(probs)
+            # The derived fields, recomputed by the rules: a stale judgment that the replay reproduces.
+            res.problems.extend(check_judgments(live))
             for r in live.execute(select(blobs_table.c.sha256)):
                 try:
                     if not app.blobs.verify(r.sha256):
@@ -147,7 +151,7 @@ def verify(app: Any, progress: Callable[[int, int], None] | None = None) -> Veri
     return res
 
 
-def _replay_batch(engine: Any, rows: list[Any], app: Any) -> None:
+def _replay_batch(engine: Any, rows: list[Any], app: App) -> None:
     with db.write_tx(engine) as conn:
         for row in rows:
             try:

@@ -26,9 +26,12 @@ from sqlalchemy import Connection, insert, select, update
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, get, in_force
 from truce.auth.permissions import require
 from truce.db import next_id
+from truce.eligibility.service import evaluate as eligibility
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.incidents.models import access_denials, incident_reports, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical
+from truce.ledger.context import App
+from truce.measures import rules
 from truce.measures.models import accessions, measures, votes
 from truce.parties.models import parties
 from truce.parties.service import TRANSITIONS, get_party_row, write_status_change
@@ -58,9 +61,7 @@ def _rung(cfg: dict[str, Any], step: int) -> dict[str, Any] | None:
 
 def party_points(conn: Connection, party_id: str, as_of: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """The party's points in the window: verified breaches by severity, and access denials."""
-    end = date.fromisoformat(as_of)
-    start = (end - timedelta(days=int(cfg["window_days"]) - 1)).isoformat()
-    stop = (end + timedelta(days=1)).isoformat()
+    start, stop = rules.window(as_of, int(cfg["window_days"]))
     w = cfg["weights"]
     incs = []
     for r in conn.execute(
@@ -90,7 +91,7 @@ def party_points(conn: Connection, party_id: str, as_of: str, cfg: dict[str, Any
                 "occurred_at": r.occurred_at,
                 "severity": r.severity,
                 "clause": r.clause_id,
-                "points": int(w.get(r.severity or "minor", 1)),
+                "points": rules.breach_points(r.severity, w),
                 "reports": rep_ids,
                 "ledger_seq": r.ledger_seq,
             }
@@ -101,7 +102,7 @@ def party_points(conn: Connection, party_id: str, as_of: str, cfg: dict[str, Any
             "investigation_id": d.investigation_id,
             "incident_id": d.incident_id,
             "denied_at": d.denied_at,
-            "points": int(w.get("access_denial", 2)),
+            "points": rules.denial_points(w),
             "ledger_seq": d.ledger_seq,
         }
         for d in conn.execute(
@@ -129,7 +130,7 @@ def _key(party: str, step: int, evidence: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(ids)).hexdigest()
 
 
-def evaluate(app: Any, conn: Connection, actor: Actor, as_of: str | None = None) -> dict[str, Any]:
+def evaluate(app: App, conn: Connection, actor: Actor, as_of: str | None = None) -> dict[str, Any]:
     """Propose the measures the ladder calls for on a day, and mark missed deadlines breached."""
     require(actor, "measures.evaluate")
     day = _day(as_of)
@@ -258,22 +259,7 @@ def _apply_evaluate(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> N
                 ledger_seq=ctx.seq,
             )
         )
-    _notify_measures(conn, ctx, p)
-
-
-def _notify_measures(conn: Connection, ctx: ApplyContext, p: dict[str, Any]) -> None:
-    from truce.notifications.service import notify, orgs_of_kind
-
-    for m in p["proposals"]:
-        for org in orgs_of_kind(conn, "joint_group"):
-            notify(
-                conn,
-                ctx,
-                org,
-                "measure",
-                f"measure {m['id']} proposed: {m['kind']} against {m['party_id']} ({m['rule_id']})",
-                party_id=m["party_id"],
-            )
+    # The joint group is notified of the proposals by a declared reaction (notifications.service).
 
 
 # --- decisions -------------------------------------------------------------------------------------
@@ -309,7 +295,7 @@ def _cast(conn: Connection, subject: str, sid: int) -> dict[str, bool]:
 
 
 def decide_measure(
-    app: Any, conn: Connection, actor: Actor, measure_id: int, approve: bool, reason: str, on: str | None = None
+    app: App, conn: Connection, actor: Actor, measure_id: int, approve: bool, reason: str, on: str | None = None
 ) -> dict[str, Any]:
     """Record the actor's guarantor's vote on a proposed measure; the decision follows the rule."""
     require(actor, "measure.decide")
@@ -321,7 +307,7 @@ def decide_measure(
         raise Conflict(f"measure {measure_id} was {m.status} already", field="measure")
     if not reason or not reason.strip():
         raise ValidationFailed("reason: a decision needs a reason", field="reason")
-    day = _day(on, "date")
+    day = _day(on, "date") if on else m.as_of  # the decision's date: the day the evaluation decided on
     if day < m.as_of:
         raise ValidationFailed(f"date: {day} is before the measure was proposed ({m.as_of})", field="date")
     ag = get(conn, m.agreement_id, m.agreement_version)
@@ -402,7 +388,7 @@ def _set_status(conn: Connection, sc: dict[str, Any], ctx: ApplyContext) -> None
 
 
 def record_compliance(
-    app: Any, conn: Connection, actor: Actor, measure_id: int, complied: bool, reason: str, on: str | None = None
+    app: App, conn: Connection, actor: Actor, measure_id: int, complied: bool, reason: str, on: str | None = None
 ) -> dict[str, Any]:
     """Close an approved measure's compliance: complied, or breached (a missed deadline also breaches it)."""
     require(actor, "measure.compliance")
@@ -474,9 +460,8 @@ def get_measure(conn: Connection, measure_id: int) -> dict[str, Any]:
 # --- accession ---------------------------------------------------------------------------------------
 
 
-def apply_accession(app: Any, conn: Connection, actor: Actor, party: str, on: str | None = None) -> dict[str, Any]:
+def apply_accession(app: App, conn: Connection, actor: Actor, party: str, on: str | None = None) -> dict[str, Any]:
     """A party applies to join the truce (its liaison, or an admin); eligibility is evaluated and kept."""
-    from truce.eligibility.service import evaluate as eligibility
 
     require(actor, "accession.apply")
     row = get_party_row(conn, party)
@@ -489,7 +474,7 @@ def apply_accession(app: Any, conn: Connection, actor: Actor, party: str, on: st
     ).first():
         raise Conflict(f"{row.id} has an application pending already", field="party")
     day = _day(on, "date")
-    ev = eligibility(conn, row.id, day)
+    ev = eligibility(conn, row.id, day, applying=row.kind != "designated")
     status_change = None
     if (
         row.truce_status != "applicant"
@@ -533,11 +518,10 @@ def _apply_accession(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> 
 
 
 def decide_accession(
-    app: Any, conn: Connection, actor: Actor, accession_id: int, approve: bool, reason: str, on: str | None = None
+    app: App, conn: Connection, actor: Actor, accession_id: int, approve: bool, reason: str, on: str | None = None
 ) -> dict[str, Any]:
     """A guarantor's vote on an application; accepted applications make the party a signatory.
     An approval is refused while the party fails the eligibility criteria."""
-    from truce.eligibility.service import evaluate as eligibility
 
     require(actor, "accession.decide")
     g = _voter(actor)
@@ -548,11 +532,23 @@ def decide_accession(
         raise Conflict(f"application {accession_id} was {a.status} already", field="accession")
     if not reason.strip():
         raise ValidationFailed("reason: a decision needs a reason", field="reason")
-    day = _day(on, "date")
-    ev = eligibility(conn, a.party_id, day)
+    day = _day(on, "date") if on else a.applied_at  # the decision's date: the application's day
+    if day < a.applied_at:
+        raise ValidationFailed(f"date: {day} is before the application ({a.applied_at})", field="date")
+    ev = eligibility(conn, a.party_id, day, applying=day == a.applied_at)
     if approve and ev["result"] == "not_eligible":
         failed = ", ".join(c["id"] for c in ev["criteria"] if c["status"] == "failed")
-        raise ValidationFailed(f"approve: {a.party_id} fails eligibility criteria {failed}", field="approve")
+        raise ValidationFailed(
+            f"approve: {a.party_id} fails eligibility criteria {failed} on {day}", field="approve"
+        )
+    override = json.loads(a.eligibility).get("override")
+    if approve and ev["result"] == "undetermined" and not override:
+        unknown = ", ".join(c["id"] for c in ev["criteria"] if c["status"] == "unknown")
+        raise ValidationFailed(
+            f"approve: {a.party_id}'s eligibility on {day} is undetermined ({unknown} unknown): an admin must "
+            f"record an override with a reason first (truce accession override {accession_id} --reason ...)",
+            field="approve",
+        )
     ag = in_force(conn, day)
     if ag is None:
         raise ValidationFailed(f"date: no agreement in force on {day}", field="date")
@@ -584,6 +580,36 @@ def decide_accession(
     }
     app.record(conn, actor, "accession.vote", payload)
     return payload
+
+
+def override_eligibility(app: App, conn: Connection, actor: Actor, accession_id: int, reason: str) -> dict[str, Any]:
+    """An admin lets the guarantors approve an application whose eligibility is undetermined, saying why
+    (kept with the application's eligibility record; a failed criterion cannot be overridden)."""
+    require(actor, "accession.override")
+    a = conn.execute(select(accessions).where(accessions.c.id == accession_id)).first()
+    if a is None:
+        raise NotFound(f"no accession application {accession_id}", field="accession")
+    if a.status != "pending":
+        raise Conflict(f"application {accession_id} was {a.status} already", field="accession")
+    if not reason or not reason.strip():
+        raise ValidationFailed("reason: an override needs a reason", field="reason")
+    if json.loads(a.eligibility).get("override"):
+        raise Conflict(f"application {accession_id} has an override already", field="accession")
+    payload = {"accession_id": accession_id, "reason": reason.strip()}
+    app.record(conn, actor, "accession.override", payload)
+    return payload
+
+
+@applier("accession.override")
+def _apply_override(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    row = conn.execute(select(accessions.c.eligibility).where(accessions.c.id == p["accession_id"])).scalar_one()
+    ev = json.loads(row)
+    ev["override"] = {"by": ctx.actor, "at": ctx.at, "reason": p["reason"]}
+    conn.execute(
+        update(accessions)
+        .where(accessions.c.id == p["accession_id"])
+        .values(eligibility=json.dumps(ev, sort_keys=True))
+    )
 
 
 @applier("accession.vote")

@@ -1,9 +1,11 @@
 """Notifications: records addressed to an organisation, written by other commands' appliers.
 
-Nothing issues a notification on its own: `notify` is called from inside an applier (so it is
-deterministic on replay: its id comes from `next_id` and its time is the ledger entry's time), and
-`notify_party_attribution` is called by the verification service when an incident becomes
-attributed to a party; it notifies that party's liaison offices and opens the reply window."""
+Nothing issues a notification on its own: every notification is written by a reaction declared
+below on the command or event it follows (run inside the command's transaction, live and on replay
+alike, so it is deterministic: its id comes from `next_id` and its time is the ledger entry's time), and
+`notify_party_attribution` follows the "incident.attributed" event that verification emits when an
+incident becomes attributed to a party (a declared reaction); it notifies that party's liaison
+offices and opens the reply window."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from truce.auth.models import organisations
 from truce.db import next_id
 from truce.incidents.models import incidents, notifications, replies
 from truce.ledger.chain import Actor, ApplyContext
+from truce.ledger.reactions import reaction
 
 NOTIFICATION_KINDS = ("attribution", "reply", "access_denial", "measure")
 
@@ -82,6 +85,12 @@ def attribution_notice(conn: Connection, incident_id: int, party_id: str) -> dic
     return dict(row) if row else None
 
 
+@reaction(on="incident.attributed")
+def notify_attributed_party(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Notify the attributed party's liaison offices and open their reply window."""
+    notify_party_attribution(conn, ctx, p["incident_id"], p["party_id"])
+
+
 def notify_party_attribution(conn: Connection, ctx: ApplyContext, incident_id: int, party_id: str) -> list[int]:
     """Tell every liaison office of `party_id` that incident `incident_id` is attributed to it, with the
     date by which it may reply. Applier-side and idempotent: nothing is written when the party was
@@ -135,3 +144,42 @@ def list_notifications(
         if r["kind"] == "attribution":
             r["replied"] = (r["incident_id"], r["party_id"]) in replied
     return rows
+
+
+@reaction(on="reply.file")
+def notify_reply(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the joint group that a party filed a reply to an attribution."""
+    n = len(p["evidence"])
+    msg = (
+        f"{p['party_id']} filed a reply to the attribution of incident {p['incident_id']}"
+        + (f" with {n} counter-evidence file{'s' if n != 1 else ''}" if n else "")
+        + f": truce reply list {p['incident_id']}"
+    )
+    for org in orgs_of_kind(conn, "joint_group"):
+        notify(conn, ctx, org, "reply", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+
+
+@reaction(on="investigation.deny")
+def notify_denial(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the party's liaison offices that a denial of access was recorded against it."""
+    msg = (
+        f"Access to {p['site']} was recorded as denied by {p['party_id']} on {p['denied_at']} during investigation "
+        f"{p['investigation_id']} of incident {p['incident_id']}; it counts against {p['party_id']}."
+    )
+    for org in orgs_of_kind(conn, "party_liaison", p["party_id"]):
+        notify(conn, ctx, org, "access_denial", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+
+
+@reaction(on="measures.evaluate")
+def notify_proposals(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the joint group of each measure proposed."""
+    for m in p["proposals"]:
+        for org in orgs_of_kind(conn, "joint_group"):
+            notify(
+                conn,
+                ctx,
+                org,
+                "measure",
+                f"measure {m['id']} proposed: {m['kind']} against {m['party_id']} ({m['rule_id']})",
+                party_id=m["party_id"],
+            )

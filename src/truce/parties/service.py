@@ -11,6 +11,7 @@ from sqlalchemy import Connection, insert, select, update
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.parties.models import (
     PARTY_KINDS,
     TRUCE_STATUSES,
@@ -65,7 +66,7 @@ class PartyIn(BaseModel):
         return v
 
 
-def add_party(app: Any, conn: Connection, actor: Actor, data: dict[str, Any], as_of: str) -> dict[str, Any]:
+def add_party(app: App, conn: Connection, actor: Actor, data: dict[str, Any], as_of: str) -> dict[str, Any]:
     require(actor, "party.add")
     try:
         p = PartyIn.model_validate(data)
@@ -132,7 +133,7 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
 
 
 def change_status(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     party_id: str,

@@ -13,12 +13,14 @@ from sqlalchemy import Connection, insert, or_, select
 from truce import times
 from truce.agreements.service import DEFAULT_SETTINGS
 from truce.auth.permissions import require
+from truce.auth.visibility import tiers_for
 from truce.db import next_id
 from truce.errors import NotFound, PermissionDenied, ValidationFailed
 from truce.geo.service import ensure_blob_row
 from truce.incidents.models import incidents, replies
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
-from truce.notifications.service import attribution_notice, notify, orgs_of_kind, reply_window_days
+from truce.ledger.context import App
+from truce.notifications.service import attribution_notice, reply_window_days
 from truce.reports.models import VISIBILITY_TIERS
 from truce.reports.service import EvidenceFile, store_evidence
 
@@ -43,7 +45,7 @@ def reply_due(conn: Connection, incident: Any, party_id: str) -> tuple[str | Non
 
 
 def file_reply(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     incident_id: int,
@@ -138,14 +140,7 @@ def _apply_reply(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None
             ledger_seq=ctx.seq,
         )
     )
-    n = len(p["evidence"])
-    msg = (
-        f"{p['party_id']} filed a reply to the attribution of incident {p['incident_id']}"
-        + (f" with {n} counter-evidence file{'s' if n != 1 else ''}" if n else "")
-        + f": truce reply list {p['incident_id']}"
-    )
-    for org in orgs_of_kind(conn, "joint_group"):
-        notify(conn, ctx, org, "reply", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+    # The joint group is notified by a declared reaction (notifications.service.notify_reply).
 
 
 # --- queries ---------------------------------------------------------------------------------------
@@ -155,7 +150,6 @@ def replies_for(conn: Connection, incident_id: int, viewer: Actor | None = SYSTE
     """The replies filed on an incident, oldest first, that `viewer` may see (by visibility tier; the
     office that filed a reply always sees it). The default viewer (the console operator) sees all;
     None is the public."""
-    from truce.auth.visibility import tiers_for
 
     stmt = select(replies).where(replies.c.incident_id == incident_id)
     tiers = tiers_for(viewer)

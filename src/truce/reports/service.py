@@ -14,13 +14,14 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select
 
 from truce.auth.permissions import require
-from truce.auth.visibility import sees_all_incidents
+from truce.auth.visibility import may_see_report, sees_all_incidents, tiers_for
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.geo.service import admin_index, ensure_blob_row
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier, canonical, now_iso
+from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.reports.models import VISIBILITY_TIERS, report_evidence, reports
 from truce.reports.schemas import ReportIn, flat_casualties, iso
@@ -128,7 +129,7 @@ def locate(
             "adm2_pcode": pc[1] if pc else None,
             "adm3_pcode": pc[2] if pc else None,
         }
-    from truce.geo.gazetteer import Gazetteer
+    from truce.geo.gazetteer import Gazetteer  # lazy: loads the place-name tables, only for named places
 
     name = (place_name or "").strip()
     res = Gazetteer.bundled().resolve(name)
@@ -204,7 +205,7 @@ def normalise(
     return rec, r.incident_id, notes
 
 
-def store_evidence(app: Any, files: list[EvidenceFile]) -> list[dict[str, Any]]:
+def store_evidence(app: App, files: list[EvidenceFile]) -> list[dict[str, Any]]:
     out = []
     for f in files:
         sha = app.blobs.put_bytes(f.data)
@@ -214,7 +215,7 @@ def store_evidence(app: Any, files: list[EvidenceFile]) -> list[dict[str, Any]]:
 
 
 def submit(
-    app: Any, conn: Connection, actor: Actor, data: dict[str, Any], evidence: list[EvidenceFile] | None = None
+    app: App, conn: Connection, actor: Actor, data: dict[str, Any], evidence: list[EvidenceFile] | None = None
 ) -> SubmitResult:
     """Submit one report. The same UUID with the same content is a duplicate (nothing is written);
     with different content it is refused."""
@@ -314,7 +315,7 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
     linking.insert_suggestions(conn, p.get("suggestions", []), ctx)
     if not inc["new"]:  # an existing incident has one more report
         linking.refresh(conn, [inc["id"]], ctx)
-        linking.recompute(conn, [inc["id"]], ctx)
+        ctx.mark("incidents", [inc["id"]])  # its judgment follows (a declared reaction)
 
 
 # --- queries ---------------------------------------------------------------------------------------
@@ -322,7 +323,6 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
 
 def get_report(conn: Connection, report_id: str, viewer: Any = SYSTEM) -> dict[str, Any]:
     """One report as received, if `viewer` (an Actor, None = the public) may see its tier."""
-    from truce.auth.visibility import may_see_report, tiers_for
 
     row = conn.execute(select(reports).where(reports.c.id == report_id)).mappings().first()
     if row is None or not may_see_report(viewer, dict(row)):
@@ -333,7 +333,10 @@ def get_report(conn: Connection, report_id: str, viewer: Any = SYSTEM) -> dict[s
         dict(e)
         for e in conn.execute(
             select(
-                report_evidence.c.sha256, report_evidence.c.name, report_evidence.c.media_type, report_evidence.c.size,
+                report_evidence.c.sha256,
+                report_evidence.c.name,
+                report_evidence.c.media_type,
+                report_evidence.c.size,
                 report_evidence.c.visibility,
             ).where(report_evidence.c.report_id == report_id)
         ).mappings()

@@ -12,13 +12,14 @@ from typing import Any
 
 from truce.errors import TruceError, ValidationFailed
 from truce.ledger.chain import Actor
+from truce.ledger.context import App
 from truce.zones import service as zones
 
 MAPPABLE = ("kind", "note", "approximate", "valid_from")
 
 
 def import_geojson(
-    app: Any,
+    app: App,
     actor: Actor,
     path: str | Path,
     *,

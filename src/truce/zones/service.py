@@ -19,10 +19,11 @@ from sqlalchemy.engine import Engine
 
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
-from truce.geo.geometry import area_sqkm, parse_geometry, repair, to_geojson
+from truce.geo.geometry import area_sqkm, parse_geometry, polygonal, repair, to_geojson
 from truce.geo.models import admin_areas
 from truce.incidents.models import incident_zones, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
+from truce.ledger.context import App
 from truce.times import check_day
 from truce.zones.models import ZONE_KINDS, zone_versions, zones
 
@@ -57,7 +58,7 @@ def union_of_admin(conn: Connection, pcodes: list[str]) -> Any:
     return shapely.union_all(geoms)
 
 
-def add_zone(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def add_zone(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Define a zone from ADM3 P-codes or a GeoJSON polygon; an invalid polygon is repaired and reported."""
     require(actor, "zone.add")
     try:
@@ -104,7 +105,7 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
         )
     )
     _insert_version(conn, p, ctx)
-    reassign_zone(conn, p["id"])
+    ctx.mark("zoned_incidents", reassign_zone(conn, p["id"]))  # their judgment follows (a declared reaction)
 
 
 def _insert_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
@@ -207,14 +208,23 @@ def assign_incidents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(incident_zones), out)
 
 
-def reassign_zone(conn: Connection, zone_id: str) -> int:
-    """Recompute which incidents lie in a zone (after a new version): returns how many rows it now has."""
+def reassign_zone(conn: Connection, zone_id: str) -> set[int]:
+    """Recompute which incidents lie in a zone (after a new version): returns the incidents that entered
+    or left it, or now lie in another version of it."""
+    before = {
+        (int(r.incident_id), int(r.zone_version))
+        for r in conn.execute(
+            select(incident_zones.c.incident_id, incident_zones.c.zone_version).where(
+                incident_zones.c.zone_id == zone_id
+            )
+        )
+    }
     conn.execute(delete(incident_zones).where(incident_zones.c.zone_id == zone_id))
     vers = conn.execute(
         select(zone_versions).where(zone_versions.c.zone_id == zone_id).order_by(zone_versions.c.version)
     ).all()
     if not vers:
-        return 0
+        return {i for i, _ in before}
     minx, miny = min(v.minx for v in vers), min(v.miny for v in vers)
     maxx, maxy = max(v.maxx for v in vers), max(v.maxy for v in vers)
     cand = conn.execute(
@@ -229,7 +239,7 @@ def reassign_zone(conn: Connection, zone_id: str) -> int:
         .order_by(incidents.c.id)
     ).all()
     if not cand:
-        return 0
+        return {i for i, _ in before}
     pts = shapely.points(np.array([c.lon for c in cand]), np.array([c.lat for c in cand]))
     days = np.array([c.occurred_at[:10] for c in cand])
     # Each incident in the first version (by number) valid on its day whose area holds it: versions in
@@ -252,7 +262,8 @@ def reassign_zone(conn: Connection, zone_id: str) -> int:
     ]
     if out:
         conn.execute(insert(incident_zones), out)
-    return len(out)
+    after = {(int(r["incident_id"]), int(r["zone_version"])) for r in out}
+    return {i for i, _ in before ^ after}
 
 
 # --- queries ---------------------------------------------------------------------------------------
@@ -393,7 +404,7 @@ def _as_of(day: str) -> str:
 
 
 def unite_zone(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     zone_id: str,
@@ -442,7 +453,7 @@ def unite_zone(
 
 
 def split_zone(
-    app: Any,
+    app: App,
     conn: Connection,
     actor: Actor,
     zone_id: str,
@@ -501,7 +512,6 @@ def split_zone(
 
 
 def polygonal_only(geom: Any) -> Any:
-    from truce.geo.geometry import polygonal
 
     return polygonal(geom)
 
@@ -512,7 +522,7 @@ def _apply_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
         close_version(conn, c["zone_id"], int(c["version"]), p["valid_from"])
     _insert_version(conn, {"id": p["zone_id"], **p}, ctx)
     for zid in sorted({p["zone_id"], *p.get("also", [])}):
-        reassign_zone(conn, zid)
+        ctx.mark("zoned_incidents", reassign_zone(conn, zid))  # their judgment follows (a declared reaction)
 
 
 def zone_history(conn: Connection, zone_id: str | None = None) -> list[dict[str, Any]]:
