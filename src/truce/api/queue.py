@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from truce.api.deps import actor, read, write, writer
+from truce.api.deps import actor, read, run_write, writer
 from truce.api.parties import NotAvailable
 from truce.auth.permissions import require
 from truce.auth.visibility import sees_all_incidents
@@ -66,13 +66,15 @@ def _linking(name: str) -> Any:
 def accept(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
     fn = _linking("accept_suggestion")
-    with write(request) as conn:
-        return fn(request.app.state.truce, conn, a, suggestion_id, body.reason)
+    app = request.app.state.truce
+    return run_write(request, a, {"suggestion_id": suggestion_id, **body.model_dump()},
+                     lambda conn: fn(app, conn, a, suggestion_id, body.reason))
 
 
 @router.post("/suggestions/{suggestion_id}/reject", summary="Reject a suggested link (a reason is required)")
 def reject(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
     fn = _linking("reject_suggestion")
-    with write(request) as conn:
-        return fn(request.app.state.truce, conn, a, suggestion_id, body.reason or "")
+    app = request.app.state.truce
+    return run_write(request, a, {"suggestion_id": suggestion_id, **body.model_dump()},
+                     lambda conn: fn(app, conn, a, suggestion_id, body.reason or ""))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from truce.api.deps import read, viewer, write, writer
+from truce.api.deps import read, run_write, viewer, writer
 from truce.errors import NotFound, ValidationFailed
 from truce.ledger.chain import Actor
 from truce.reports.schemas import ReportIn
@@ -87,14 +89,11 @@ async def submit_report(request: Request, a: Actor = Depends(writer)) -> Any:
     data, files = await report_input(request)
     app = request.app.state.truce
 
-    def run() -> Any:
-        with write(request) as conn:
-            return submit(app, conn, a, data, files)
-
-    from starlette.concurrency import run_in_threadpool
-
-    res = await run_in_threadpool(run)
-    return JSONResponse(res.to_dict(), status_code=200 if res.duplicate else 201)
+    fields = {"report": data, "evidence": sorted(hashlib.sha256(f.data).hexdigest() for f in files)}
+    return await run_in_threadpool(
+        run_write, request, a, fields, lambda conn: submit(app, conn, a, data, files).to_dict(),
+        lambda res: 200 if res["duplicate"] else 201,
+    )
 
 
 @router.get("/reports/{report_id}", summary="A report as received (if its visibility tier allows)")

@@ -13,6 +13,7 @@ import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -217,19 +218,39 @@ def incident_page(incident_id: int, request: Request, v: Actor | None = Depends(
     )
 
 
+def form_write(request: Request, a: Any, form: Any, fn: Any, files: list[Any] | None = None) -> Any:
+    """Run a form's command in a write transaction (retried when it loses a race with another writer), once
+    per `request_id`: the pages' forms carry a request id made when the page was rendered, so a form sent
+    twice (a double click, a retry after a lost answer) records its command once."""
+    import hashlib
+
+    from fastapi.encoders import jsonable_encoder
+
+    from truce import idempotency
+
+    key = security.field(form, "request_id")
+    fields: dict[str, Any] = {"method": request.method, "path": request.url.path}
+    for k, v in form.multi_items():
+        if isinstance(v, str) and k not in ("csrf", "request_id"):
+            fields[k] = v
+    if files:
+        fields["evidence"] = sorted(hashlib.sha256(f.data).hexdigest() for f in files)
+    app = request.app.state.truce
+    return app.transact(lambda conn: idempotency.run(conn, a.name, key, fields, fn, 200, jsonable_encoder)).body
+
+
 @router.post("/incidents/{incident_id}/findings")
 async def post_finding(incident_id: int, request: Request) -> Any:
     a = await security.form_actor(request)
     form = await request.form()
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            add_finding(app, conn, a, incident_id, security.field(form, "finding") or "",
-                        security.field(form, "reason") or "", security.field(form, "note"),
-                        security.field(form, "party"))
+    def run(conn: Connection) -> Any:
+        return add_finding(app, conn, a, incident_id, security.field(form, "finding") or "",
+                           security.field(form, "reason") or "", security.field(form, "note"),
+                           security.field(form, "party"))
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back(f"/incidents/{incident_id}", "finding")
 
 
@@ -242,12 +263,11 @@ async def post_reply(incident_id: int, request: Request) -> Any:
     files = [await read_upload(f) for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            file_reply(app, conn, a, incident_id, security.field(form, "text") or "", files,
-                       security.field(form, "visibility"))
+    def run(conn: Connection) -> Any:
+        return file_reply(app, conn, a, incident_id, security.field(form, "text") or "", files,
+                          security.field(form, "visibility"))
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run, files)
     return _back(f"/incidents/{incident_id}", "reply")
 
 
@@ -256,13 +276,13 @@ async def post_investigation(incident_id: int, request: Request) -> Any:
     from truce.investigations.service import open_investigation
 
     a = await security.form_actor(request)
+    form = await request.form()
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            open_investigation(app, conn, a, incident_id)
+    def run(conn: Connection) -> Any:
+        return open_investigation(app, conn, a, incident_id)
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back(f"/incidents/{incident_id}", "investigation")
 
 
@@ -351,8 +371,7 @@ async def post_report(request: Request) -> Any:
         i18n.reset_language(token)
 
     def run() -> Any:
-        with write(request) as conn:
-            return submit(app, conn, a, data, files)
+        return app.transact(lambda conn: submit(app, conn, a, data, files))
 
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
@@ -417,14 +436,10 @@ async def decide_suggestion(suggestion_id: int, decision: str, request: Request)
     app = request.app.state.truce
     reason = security.field(form, "reason")
 
-    def run() -> None:
-        with write(request) as conn:
-            if decision == "accept":
-                fn(app, conn, a, suggestion_id, reason)
-            else:
-                fn(app, conn, a, suggestion_id, reason or "")
+    def run(conn: Connection) -> Any:
+        return fn(app, conn, a, suggestion_id, reason if decision == "accept" else reason or "")
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back("/queue", f"suggestion-{decision}")
 
 
@@ -466,11 +481,10 @@ async def board_decision(measure_id: int, request: Request) -> Any:
     approve = security.field(form, "approve") == "yes"
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            svc.decide_measure(app, conn, a, measure_id, approve, security.field(form, "reason") or "")
+    def run(conn: Connection) -> Any:
+        return svc.decide_measure(app, conn, a, measure_id, approve, security.field(form, "reason") or "")
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back("/board", "decision")
 
 
