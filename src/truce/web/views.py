@@ -92,6 +92,8 @@ def render(request: Request, template: str, ctx: dict[str, Any], status: int = 2
             "query": request.url.query,
             "tile_url": security.tile_url(),
             "lang_url": lambda code: _with_query(request, lang=code),
+            # A fresh id per form: the command is recorded once however often the form is sent (form_write).
+            "request_id": lambda: uuid.uuid4().hex,
         }
         resp = TEMPLATES.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
     finally:
