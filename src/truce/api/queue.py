@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from truce.api.deps import actor, read, run_write, writer
-from truce.api.parties import NotAvailable
 from truce.auth.permissions import require
 from truce.auth.visibility import sees_all_incidents
 from truce.errors import PermissionDenied
+from truce.incidents import linking
 from truce.incidents.browse import open_suggestions, verifier_queue
 from truce.ledger.chain import Actor
 
@@ -51,30 +51,17 @@ def suggestions(
     return {"total": total, "suggestions": rows, "available": available}
 
 
-def _linking(name: str) -> Any:
-    try:
-        from truce.incidents import linking
-    except ModuleNotFoundError as e:  # pragma: no cover
-        raise NotAvailable("suggested links are not available in this installation") from e
-    fn = getattr(linking, name, None)
-    if fn is None:  # pragma: no cover
-        raise NotAvailable("suggested links are not available in this installation")
-    return fn
-
-
 @router.post("/suggestions/{suggestion_id}/accept", summary="Accept a suggested link")
 def accept(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
-    fn = _linking("accept_suggestion")
     app = request.app.state.truce
     return run_write(request, a, {"suggestion_id": suggestion_id, **body.model_dump()},
-                     lambda conn: fn(app, conn, a, suggestion_id, body.reason))
+                     lambda conn: linking.accept_suggestion(app, conn, a, suggestion_id, body.reason))
 
 
 @router.post("/suggestions/{suggestion_id}/reject", summary="Reject a suggested link (a reason is required)")
 def reject(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
-    fn = _linking("reject_suggestion")
     app = request.app.state.truce
     return run_write(request, a, {"suggestion_id": suggestion_id, **body.model_dump()},
-                     lambda conn: fn(app, conn, a, suggestion_id, body.reason or ""))
+                     lambda conn: linking.reject_suggestion(app, conn, a, suggestion_id, body.reason or ""))
