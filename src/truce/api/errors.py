@@ -94,8 +94,20 @@ def install(app: FastAPI, html_error: Any = None) -> None:
                            "nothing was written, send the request again"),
                 {"Retry-After": "1"},
             )
+        state = str(getattr(exc.orig, "sqlstate", "") or "")
+        if state.startswith("22"):  # a data exception: a number out of range, a malformed value
+            return respond(request, error_body(422, "validation_failed", "input: a value is out of range or malformed"))
         log.exception("database error on %s %s", request.method, request.url.path)
         return respond(request, error_body(500, "internal_error", "internal error: the server log has the details"))
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # Caught before this by web.limits for integers in the path and query; this is the net behind it.
+        return respond(request, error_body(422, "validation_failed", "input: a number is out of range"))
+
+    @app.exception_handler(RecursionError)
+    async def _deep(request: Request, exc: RecursionError) -> Response:
+        return respond(request, error_body(400, "bad_request", "body: nested too deeply"))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

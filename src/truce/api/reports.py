@@ -43,10 +43,20 @@ _REPORT_BODY = {
 
 
 async def read_upload(f: UploadFile, visibility: str | None = None) -> EvidenceFile:
-    data = await f.read()
-    if len(data) > MAX_EVIDENCE_BYTES:
-        raise ValidationFailed(f"evidence: {f.filename} is larger than 50 MB", field="evidence")
-    return EvidenceFile(name=f.filename or "evidence", data=data, media_type=f.content_type, visibility=visibility)
+    """An uploaded evidence file. The multipart parser has streamed it to a temporary file (the request's
+    size was bounded while it arrived: web.limits); a file over 50 MB is refused before it is read, and the
+    limit is checked again while reading in chunks."""
+    too_big = ValidationFailed(f"evidence: {f.filename} is larger than 50 MB", field="evidence")
+    if f.size is not None and f.size > MAX_EVIDENCE_BYTES:
+        raise too_big
+    chunks, size = [], 0
+    while chunk := await f.read(1024 * 1024):
+        size += len(chunk)
+        if size > MAX_EVIDENCE_BYTES:
+            raise too_big
+        chunks.append(chunk)
+    return EvidenceFile(name=f.filename or "evidence", data=b"".join(chunks), media_type=f.content_type,
+                        visibility=visibility)
 
 
 async def report_input(request: Request) -> tuple[dict[str, Any], list[EvidenceFile]]:
