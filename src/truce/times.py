@@ -5,7 +5,8 @@ compares the times on both engines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 FMT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -39,3 +40,26 @@ def add_days(text: str, days: float) -> str:
 
 def seconds_between(start: str, end: str) -> float:
     return (parse(end) - parse(start)).total_seconds()
+
+
+_DAY_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?")
+
+
+def day(value: str, field: str) -> str:
+    """The day (YYYY-MM-DD) of a date filter, parsed strictly: a date, or an ISO 8601 time whose date is taken;
+    anything else (`21/09/2017`, `2017-13-45`, `2017-01-01' OR 1=1--`) is refused naming the field."""
+    from truce.errors import ValidationFailed
+
+    text = value.strip()
+    ok = _DAY_OR_TIME.fullmatch(text) is not None
+    if ok:
+        try:
+            date.fromisoformat(text[:10])
+            if len(text) > 10:
+                parse(text)
+        except ValueError:
+            ok = False
+    if not ok:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ValidationFailed(f"{field}: '{shown}' is not a date (YYYY-MM-DD) or an ISO 8601 time", field=field)
+    return text[:10]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select
 
+from truce import times
 from truce.db import Prepared
 from truce.errors import NotFound, ValidationFailed
 from truce.incidents.models import incident_reports, incident_zones, incidents
@@ -130,9 +131,9 @@ class IncidentFilter:
         if self.violation_type:
             v["violation_type"] = self.violation_type
         if self.since:
-            v["since"] = self.since[:10]
+            v["since"] = times.day(self.since, "since")
         if self.until:
-            v["until"] = _day_after(self.until[:10])
+            v["until"] = _day_after(times.day(self.until, "until"))
         if self.simulated is not None:
             v["simulated"] = self.simulated
         return v
