@@ -61,6 +61,8 @@ def install(app: FastAPI, html_error: Any = None) -> None:
     @app.exception_handler(TruceError)
     async def _truce(request: Request, exc: TruceError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 429:
+            headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}
         return respond(request, exc.to_dict(), headers)
 
     @app.exception_handler(RequestValidationError)

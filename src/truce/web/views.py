@@ -580,9 +580,12 @@ async def login(request: Request) -> Any:
     except TruceError as e:
         if e.status not in (401, 429):
             raise
-        msg = _("Too many failed sign-ins: wait 15 minutes.") if e.status == 429 else _(
-            "Wrong user name or password.")
-        return render(request, "login.html", {"next": nxt, "error": msg, "name": name}, status=e.status)
+        msg = _("Too many failed sign-ins from this address: wait a moment and try again.") if e.status == 429 \
+            else _("Wrong user name or password.")
+        page = render(request, "login.html", {"next": nxt, "error": msg, "name": name}, status=e.status)
+        if e.status == 429:
+            page.headers["Retry-After"] = str(getattr(e, "retry_after", 1))
+        return page
     resp = RedirectResponse(nxt, status_code=303)
     security.set_cookie(request, resp, SESSION_COOKIE, sid, max_age=credentials.SESSION_HOURS * 3600)
     resp.delete_cookie(security.PRE_COOKIE, path="/")
