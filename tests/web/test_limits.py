@@ -128,3 +128,13 @@ def test_a_200_mb_upload_is_refused_while_streaming(world: tuple[str, dict[str, 
         import httpx
 
         assert httpx.get(srv.base + "/api/v1/health").status_code == 200
+
+
+def test_every_ref_of_the_openapi_document_resolves(world: tuple[str, dict[str, Any]]) -> None:
+    import re
+
+    url, _ = world
+    spec = client_for(url).get("/api/v1/openapi.json").json()
+    refs = set(re.findall(r'"\$ref": ?"([^"]+)"', json.dumps(spec)))
+    schemas = spec["components"]["schemas"]
+    assert refs and [r for r in refs if r.split("/")[-1] not in schemas or not r.startswith("#/components/")] == []

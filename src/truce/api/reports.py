@@ -21,11 +21,30 @@ router = APIRouter(tags=["reports"])
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
+def _inline_schema(model: Any) -> dict[str, Any]:
+    """A model's JSON schema with its nested models inlined: a `$ref` to a model that FastAPI does not list in
+    the document's components (Casualties) would dangle."""
+    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.rsplit("/", 1)[1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return dict(inline(schema))
+
+
 _REPORT_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": ReportIn.model_json_schema(ref_template="#/components/schemas/{model}")},
+            "application/json": {"schema": _inline_schema(ReportIn)},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
