@@ -12,13 +12,15 @@ PYTEST_ARGS ?=
 # pytest-xdist workers; each worker starts its own throwaway PostgreSQL server.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo test pytest lint ruff mypy bench wrk-bin postgres-bin clean distclean
+.PHONY: help venv demo test pytest soak lint ruff mypy bench wrk-bin postgres-bin clean distclean
 
 help:
 	@echo "make venv    - create $(VENV)/ and install truce editable with the test extra"
 	@echo "make demo    - run the demo (SQLite truce.db, http://127.0.0.1:8000)"
 	@echo "make test    - pytest -n $(PYTEST_WORKERS) (SQLite + throwaway PostgreSQL), ruff, mypy"
 	@echo "               extra pytest args: make test PYTEST_ARGS='tests/test_infra.py -x'"
+	@echo "make soak    - the long forms: 32 writers + 32 readers for 60 s per engine, the server killed under"
+	@echo "               writers, lost answers (prints throughput and p99; figures in benchmarks/README.md)"
 	@echo "make lint    - ruff + mypy only"
 	@echo "make bench   - run every benchmarks/*.py"
 	@echo "make clean   - remove caches and build output (distclean: also $(VENV)/ and demo data)"
@@ -60,6 +62,12 @@ test: venv postgres-bin
 
 pytest: venv postgres-bin
 	$(VPY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The long forms of the concurrency tests (make test runs short ones).
+SOAK_SECONDS ?= 60
+soak: venv postgres-bin
+	TRUCE_SOAK_SECONDS=$(SOAK_SECONDS) $(VPY) -m pytest -n 0 -s -q tests/web/test_soak.py \
+	  tests/web/test_concurrency.py tests/web/test_lost_answers.py tests/ingest/test_import_killed.py
 
 lint: ruff mypy
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 import truce.models  # noqa: F401  (registers every table)
 from truce import db
@@ -14,6 +17,25 @@ from truce.config import Settings
 from truce.ledger import chain
 from truce.ledger.blobs import BlobStore
 from truce.ledger.chain import Actor
+
+T = TypeVar("T")
+
+# SQLSTATEs of a transaction that lost a race and may simply be run again: serialization failure,
+# deadlock, unique violation (a key another writer took first), lock not available.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505", "55P03"})
+WRITE_ATTEMPTS = 5
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a database error is a lost race (run the transaction again) rather than a bad command."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state is not None:
+        return str(state) in RETRYABLE_SQLSTATES
+    text = str(orig).lower()
+    return "database is locked" in text or "unique constraint failed" in text or "database is busy" in text
 
 
 class Truce:
@@ -30,8 +52,24 @@ class Truce:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        """One write transaction, holding the ledger lock from its first statement (see chain.lock)."""
         with db.write_tx(self.engine) as conn:
+            chain.lock(conn)
             yield conn
+
+    def transact(self, fn: Callable[[Connection], T], attempts: int = WRITE_ATTEMPTS) -> T:
+        """Run `fn` in a write transaction; run it again (a few times, after a short random pause) when the
+        transaction lost a race with another writer (serialization failure, deadlock, a unique key taken
+        first). `fn` must do nothing outside the database that a second run would repeat wrongly."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as conn:
+                    return fn(conn)
+            except DBAPIError as e:
+                if attempt == attempts or not is_retryable(e):
+                    raise
+                time.sleep(random.uniform(0.005, 0.02) * attempt)
+        raise AssertionError("unreachable")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

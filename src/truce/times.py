@@ -5,6 +5,7 @@ compares the times on both engines."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 FMT = "%Y-%m-%dT%H:%M:%SZ"
@@ -22,19 +23,10 @@ def parse(text: str) -> datetime:
 
 
 def check_day(text: str | None, field: str) -> str | None:
-    """``text`` as a day (YYYY-MM-DD; an ISO time gives its day), or a ValidationFailed naming the field: a date
-    written another way (21/09/2017) or that does not exist (2017-13-45) is refused, never read as no rows."""
+    """``text`` as a day (YYYY-MM-DD) by the strict rule of :func:`day`, or None when absent or empty."""
     if text is None or text == "":
         return None
-    from truce.errors import ValidationFailed
-
-    s = text.strip()
-    try:
-        if len(s) == 10:
-            return date.fromisoformat(s).isoformat()
-        return parse(s).date().isoformat()
-    except ValueError:
-        raise ValidationFailed(f"{field}: '{text}' is not a date (YYYY-MM-DD, e.g. 2017-09-21)", field=field) from None
+    return day(text, field)
 
 
 def fmt(dt: datetime) -> str:
@@ -55,3 +47,26 @@ def add_days(text: str, days: float) -> str:
 
 def seconds_between(start: str, end: str) -> float:
     return (parse(end) - parse(start)).total_seconds()
+
+
+_DAY_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?")
+
+
+def day(value: str, field: str) -> str:
+    """The day (YYYY-MM-DD) of a date filter, parsed strictly: a date, or an ISO 8601 time whose date is taken;
+    anything else (`21/09/2017`, `2017-13-45`, `2017-01-01' OR 1=1--`) is refused naming the field."""
+    from truce.errors import ValidationFailed
+
+    text = value.strip()
+    ok = _DAY_OR_TIME.fullmatch(text) is not None
+    if ok:
+        try:
+            date.fromisoformat(text[:10])
+            if len(text) > 10:
+                parse(text)
+        except ValueError:
+            ok = False
+    if not ok:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ValidationFailed(f"{field}: '{shown}' is not a date (YYYY-MM-DD) or an ISO 8601 time", field=field)
+    return text[:10]

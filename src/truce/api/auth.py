@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from truce.api.deps import actor, read, who, write, writer
+from truce.api.deps import actor, read, run_write, who, writer
 from truce.auth import credentials
 from truce.ledger.chain import Actor
 
@@ -42,12 +41,14 @@ def tokens(request: Request, a: Actor = Depends(actor)) -> Any:
 
 @router.post("/tokens", status_code=201, summary="Create an API token: returned once, stored hashed")
 def create_token(body: TokenIn, request: Request, a: Actor = Depends(writer)) -> Any:
-    with write(request) as conn:
-        return credentials.create_token(request.app.state.truce, conn, a, body.user or a.name, body.days, body.label)
+    app = request.app.state.truce
+    return run_write(
+        request, a, body.model_dump(),
+        lambda conn: credentials.create_token(app, conn, a, body.user or a.name, body.days, body.label), 201,
+    )
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke an API token")
 def revoke_token(token_id: int, request: Request, a: Actor = Depends(writer)) -> Any:
-    with write(request) as conn:
-        res = credentials.revoke_token(request.app.state.truce, conn, a, token_id)
-    return JSONResponse(res, status_code=200)
+    app = request.app.state.truce
+    return run_write(request, a, {"token_id": token_id}, lambda conn: credentials.revoke_token(app, conn, a, token_id))

@@ -3,15 +3,18 @@ scripts), and the CSRF check that a cookie-authenticated state change must pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
+from truce import idempotency
 from truce.auth.credentials import NotAuthenticated, actor_for_token, same_secret, session_actor
 from truce.db import has_own_reader
 from truce.errors import PermissionDenied
@@ -47,6 +50,32 @@ def read(request: Request) -> Iterator[Connection]:
 def write(request: Request) -> Iterator[Connection]:
     with truce(request).write() as conn:
         yield conn
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def run_write(
+    request: Request,
+    a: Actor,
+    fields: dict[str, Any],
+    fn: Callable[[Connection], Any],
+    status: int | Callable[[Any], int] = 200,
+) -> JSONResponse:
+    """Run a command in a write transaction (retried when it loses a race with another writer), once per
+    `Idempotency-Key` of the caller: a retry with the same key and request gets the first answer (and the
+    header Idempotent-Replayed: true), with another request 409 naming the fields that differ.
+    `fields` are the request's own (path parameters and body fields); method and path are added."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    desc = jsonable_encoder({"method": request.method, "path": request.url.path, **fields})
+    out = truce(request).transact(
+        lambda conn: idempotency.run(conn, a.name, key, desc, fn, status, jsonable_encoder)
+    )
+    resp = JSONResponse(out.body, status_code=out.status)
+    if out.replayed:
+        resp.headers[REPLAYED_HEADER] = "true"
+    return resp
 
 
 def who(request: Request) -> Who:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truce.errors import TruceError
@@ -60,6 +61,8 @@ def install(app: FastAPI, html_error: Any = None) -> None:
     @app.exception_handler(TruceError)
     async def _truce(request: Request, exc: TruceError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 429:
+            headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}
         return respond(request, exc.to_dict(), headers)
 
     @app.exception_handler(RequestValidationError)
@@ -78,6 +81,35 @@ def install(app: FastAPI, html_error: Any = None) -> None:
         if exc.status_code == 404 and msg == "Not Found":
             msg = f"no such resource: {request.url.path}"
         return respond(request, error_body(exc.status_code, code, msg), dict(exc.headers or {}))
+
+    @app.exception_handler(DBAPIError)
+    async def _db(request: Request, exc: DBAPIError) -> Response:
+        from truce.app import is_retryable
+
+        if isinstance(exc, IntegrityError) or is_retryable(exc):
+            # A write that lost its race with other writers after every retry (Truce.transact), or a key
+            # another request took first: nothing was written; the client may send it again.
+            log.warning("write conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+            return respond(
+                request,
+                error_body(409, "conflict", "conflict: another write changed the same records at the same time; "
+                           "nothing was written, send the request again"),
+                {"Retry-After": "1"},
+            )
+        state = str(getattr(exc.orig, "sqlstate", "") or "")
+        if state.startswith("22"):  # a data exception: a number out of range, a malformed value
+            return respond(request, error_body(422, "validation_failed", "input: a value is out of range or malformed"))
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return respond(request, error_body(500, "internal_error", "internal error: the server log has the details"))
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # Caught before this by web.limits for integers in the path and query; this is the net behind it.
+        return respond(request, error_body(422, "validation_failed", "input: a number is out of range"))
+
+    @app.exception_handler(RecursionError)
+    async def _deep(request: Request, exc: RecursionError) -> Response:
+        return respond(request, error_body(400, "bad_request", "body: nested too deeply"))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 import orjson
@@ -9,10 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from truce.api.deps import quick_reads, read, truce, viewer, write, writer
+from truce.api.deps import quick_reads, read, run_write, truce, viewer, writer
 from truce.api.reports import read_upload
 from truce.db import sqlite_read_tx
 from truce.errors import ValidationFailed
@@ -188,11 +190,14 @@ class FindingIn(BaseModel):
 
 @router.post("/incidents/{incident_id}/findings", status_code=201, summary="Record your guarantor's finding")
 def post_finding(incident_id: int, body: FindingIn, request: Request, a: Actor = Depends(writer)) -> Any:
-    with write(request) as conn:
-        res = add_finding(request.app.state.truce, conn, a, incident_id, body.finding, body.reason, body.note,
-                          body.party)
+    app = request.app.state.truce
+
+    def run(conn: Connection) -> Any:
+        res = add_finding(app, conn, a, incident_id, body.finding, body.reason, body.note, body.party)
         d = incident_detail(conn, incident_id, a)
-    return {**res, "verdict": d["verdict"], "attributed_party_id": d.get("attributed_party_id")}
+        return {**res, "verdict": d["verdict"], "attributed_party_id": d.get("attributed_party_id")}
+
+    return run_write(request, a, {"incident_id": incident_id, **body.model_dump()}, run, 201)
 
 
 @router.get("/incidents/{incident_id}/replies", summary="Replies of the parties to the attribution")
@@ -225,8 +230,9 @@ async def post_reply(incident_id: int, request: Request, a: Actor = Depends(writ
         raise ValidationFailed("text: the reply is empty", field="text")
     app = request.app.state.truce
 
-    def run() -> Any:
-        with write(request) as conn:
-            return file_reply(app, conn, a, incident_id, text, files, vis if isinstance(vis, str) and vis else None)
-
-    return await run_in_threadpool(run)
+    visibility = vis if isinstance(vis, str) and vis else None
+    fields = {"incident_id": incident_id, "text": text, "visibility": visibility,
+              "evidence": sorted(hashlib.sha256(f.data).hexdigest() for f in files)}
+    return await run_in_threadpool(
+        run_write, request, a, fields, lambda conn: file_reply(app, conn, a, incident_id, text, files, visibility), 201
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from truce.api.deps import read, viewer, write, writer
+from truce.api.deps import read, run_write, viewer, writer
 from truce.auth.visibility import visible_incident_ids
 from truce.errors import NotFound
 from truce.investigations import service as inv
@@ -60,25 +60,32 @@ def investigation(investigation_id: int, request: Request, v: Actor | None = Dep
 
 @router.post("/incidents/{incident_id}/investigations", status_code=201, summary="Open an investigation")
 def open_(incident_id: int, body: OpenIn, request: Request, a: Actor = Depends(writer)) -> Any:
-    with write(request) as conn:
-        return inv.open_investigation(request.app.state.truce, conn, a, incident_id, body.at)
+    app = request.app.state.truce
+    return run_write(request, a, {"incident_id": incident_id, **body.model_dump()},
+                     lambda conn: inv.open_investigation(app, conn, a, incident_id, body.at), 201)
 
 
 @router.post("/investigations/{investigation_id}/denials", status_code=201, summary="Record a denial of access")
 def deny(investigation_id: int, body: DenyIn, request: Request, a: Actor = Depends(writer)) -> Any:
-    with write(request) as conn:
-        return inv.deny_access(request.app.state.truce, conn, a, investigation_id, body.party, body.site, body.at,
-                               body.note)
+    app = request.app.state.truce
+    return run_write(
+        request, a, {"investigation_id": investigation_id, **body.model_dump()},
+        lambda conn: inv.deny_access(app, conn, a, investigation_id, body.party, body.site, body.at, body.note), 201,
+    )
 
 
 @router.post("/investigations/{investigation_id}/resume", summary="Access restored: the clock runs again")
 def resume(investigation_id: int, body: OpenIn, request: Request, a: Actor = Depends(writer)) -> Any:
-    with write(request) as conn:
-        return inv.resume_investigation(request.app.state.truce, conn, a, investigation_id, body.at)
+    app = request.app.state.truce
+    return run_write(request, a, {"investigation_id": investigation_id, **body.model_dump()},
+                     lambda conn: inv.resume_investigation(app, conn, a, investigation_id, body.at))
 
 
 @router.post("/investigations/{investigation_id}/close", summary="Close with a finding and a summary")
 def close(investigation_id: int, body: CloseIn, request: Request, a: Actor = Depends(writer)) -> Any:
-    with write(request) as conn:
-        return inv.close_investigation(request.app.state.truce, conn, a, investigation_id, body.finding,
-                                       body.summary, None, body.at)
+    app = request.app.state.truce
+    return run_write(
+        request, a, {"investigation_id": investigation_id, **body.model_dump()},
+        lambda conn: inv.close_investigation(app, conn, a, investigation_id, body.finding, body.summary, None,
+                                             body.at),
+    )

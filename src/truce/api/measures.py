@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from truce.api.deps import read, viewer, write, writer
+from truce.api.deps import read, run_write, viewer, writer
 from truce.auth.visibility import may_see_measure
 from truce.errors import NotFound
 from truce.ledger.chain import Actor
@@ -44,5 +44,8 @@ def measure(measure_id: int, request: Request, v: Actor | None = Depends(viewer)
 @router.post("/measures/{measure_id}/decision", summary="Your guarantor's vote on a proposed measure")
 def decide(measure_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     svc = measures_service
-    with write(request) as conn:
-        return svc.decide_measure(request.app.state.truce, conn, a, measure_id, body.approve, body.reason)
+    app = request.app.state.truce
+    return run_write(
+        request, a, {"measure_id": measure_id, **body.model_dump()},
+        lambda conn: svc.decide_measure(app, conn, a, measure_id, body.approve, body.reason),
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from truce.api.deps import actor, read, write, writer
+from truce.api.deps import actor, read, run_write, writer
 from truce.auth.permissions import require
 from truce.auth.visibility import sees_all_incidents
 from truce.errors import PermissionDenied
@@ -54,14 +54,14 @@ def suggestions(
 @router.post("/suggestions/{suggestion_id}/accept", summary="Accept a suggested link")
 def accept(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
-    fn = linking.accept_suggestion
-    with write(request) as conn:
-        return fn(request.app.state.truce, conn, a, suggestion_id, body.reason)
+    app = request.app.state.truce
+    return run_write(request, a, {"suggestion_id": suggestion_id, **body.model_dump()},
+                     lambda conn: linking.accept_suggestion(app, conn, a, suggestion_id, body.reason))
 
 
 @router.post("/suggestions/{suggestion_id}/reject", summary="Reject a suggested link (a reason is required)")
 def reject(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
-    fn = linking.reject_suggestion
-    with write(request) as conn:
-        return fn(request.app.state.truce, conn, a, suggestion_id, body.reason or "")
+    app = request.app.state.truce
+    return run_write(request, a, {"suggestion_id": suggestion_id, **body.model_dump()},
+                     lambda conn: linking.reject_suggestion(app, conn, a, suggestion_id, body.reason or ""))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from truce.api.deps import read, viewer, write, writer
+from truce.api.deps import read, run_write, viewer, writer
 from truce.errors import NotFound, ValidationFailed
 from truce.ledger.chain import Actor
 from truce.reports.schemas import ReportIn
@@ -60,10 +62,20 @@ _REPORT_BODY = {
 
 
 async def read_upload(f: UploadFile, visibility: str | None = None) -> EvidenceFile:
-    data = await f.read()
-    if len(data) > MAX_EVIDENCE_BYTES:
-        raise ValidationFailed(f"evidence: {f.filename} is larger than 50 MB", field="evidence")
-    return EvidenceFile(name=f.filename or "evidence", data=data, media_type=f.content_type, visibility=visibility)
+    """An uploaded evidence file. The multipart parser has streamed it to a temporary file (the request's
+    size was bounded while it arrived: web.limits); a file over 50 MB is refused before it is read, and the
+    limit is checked again while reading in chunks."""
+    too_big = ValidationFailed(f"evidence: {f.filename} is larger than 50 MB", field="evidence")
+    if f.size is not None and f.size > MAX_EVIDENCE_BYTES:
+        raise too_big
+    chunks, size = [], 0
+    while chunk := await f.read(1024 * 1024):
+        size += len(chunk)
+        if size > MAX_EVIDENCE_BYTES:
+            raise too_big
+        chunks.append(chunk)
+    return EvidenceFile(name=f.filename or "evidence", data=b"".join(chunks), media_type=f.content_type,
+                        visibility=visibility)
 
 
 async def report_input(request: Request) -> tuple[dict[str, Any], list[EvidenceFile]]:
@@ -106,14 +118,11 @@ async def submit_report(request: Request, a: Actor = Depends(writer)) -> Any:
     data, files = await report_input(request)
     app = request.app.state.truce
 
-    def run() -> Any:
-        with write(request) as conn:
-            return submit(app, conn, a, data, files)
-
-    from starlette.concurrency import run_in_threadpool
-
-    res = await run_in_threadpool(run)
-    return JSONResponse(res.to_dict(), status_code=200 if res.duplicate else 201)
+    fields = {"report": data, "evidence": sorted(hashlib.sha256(f.data).hexdigest() for f in files)}
+    return await run_in_threadpool(
+        run_write, request, a, fields, lambda conn: submit(app, conn, a, data, files).to_dict(),
+        lambda res: 200 if res["duplicate"] else 201,
+    )
 
 
 @router.get("/reports/{report_id}", summary="A report as received (if its visibility tier allows)")

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from truce import times
 from truce.auth.models import organisations
 from truce.auth.permissions import require
 from truce.bulletins.compute import compute, parse_day
@@ -118,9 +119,9 @@ def read_body(app: App, pub: dict[str, Any]) -> dict[str, Any]:
 def list_published(conn: Connection, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
     stmt = select(bulletins)
     if since:
-        stmt = stmt.where(bulletins.c.day >= since[:10])
+        stmt = stmt.where(bulletins.c.day >= times.day(since, "since"))
     if until:
-        stmt = stmt.where(bulletins.c.day <= until[:10])
+        stmt = stmt.where(bulletins.c.day <= times.day(until, "until"))
     out = []
     for r in conn.execute(stmt.order_by(bulletins.c.day.desc(), bulletins.c.seq.desc())).mappings():
         d = dict(r)

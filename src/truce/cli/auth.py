@@ -14,10 +14,12 @@ from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
+    RequestIdOpt,
     console,
     err,
     get_app,
     handle_errors,
+    once,
     print_json,
     table,
 )
@@ -142,6 +144,7 @@ def token_create(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Create an API token for a user and print it once (only its sha256 is kept). Send it as
     `Authorization: Bearer TOKEN`.
@@ -150,9 +153,8 @@ def token_create(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        actor = get_actor(conn, as_user)
-        res = credentials.create_token(t, conn, actor, user, days, label)
+    res = once(t, as_user, request_id, "token create", locals(),
+               lambda conn: credentials.create_token(t, conn, get_actor(conn, as_user), user, days, label))
     if json_:
         return print_json(res)
     console.print(f"token {res['id']} for {user}, expires {res['expires_at']} (shown once, keep it safe):")
@@ -187,6 +189,7 @@ def token_revoke(
     token_id: Annotated[int, typer.Argument(help="Token id (truce token list)")],
     db: DbOpt = None,
     as_user: AsOpt = None,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Revoke an API token: it stops working at once.
 
@@ -194,9 +197,8 @@ def token_revoke(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        actor = get_actor(conn, as_user)
-        res = credentials.revoke_token(t, conn, actor, token_id)
+    res = once(t, as_user, request_id, "token revoke", locals(),
+               lambda conn: credentials.revoke_token(t, conn, get_actor(conn, as_user), token_id))
     if res.get("already"):
         err.print(f"token {token_id} was revoked already ({res['revoked_at']})")
     else:

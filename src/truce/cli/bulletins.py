@@ -19,11 +19,13 @@ from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
+    RequestIdOpt,
     actor_for,
     console,
     err,
     get_app,
     handle_errors,
+    once,
     print_json,
     progress_bar,
     table,
@@ -168,7 +170,9 @@ def bulletin_verify(
 
 @bulletin_app.command("publish")
 @handle_errors
-def bulletin_publish(date: DateOpt, db: DbOpt = None, as_user: AsOpt = None, json_: JsonOpt = False) -> None:
+def bulletin_publish(
+    date: DateOpt, db: DbOpt = None, as_user: AsOpt = None, json_: JsonOpt = False, request_id: RequestIdOpt = None
+) -> None:
     """Publish the bulletin of a day: compute it at the ledger head, keep its JSON body in the blob store and
     record it in the ledger (the joint group's verifiers or an admin).
 
@@ -177,8 +181,7 @@ def bulletin_publish(date: DateOpt, db: DbOpt = None, as_user: AsOpt = None, jso
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = publish(t, conn, actor, date)
+    res = once(t, as_user, request_id, "bulletin publish", locals(), lambda conn: publish(t, conn, actor, date))
     res.pop("body", None)
     if json_:
         return print_json(res)
@@ -202,6 +205,7 @@ def bulletin_sign(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Sign the published bulletin of a day with a guarantor office's Ed25519 key and record the signature
     (a verifier of that office).
@@ -211,8 +215,10 @@ def bulletin_sign(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = sign(t, conn, actor, date, org=org, key_file=key, seq=seq)
+    res = once(
+        t, as_user, request_id, "bulletin sign", locals(),
+        lambda conn: sign(t, conn, actor, date, org=org, key_file=key, seq=seq),
+    )
     if json_:
         return print_json(res)
     console.print(
@@ -260,6 +266,7 @@ def key_create(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Create an Ed25519 signing key for a guarantor office: the public key is recorded in the ledger, the
     private key is written to a file only you may read (0600). An admin or a verifier of that office.
@@ -269,8 +276,7 @@ def key_create(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = create_key(t, conn, actor, org, out)
+    res = once(t, as_user, request_id, "key create", locals(), lambda conn: create_key(t, conn, actor, org, out))
     if json_:
         return print_json(res)
     console.print(
@@ -307,6 +313,7 @@ def key_revoke(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Revoke a signing key: signatures recorded with it before stay valid, no new one is accepted.
 
@@ -315,8 +322,7 @@ def key_revoke(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = revoke_key(t, conn, actor, key_id)
+    res = once(t, as_user, request_id, "key revoke", locals(), lambda conn: revoke_key(t, conn, actor, key_id))
     if json_:
         return print_json(res)
     console.print(f"key {res['key_id']} of {res['org_id']} revoked (ledger entry {res['ledger_seq']})", highlight=False)

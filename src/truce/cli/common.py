@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import types
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -127,3 +128,50 @@ def viewer_for(conn: Any, name: str | None) -> Any:
 
 
 DecisionDateOpt = Annotated[str | None, typer.Option("--date", help="Day of the decision (default: today)")]
+
+
+RequestIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--request-id",
+        help="A client request id (e.g. a UUID): the command run again with the same id records nothing and "
+        "prints the first result; with other arguments it is refused",
+    ),
+]
+
+# Arguments that are not part of what a command asks for (where it runs, how it prints).
+_NOT_REQUEST = frozenset({"t", "db", "json_", "request_id", "conn", "actor", "files"})
+
+
+def _plain(v: Any) -> Any:
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return str(v)
+
+
+def once(t: Any, as_user: str | None, request_id: str | None, command: str, args: dict[str, Any],
+         fn: Callable[[Any], Any]) -> Any:
+    """Run a write command `fn(conn)` in a write transaction (retried when it loses a race with another
+    writer), once per `--request-id` of the user: run again with the same id and arguments it records
+    nothing and returns the first result; with other arguments it is refused naming them. `args` are the
+    command's arguments (its `locals()`: what is not part of the request is left out)."""
+    from truce import idempotency
+    from truce.auth.service import get_actor
+
+    fields = {"command": command, **{
+        k: _plain(v) for k, v in args.items()
+        if k not in _NOT_REQUEST and not callable(v) and not isinstance(v, types.ModuleType)
+    }}
+
+    def encode(res: Any) -> Any:
+        return json.loads(json.dumps(res, default=str))
+
+    def tx(conn: Any) -> Any:
+        name = get_actor(conn, as_user).name
+        return idempotency.run(conn, name, request_id, fields, fn, 0, encode).body
+
+    return t.transact(tx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
@@ -11,10 +12,12 @@ from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
+    RequestIdOpt,
     actor_for,
     console,
     get_app,
     handle_errors,
+    once,
     print_json,
     table,
     viewer_for,
@@ -203,6 +206,7 @@ def incident_link(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Link a report to another incident (it leaves the one it is in). Verifiers only.
 
@@ -211,8 +215,10 @@ def incident_link(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = link_report(t, conn, actor, report, incident, reason)
+    res = once(
+        t, as_user, request_id, "incident link", locals(),
+        lambda conn: link_report(t, conn, actor, report, incident, reason),
+    )
     if json_:
         return print_json(res)
     console.print(_moved(res, "linked to"), highlight=False)
@@ -226,6 +232,7 @@ def incident_unlink(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Take a report out of its incident: it gets a new incident of its own. Verifiers only; the only
     report of an incident cannot be unlinked.
@@ -235,8 +242,10 @@ def incident_unlink(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = unlink_report(t, conn, actor, report, reason)
+    res = once(
+        t, as_user, request_id, "incident unlink", locals(),
+        lambda conn: unlink_report(t, conn, actor, report, reason),
+    )
     if json_:
         return print_json(res)
     console.print(_moved(res, "now starts new"), highlight=False)
@@ -251,6 +260,7 @@ def incident_split(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Move some reports of an incident together to one new incident. Verifiers only; at least one
     report must stay.
@@ -260,8 +270,10 @@ def incident_split(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = split_incident(t, conn, actor, incident, report, reason)
+    res = once(
+        t, as_user, request_id, "incident split", locals(),
+        lambda conn: split_incident(t, conn, actor, incident, report, reason),
+    )
     if json_:
         return print_json(res)
     console.print(
@@ -319,6 +331,7 @@ def suggestion_accept(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Accept a suggested link: the report is linked to the suggested incident. Verifiers only.
 
@@ -327,8 +340,10 @@ def suggestion_accept(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = accept_suggestion(t, conn, actor, suggestion, reason)
+    res = once(
+        t, as_user, request_id, "suggestion accept", locals(),
+        lambda conn: accept_suggestion(t, conn, actor, suggestion, reason),
+    )
     if json_:
         return print_json(res)
     if res["from"] == res["to"]:
@@ -345,6 +360,7 @@ def suggestion_reject(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Reject a suggested link, saying why; the report stays where it is. Verifiers only.
 
@@ -353,8 +369,10 @@ def suggestion_reject(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = reject_suggestion(t, conn, actor, suggestion, reason)
+    res = once(
+        t, as_user, request_id, "suggestion reject", locals(),
+        lambda conn: reject_suggestion(t, conn, actor, suggestion, reason),
+    )
     if json_:
         return print_json(res)
     console.print(f"suggestion {suggestion} rejected (ledger entry {res['ledger_seq']})")
@@ -373,6 +391,7 @@ def finding_add(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Record (or revise) your guarantor's finding on an incident; the joint verdict follows the
     agreement's decision rule. Reasons: confirmed (site_visit, observed, imagery, corroborated,
@@ -384,16 +403,20 @@ def finding_add(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        actor = get_actor(conn, as_user)
-        res = add_finding(t, conn, actor, incident, finding, reason, note, party)
-        from sqlalchemy import select
+    from sqlalchemy import select
 
+    def run(conn: Any) -> Any:
+        res = add_finding(t, conn, get_actor(conn, as_user), incident, finding, reason, note, party)
         inc = conn.execute(
             select(incidents.c.verdict, incidents.c.attributed_party_id, incidents.c.attribution).where(
                 incidents.c.id == incident
             )
         ).one()
+        return {**res, "verdict": inc.verdict, "attributed_party_id": inc.attributed_party_id,
+                "attribution": inc.attribution}
+
+    res = once(t, as_user, request_id, "finding add", locals(), run)
+    inc = SimpleNamespace(**{k: res.pop(k) for k in ("verdict", "attributed_party_id", "attribution")})
     if json_:
         return print_json({**res, "verdict": inc.verdict, "attributed_party_id": inc.attributed_party_id})
     console.print(

@@ -11,10 +11,12 @@ from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
+    RequestIdOpt,
     actor_for,
     console,
     get_app,
     handle_errors,
+    once,
     print_json,
     table,
 )
@@ -77,6 +79,7 @@ def investigation_open(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Open an investigation of an incident; its clock starts. One open investigation per incident.
 
@@ -85,8 +88,10 @@ def investigation_open(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = open_investigation(t, conn, actor, incident, at=at)
+    res = once(
+        t, as_user, request_id, "investigation open", locals(),
+        lambda conn: open_investigation(t, conn, actor, incident, at=at),
+    )
     if json_:
         return print_json(res)
     console.print(
@@ -107,6 +112,7 @@ def investigation_deny(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Record that a party denied access to a site: the clock pauses and the denial counts against
     that party.
@@ -116,8 +122,10 @@ def investigation_deny(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = deny_access(t, conn, actor, investigation, party, site, at=at, note=note)
+    res = once(
+        t, as_user, request_id, "investigation deny", locals(),
+        lambda conn: deny_access(t, conn, actor, investigation, party, site, at=at, note=note),
+    )
     if json_:
         return print_json(res)
     console.print(
@@ -135,6 +143,7 @@ def investigation_resume(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Access was restored: the investigation's clock runs again.
 
@@ -143,8 +152,10 @@ def investigation_resume(
 
     t = get_app(db)
     actor = actor_for(t, as_user)
-    with t.write() as conn:
-        res = resume_investigation(t, conn, actor, investigation, at=at)
+    res = once(
+        t, as_user, request_id, "investigation resume", locals(),
+        lambda conn: resume_investigation(t, conn, actor, investigation, at=at),
+    )
     if json_:
         return print_json(res)
     console.print(
@@ -164,6 +175,7 @@ def investigation_close(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Close an investigation with a finding, a summary and its report files; the clock stops.
 
@@ -174,8 +186,10 @@ def investigation_close(
     t = get_app(db)
     actor = actor_for(t, as_user)
     files = _files(report)
-    with t.write() as conn:
-        res = close_investigation(t, conn, actor, investigation, finding, summary, files, at=at)
+    res = once(
+        t, as_user, request_id, "investigation close", locals(),
+        lambda conn: close_investigation(t, conn, actor, investigation, finding, summary, files, at=at),
+    )
     if json_:
         return print_json(res)
     console.print(
@@ -305,6 +319,7 @@ def reply_add(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """File your party's reply to the attribution of an incident, within the reply window.
 
@@ -314,8 +329,10 @@ def reply_add(
     t = get_app(db)
     actor = actor_for(t, as_user)
     files = _files(evidence)
-    with t.write() as conn:
-        res = file_reply(t, conn, actor, incident, text, files, visibility=visibility)
+    res = once(
+        t, as_user, request_id, "reply add", locals(),
+        lambda conn: file_reply(t, conn, actor, incident, text, files, visibility=visibility),
+    )
     if json_:
         return print_json(res)
     console.print(

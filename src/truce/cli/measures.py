@@ -12,9 +12,11 @@ from truce.cli.common import (
     DbOpt,
     DecisionDateOpt,
     JsonOpt,
+    RequestIdOpt,
     console,
     get_app,
     handle_errors,
+    once,
     print_json,
     table,
 )
@@ -38,6 +40,7 @@ def measures_evaluate(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Propose the measures the agreement's ladder calls for, with the evidence behind each; mark
     approved measures whose deadline passed breached. Running it twice proposes nothing new.
@@ -46,8 +49,10 @@ def measures_evaluate(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        res = evaluate(t, conn, get_actor(conn, as_user), as_of)
+    res = once(
+        t, as_user, request_id, "measures evaluate", locals(),
+        lambda conn: evaluate(t, conn, get_actor(conn, as_user), as_of),
+    )
     if json_:
         return print_json(res)
     for b in res["breached"]:
@@ -141,6 +146,7 @@ def measure_decide(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Cast your guarantor's vote on a proposed measure; the decision follows the agreement's rule. It is
     dated by the evaluation's as-of day unless --date says otherwise; the deadline counts from that date.
@@ -149,8 +155,10 @@ def measure_decide(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        res = decide_measure(t, conn, get_actor(conn, as_user), measure_id, approve, reason, on)
+    res = once(
+        t, as_user, request_id, "measure decide", locals(),
+        lambda conn: decide_measure(t, conn, get_actor(conn, as_user), measure_id, approve, reason, on),
+    )
     if json_:
         return print_json(res)
     out = res["outcome"] or "still proposed"
@@ -170,6 +178,7 @@ def measure_comply(
     on: DecisionDateOpt = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Record whether the party complied with an approved measure.
 
@@ -177,6 +186,8 @@ def measure_comply(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        res = record_compliance(t, conn, get_actor(conn, as_user), measure_id, complied, reason, on)
+    res = once(
+        t, as_user, request_id, "measure comply", locals(),
+        lambda conn: record_compliance(t, conn, get_actor(conn, as_user), measure_id, complied, reason, on),
+    )
     console.print(f"measure {measure_id}: {res['compliance']}")

@@ -14,9 +14,11 @@ from truce.cli.common import (
     DbOpt,
     DecisionDateOpt,
     JsonOpt,
+    RequestIdOpt,
     console,
     get_app,
     handle_errors,
+    once,
     print_json,
     table,
 )
@@ -97,6 +99,7 @@ def accession_apply(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Apply to join the truce; the eligibility criteria are evaluated and kept with the application.
 
@@ -104,8 +107,10 @@ def accession_apply(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        res = apply_accession(t, conn, get_actor(conn, as_user), party, on)
+    res = once(
+        t, as_user, request_id, "accession apply", locals(),
+        lambda conn: apply_accession(t, conn, get_actor(conn, as_user), party, on),
+    )
     if json_:
         return print_json(res)
     console.print(f"application {res['id']} of {res['party_id']} recorded; eligibility: {res['eligibility']['result']}")
@@ -122,6 +127,7 @@ def accession_decide(
     ] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Cast your guarantor's vote on an application; accepted, the party becomes a signatory. The decision
     is dated by the application's day unless --date says otherwise, and eligibility is evaluated on that
@@ -131,8 +137,10 @@ def accession_decide(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        res = decide_accession(t, conn, get_actor(conn, as_user), accession_id, approve, reason, on)
+    res = once(
+        t, as_user, request_id, "accession decide", locals(),
+        lambda conn: decide_accession(t, conn, get_actor(conn, as_user), accession_id, approve, reason, on),
+    )
     console.print(
         f"{res['guarantor']} voted {'yes' if approve else 'no'} on application {accession_id}: "
         f"{res['outcome'] or 'still pending'}"
@@ -222,6 +230,7 @@ def position_report(
     note: Annotated[str | None, typer.Option(help="Note")] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Report where a party's forces were on a day (a point or an area).
 
@@ -235,8 +244,10 @@ def position_report(
         except (OSError, ValueError) as e:
             raise ValidationFailed(f"area: cannot read GeoJSON from {area} ({e})", field="area") from e
     t = get_app(db)
-    with t.write() as conn:
-        res = report_position(t, conn, get_actor(conn, as_user), party, on, lat, lon, geo, place, note)
+    res = once(
+        t, as_user, request_id, "position report", locals(),
+        lambda conn: report_position(t, conn, get_actor(conn, as_user), party, on, lat, lon, geo, place, note),
+    )
     console.print(f"position {res['id']} of {res['party_id']} on {res['observed_on']} at {res['lat']}, {res['lon']}")
 
 

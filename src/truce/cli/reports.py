@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -14,9 +15,11 @@ from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
+    RequestIdOpt,
     console,
     get_app,
     handle_errors,
+    once,
     print_json,
     viewer_for,
 )
@@ -84,6 +87,7 @@ def report_submit(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Submit a report, from flags or a JSON document. Resubmitting the same UUID with the same
     content is reported as a duplicate; with different content it is refused.
@@ -115,25 +119,26 @@ def report_submit(
             raise ValidationFailed(f"{k}: required (--{k.replace('_', '-').replace('violation-', '')})", field=k)
     t = get_app(db)
     files = [EvidenceFile.from_path(p) for p in (evidence or [])]
-    with t.write() as conn:
-        actor = get_actor(conn, as_user)
-        res = submit(t, conn, actor, data, files)
+    args = {"data": data, "evidence": sorted(hashlib.sha256(f.data).hexdigest() for f in files)}
+    res = once(t, as_user, request_id, "report submit", args,
+               lambda conn: submit(t, conn, get_actor(conn, as_user), data, files).to_dict())
     if json_:
-        return print_json(res.to_dict())
-    if res.duplicate:
+        return print_json(res)
+    if res["duplicate"]:
         console.print(
-            f"duplicate: report {res.report_id} was received already (incident {res.incident_id}); nothing written"
+            f"duplicate: report {res['report_id']} was received already (incident {res['incident_id']}); "
+            "nothing written"
         )
         return
-    loc = res.location
+    loc = res["location"]
     console.print(
-        f"report {res.report_id} recorded (ledger entry {res.ledger_seq}); "
-        f"{'new ' if res.new_incident else ''}incident {res.incident_id}; "
+        f"report {res['report_id']} recorded (ledger entry {res['ledger_seq']}); "
+        f"{'new ' if res['new_incident'] else ''}incident {res['incident_id']}; "
         f"place {loc.get('adm3_pcode') or loc.get('adm2_pcode') or loc.get('adm1_pcode') or 'outside Syria'}"
         f" ({loc.get('location_precision')})",
         highlight=False,
     )
-    for n in res.notes:
+    for n in res["notes"]:
         console.print(f"  note: {n}", highlight=False)
 
 

@@ -13,11 +13,13 @@ from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
+    RequestIdOpt,
     actor_for,
     console,
     err,
     get_app,
     handle_errors,
+    once,
     print_json,
     table,
 )
@@ -153,6 +155,7 @@ def zone_unite(
     reason: Annotated[str | None, typer.Option(help="Why")] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Unite an area with a zone from a day: a new version of the zone whose geometry is the union.
     Incidents are re-assigned: each is in the zone as it stood on the incident's day.
@@ -161,8 +164,10 @@ def zone_unite(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        res = unite_zone(t, conn, get_actor(conn, as_user), zone, as_of, with_zone, adm, reason)
+    res = once(
+        t, as_user, request_id, "zone unite", locals(),
+        lambda conn: unite_zone(t, conn, get_actor(conn, as_user), zone, as_of, with_zone, adm, reason),
+    )
     console.print(f"zone {zone} version {res['version']} from {res['valid_from']}: {res['reason']}")
 
 
@@ -177,6 +182,7 @@ def zone_split(
     reason: Annotated[str | None, typer.Option(help="Why")] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Split admin areas off a zone from a day (the reverse of unite); optionally make them a new zone.
 
@@ -184,8 +190,10 @@ def zone_split(
     """
 
     t = get_app(db)
-    with t.write() as conn:
-        res = split_zone(t, conn, get_actor(conn, as_user), zone, as_of, adm, new_zone, name, reason)
+    res = once(
+        t, as_user, request_id, "zone split", locals(),
+        lambda conn: split_zone(t, conn, get_actor(conn, as_user), zone, as_of, adm, new_zone, name, reason),
+    )
     console.print(
         f"zone {zone} version {res['version']} from {res['valid_from']}: {res['reason']}"
         + (f"; new zone {new_zone}" if new_zone else "")

@@ -33,6 +33,14 @@ floats (``repr``, as the csv module writes them), the admin areas' codes and nam
 combination), the title and the narrative, quoted when they need it. A run is taken as it comes only when
 the page's runs hold nothing that needs quoting (comma, double quote, line break) besides their separators;
 the rows whose runs do are written from their plain values (`PLAIN`) with the csv module instead.
+
+Formulas: a spreadsheet runs a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+(CSV injection). As OWASP recommends, such a text cell of the CSV, HXL and ACLED exports is written with a
+single quote before it (``'=HYPERLINK(...)``), which spreadsheets show as text; a number (``-35.2``) is left
+as it is. Title and narrative are checked in the hot loop (their first character); for the free-text fields
+inside the runs the page statement itself adds a double quote to the first run when one of them begins so, which
+sends the row to the plain path (as a field that needs quoting does), where every text cell is checked.
+GeoJSON is not a spreadsheet format and is written unchanged.
 """
 
 from __future__ import annotations
@@ -151,6 +159,23 @@ def _csv_quotes() -> tuple[str, ...]:
 
 QUOTE_CHARS = _csv_quotes()
 _NO_COMMA = QUOTE_CHARS[1:]
+
+FORMULA_CHARS = frozenset("=+-@\t\r")  # OWASP's list of the characters that start a formula
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, with a single quote before it (OWASP); numbers
+    and every other value unchanged."""
+    if isinstance(value, str) and value[:1] in FORMULA_CHARS:
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def neutralise_row(row: Sequence[Any]) -> list[Any]:
+    return [neutralise(v) for v in row]
 
 
 def check_format(fmt: str) -> str:
@@ -280,6 +305,12 @@ class _Sources:
             runs[1] += [nul(c.place_name)]
             runs[0][0] += "%s"
             runs[1][0] += "%s"
+        # A free-text field of the runs that a spreadsheet would run as a formula: a double quote after the first
+        # run, so the row is written from its plain values, where it is neutralised (`neutralise_row`).
+        texts = (self.party, self.pr.c.target, c.place_name, self.zones, c.alleged_party_id, c.attributed_party_id,
+                 c.clause_id, self.pr.c.external_source, self.pr.c.external_id)
+        runs[0] += [case((or_(*(func.substr(t, 1, 1).in_(sorted(FORMULA_CHARS)) for t in texts)), '"'), else_="")]
+        runs[0][0] += "%s"
         areas = fmt(AREA_SEP.join(["%s"] * 3), c.adm1_pcode, c.adm2_pcode, c.adm3_pcode)
         a, b, d, e = (fmt(*run) for run in runs)
         return [a, c.lat, c.lon, b, areas, d, c.confidence, e, c.title, self.pr.c.narrative]
@@ -398,7 +429,7 @@ class _Areas(dict[str, str]):
         if len(codes) != 3:  # a P-code holding the separator: the row is written from its plain values
             return ""
         fields = [x for code in codes for x in (code, self.names.get(code) if code else None)]
-        text = _csv_text([fields])[:-1]
+        text = _csv_text([neutralise_row(fields)])[:-1]
         if len(self) < 100_000:
             self[key] = text
         return text
@@ -430,24 +461,31 @@ def _csv_page(
         redo.update(k for k, r in enumerate(rows) if r[4].count(AREA_SEP) != 2)
     f, adm = floats.__getitem__, areas.__getitem__
     cr = "\r" in QUOTE_CHARS
+    trig = FORMULA_CHARS
     lines: list[str] = []
     line = lines.append
     for a, lat, lon, b, key, d, conf, e, title, text in rows:  # the hot loop: kept flat
         if title is None:
             title = ""
-        elif "," in title or '"' in title or "\n" in title or (cr and "\r" in title):
-            title = '"' + title.replace('"', '""') + '"'
+        else:
+            if title[:1] in trig:
+                title = neutralise(title)
+            if "," in title or '"' in title or "\n" in title or (cr and "\r" in title):
+                title = '"' + title.replace('"', '""') + '"'
         if text is None:
             text = ""
-        elif "\n" in text or "," in text or '"' in text or (cr and "\r" in text):
-            text = '"' + text.replace('"', '""') + '"'
+        else:
+            if text[:1] in trig:
+                text = neutralise(text)
+            if "\n" in text or "," in text or '"' in text or (cr and "\r" in text):
+                text = '"' + text.replace('"', '""') + '"'
         line(f"{a}{f(lat)},{f(lon)}{b}{adm(key)}{d}{f(conf)}{e}{title},{text}\n")
     if redo:  # a field that needs quoting: those rows from their plain values, with the csv module
         at = sorted(redo)
         ids = [_row_id(rows[k]) for k in at]
         by_id = plain(ids)
         for k, iid in zip(at, ids, strict=True):
-            lines[k] = _csv_text([_flat(by_id[iid])])
+            lines[k] = _csv_text([neutralise_row(_flat(by_id[iid]))])
     return "".join(lines)
 
 
@@ -551,7 +589,7 @@ def stream(
     first = True
     for rows in iter_plain(conn, flt, viewer, page):
         if fmt == "acled":
-            data = _csv_text([acled_row(r) for r in rows]).encode("utf-8")
+            data = _csv_text([neutralise_row(acled_row(r)) for r in rows]).encode("utf-8")
         else:
             feats = b",\n".join(_feature(r) for r in rows)
             data = feats if first else b",\n" + feats

@@ -90,18 +90,38 @@ def entry_dict(row: Any) -> dict[str, Any]:
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
+    """Lock the ledger head for the rest of the transaction and return it (seq, hash).
+
+    On PostgreSQL the one-row head table is locked FOR UPDATE: every writer queues here, so whatever a
+    writer reads after this (the next incident number, whether a report UUID is known) stays true until
+    it commits. On SQLite the write transaction is BEGIN IMMEDIATE: the database is already locked."""
     stmt = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
-    if conn.dialect.name == "postgresql":
+    pg = conn.dialect.name == "postgresql"
+    if pg:
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).first()
     if row is None:
-        conn.execute(insert(ledger_head).values(id=1, seq=0, hash=GENESIS))
-        if conn.dialect.name == "postgresql":
+        if pg:
+            # Two first writers at once: one inserts, the other waits on the key and then finds the row.
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(
+                pg_insert(ledger_head).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+            )
             row = conn.execute(stmt).first()
             assert row is not None
             return int(row.seq), row.hash
+        conn.execute(insert(ledger_head).values(id=1, seq=0, hash=GENESIS))
         return 0, GENESIS
     return int(row.seq), row.hash
+
+
+def lock(conn: Connection) -> None:
+    """Take the ledger lock at the start of a write transaction, before the command reads anything:
+    ids taken as max(id)+1 and checks such as "is this UUID known" are then made by one writer at a time.
+    On SQLite, BEGIN IMMEDIATE (db.write_tx) has locked the database already."""
+    if conn.dialect.name != "sqlite":
+        _lock_head(conn)
 
 
 def head(conn: Connection) -> tuple[int, str]:

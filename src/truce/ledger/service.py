@@ -42,8 +42,9 @@ class VerifyResult:
         }
 
 
-# Tables written outside the ledger (web sessions, sign-in attempts): not projections, never replayed.
-OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts"})
+# Tables written outside the ledger (web sessions, sign-in attempts, idempotency keys): not projections,
+# never replayed.
+OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts", "idempotency_keys"})
 
 
 def projection_tables() -> list[Table]:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import Connection, insert, select, update
 
+from truce import times
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.ledger.chain import Actor, ApplyContext, applier
@@ -266,6 +267,7 @@ def list_parties(
     if kind:
         rows = [r for r in rows if r["kind"] == kind]
     if as_of:
+        as_of = times.day(as_of, "as_of")
         for r in rows:
             r["truce_status"] = status_on(conn, r["id"], as_of)
     if status:

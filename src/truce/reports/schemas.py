@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +18,9 @@ from truce.reports.models import (
 )
 
 CLOCK_SKEW = timedelta(minutes=10)
+MAX_CASUALTIES = 1_000_000  # more than any one incident: beyond it a number is a typo (or an attack)
+
+
 def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
     if value is not None and value not in allowed:
         raise ValueError(f"'{value}' is not a known {what} (one of: {', '.join(allowed)})")
@@ -26,16 +29,16 @@ def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | Non
 
 class Casualties(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    killed: int | None = Field(None, ge=0)
-    killed_low: int | None = Field(None, ge=0)
-    killed_high: int | None = Field(None, ge=0)
-    killed_civilian: int | None = Field(None, ge=0)
-    killed_combatant: int | None = Field(None, ge=0)
-    injured: int | None = Field(None, ge=0)
-    injured_low: int | None = Field(None, ge=0)
-    injured_high: int | None = Field(None, ge=0)
-    injured_civilian: int | None = Field(None, ge=0)
-    injured_combatant: int | None = Field(None, ge=0)
+    killed: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    killed_low: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    killed_high: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    killed_civilian: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    killed_combatant: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    injured: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    injured_low: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    injured_high: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    injured_civilian: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    injured_combatant: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
 
     @model_validator(mode="after")
     def _ordered(self) -> Casualties:
@@ -67,7 +70,7 @@ class ReportIn(BaseModel):
     violation_type: str
     alleged_party: str | None = Field(None, max_length=300)
     target: str | None = Field(None, max_length=300)
-    weapons: list[str] = Field(default_factory=list)
+    weapons: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
     casualties: Casualties = Field(default_factory=lambda: Casualties())
     narrative: str | None = Field(None, max_length=20000)
     language: str | None = Field(None, max_length=8)

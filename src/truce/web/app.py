@@ -20,7 +20,7 @@ from truce.api.routes import api_router
 from truce.app import Truce
 from truce.errors import TruceError
 from truce.web import bulletins as bulletin_pages
-from truce.web import security, views
+from truce.web import limits, security, views
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -43,6 +43,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     api_errors.install(api, html_error=views.html_error)
 
     # Pure ASGI (not @app.middleware("http"), whose BaseHTTPMiddleware costs a task and a stream per request).
+    api.add_middleware(limits.RequestLimits)  # inside SecurityHeaders: its refusals get the headers too
     api.add_middleware(security.SecurityHeaders)
 
     api.include_router(api_router)

@@ -3,6 +3,7 @@ and visibility) and renders a template; forms carry the session's CSRF token."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,12 +12,15 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from truce import idempotency
 from truce.api.deps import SESSION_COOKIE, CsrfFailed, read, viewer, who, write
 from truce.api.reports import read_upload
 from truce.auth import credentials
@@ -101,6 +105,8 @@ def render(request: Request, template: str, ctx: dict[str, Any], status: int = 2
             "query": request.url.query,
             "tile_url": security.tile_url(),
             "lang_url": lambda code: _with_query(request, lang=code),
+            # A fresh id per form: the command is recorded once however often the form is sent (form_write).
+            "request_id": lambda: uuid.uuid4().hex,
         }
         resp = TEMPLATES.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
     finally:
@@ -224,19 +230,33 @@ def incident_page(incident_id: int, request: Request, v: Actor | None = Depends(
     )
 
 
+def form_write(request: Request, a: Any, form: Any, fn: Any, files: list[Any] | None = None) -> Any:
+    """Run a form's command in a write transaction (retried when it loses a race with another writer), once
+    per `request_id`: the pages' forms carry a request id made when the page was rendered, so a form sent
+    twice (a double click, a retry after a lost answer) records its command once."""
+    key = security.field(form, "request_id")
+    fields: dict[str, Any] = {"method": request.method, "path": request.url.path}
+    for k, v in form.multi_items():
+        if isinstance(v, str) and k not in ("csrf", "request_id"):
+            fields[k] = v
+    if files:
+        fields["evidence"] = sorted(hashlib.sha256(f.data).hexdigest() for f in files)
+    app = request.app.state.truce
+    return app.transact(lambda conn: idempotency.run(conn, a.name, key, fields, fn, 200, jsonable_encoder)).body
+
+
 @router.post("/incidents/{incident_id}/findings")
 async def post_finding(incident_id: int, request: Request) -> Any:
     a = await security.form_actor(request)
     form = await request.form()
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            add_finding(app, conn, a, incident_id, security.field(form, "finding") or "",
-                        security.field(form, "reason") or "", security.field(form, "note"),
-                        security.field(form, "party"))
+    def run(conn: Connection) -> Any:
+        return add_finding(app, conn, a, incident_id, security.field(form, "finding") or "",
+                           security.field(form, "reason") or "", security.field(form, "note"),
+                           security.field(form, "party"))
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back(f"/incidents/{incident_id}", "finding")
 
 
@@ -248,12 +268,11 @@ async def post_reply(incident_id: int, request: Request) -> Any:
     files = [await read_upload(f) for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            file_reply(app, conn, a, incident_id, security.field(form, "text") or "", files,
-                       security.field(form, "visibility"))
+    def run(conn: Connection) -> Any:
+        return file_reply(app, conn, a, incident_id, security.field(form, "text") or "", files,
+                          security.field(form, "visibility"))
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run, files)
     return _back(f"/incidents/{incident_id}", "reply")
 
 
@@ -261,13 +280,13 @@ async def post_reply(incident_id: int, request: Request) -> Any:
 async def post_investigation(incident_id: int, request: Request) -> Any:
 
     a = await security.form_actor(request)
+    form = await request.form()
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            open_investigation(app, conn, a, incident_id)
+    def run(conn: Connection) -> Any:
+        return open_investigation(app, conn, a, incident_id)
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back(f"/incidents/{incident_id}", "investigation")
 
 
@@ -354,8 +373,7 @@ async def post_report(request: Request) -> Any:
         i18n.reset_language(token)
 
     def run() -> Any:
-        with write(request) as conn:
-            return submit(app, conn, a, data, files)
+        return app.transact(lambda conn: submit(app, conn, a, data, files))
 
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
@@ -416,14 +434,12 @@ async def decide_suggestion(suggestion_id: int, decision: str, request: Request)
     app = request.app.state.truce
     reason = security.field(form, "reason")
 
-    def run() -> None:
-        with write(request) as conn:
-            if decision == "accept":
-                linking.accept_suggestion(app, conn, a, suggestion_id, reason)
-            else:
-                linking.reject_suggestion(app, conn, a, suggestion_id, reason or "")
+    def run(conn: Connection) -> Any:
+        if decision == "accept":
+            return linking.accept_suggestion(app, conn, a, suggestion_id, reason)
+        return linking.reject_suggestion(app, conn, a, suggestion_id, reason or "")
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back("/queue", f"suggestion-{decision}")
 
 
@@ -451,11 +467,10 @@ async def board_decision(measure_id: int, request: Request) -> Any:
     approve = security.field(form, "approve") == "yes"
     app = request.app.state.truce
 
-    def run() -> None:
-        with write(request) as conn:
-            measures.decide_measure(app, conn, a, measure_id, approve, security.field(form, "reason") or "")
+    def run(conn: Connection) -> Any:
+        return measures.decide_measure(app, conn, a, measure_id, approve, security.field(form, "reason") or "")
 
-    await run_in_threadpool(run)
+    await run_in_threadpool(form_write, request, a, form, run)
     return _back("/board", "decision")
 
 
@@ -555,9 +570,12 @@ async def login(request: Request) -> Any:
     except TruceError as e:
         if e.status not in (401, 429):
             raise
-        msg = _("Too many failed sign-ins: wait 15 minutes.") if e.status == 429 else _(
-            "Wrong user name or password.")
-        return render(request, "login.html", {"next": nxt, "error": msg, "name": name}, status=e.status)
+        msg = _("Too many failed sign-ins from this address: wait a moment and try again.") if e.status == 429 \
+            else _("Wrong user name or password.")
+        page = render(request, "login.html", {"next": nxt, "error": msg, "name": name}, status=e.status)
+        if e.status == 429:
+            page.headers["Retry-After"] = str(getattr(e, "retry_after", 1))
+        return page
     resp = RedirectResponse(nxt, status_code=303)
     security.set_cookie(request, resp, SESSION_COOKIE, sid, max_age=credentials.SESSION_HOURS * 3600)
     resp.delete_cookie(security.PRE_COOKIE, path="/")

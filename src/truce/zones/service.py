@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
+from truce import times
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.geo.geometry import area_sqkm, parse_geometry, polygonal, repair, to_geojson
@@ -326,6 +327,7 @@ def zones_geojson(conn: Connection, as_of: str | None = None) -> dict[str, Any]:
         zones, zones.c.id == zone_versions.c.zone_id
     )
     if as_of:
+        as_of = times.day(as_of, "as_of")
         stmt = stmt.where(
             zone_versions.c.valid_from <= as_of[:10],
             or_(zone_versions.c.valid_to.is_(None), zone_versions.c.valid_to > as_of[:10]),

@@ -1,0 +1,128 @@
+"""Concurrent writers against a real server (`truce serve` in a subprocess) on SQLite and PostgreSQL:
+no server error, every report stored once, the ledger verifies; the same UUID sent by four clients at the
+same instant is created once; a server killed (SIGKILL) under four writers loses no acknowledged report."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.serving import (
+    MONITORS,
+    Server,
+    Tally,
+    report_body,
+    stored_report_entries,
+    submit_until_answered,
+    verify_ledger,
+)
+
+
+def _writers(base: str, tokens: dict[str, str], n_clients: int, per_client: int, deadline: float,
+             start: int = 0) -> Tally:
+    total = Tally()
+    lock = threading.Lock()
+
+    def client(k: int) -> None:
+        mine = Tally()
+        token = tokens[MONITORS[k % len(MONITORS)]]
+        with httpx.Client(timeout=60) as c:
+            for j in range(per_client):
+                submit_until_answered(c, base, token, report_body(start + k * per_client + j), mine, deadline)
+        with lock:
+            total.merge(mine)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(n_clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return total
+
+
+def test_concurrent_writers_each_report_once(world_any: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
+    url, data = world_any
+    with Server(url, tmp_path / "serve.log") as srv:
+        t = _writers(srv.base, data["tokens"], n_clients=8, per_client=12, deadline=time.monotonic() + 240)
+    assert t.server_errors == 0, t.errors[:5]
+    assert t.errors == []
+    assert len(t.created) == 96 and t.acked == t.created
+    stored = stored_report_entries(url)
+    assert all(stored.get(rid) == 1 for rid in t.created)
+    assert verify_ledger(url) == []
+
+
+def test_same_uuid_race_one_created_rest_duplicates(world_any: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
+    url, data = world_any
+    rounds = 6
+    with Server(url, tmp_path / "serve.log") as srv:
+        for r in range(rounds):
+            body = report_body(1000 + r, str(uuid.uuid4()))
+            barrier = threading.Barrier(4)
+            statuses: list[int] = []
+            lock = threading.Lock()
+
+            def send(k: int, body: dict[str, Any] = body, barrier: threading.Barrier = barrier,
+                     statuses: list[int] = statuses, lock: threading.Lock = lock) -> None:
+                # Every client of one organisation: the same UUID with the same content.
+                with httpx.Client(timeout=60) as c:
+                    c.get(srv.base + "/api/v1/health")  # connect before the barrier
+                    barrier.wait()
+                    resp = c.post(srv.base + "/api/v1/reports", json=body,
+                                  headers={"Authorization": f"Bearer {data['tokens']['rus_monitor']}"})
+                with lock:
+                    statuses.append(resp.status_code)
+
+            threads = [threading.Thread(target=send, args=(k,)) for k in range(4)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            assert sorted(statuses) == [200, 200, 200, 201], (r, statuses)
+            assert stored_report_entries(url)[body["id"]] == 1
+    assert verify_ledger(url) == []
+
+
+def test_server_killed_under_writers(world_any: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
+    """Four writers; the server is killed (SIGKILL) three times at random moments and started again. The
+    clients resend a report (same UUID) until it is answered: every acknowledged report is stored exactly
+    once, no answer is a server error, and the ledger verifies."""
+    url, data = world_any
+    rng = random.Random(13)
+    srv = Server(url, tmp_path / "serve.log")
+    srv.start()
+    result: dict[str, Tally] = {}
+    deadline = time.monotonic() + 300
+
+    def run() -> None:
+        result["t"] = _writers(srv.base, data["tokens"], n_clients=4, per_client=40, deadline=deadline)
+
+    th = threading.Thread(target=run)
+    th.start()
+    try:
+        for _ in range(3):
+            time.sleep(rng.uniform(0.5, 2.0))
+            srv.kill()
+            time.sleep(0.2)
+            srv.start()
+        th.join()
+    finally:
+        srv.stop()
+    t = result["t"]
+    assert t.server_errors == 0, t.errors[:5]
+    assert len(t.acked) == 160, "every report was answered in the end"
+    stored = stored_report_entries(url)
+    assert all(stored.get(rid) == 1 for rid in t.acked)
+    assert sum(1 for rid in stored if rid in t.acked) == 160
+    assert verify_ledger(url) == []
+
+
+@pytest.fixture(autouse=True)
+def _quiet_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
