@@ -40,8 +40,18 @@ class VerifyResult:
         }
 
 
-# Tables written outside the ledger (web sessions, sign-in attempts): not projections, never replayed.
-OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts"})
+# Tables written outside the ledger (web sessions, sign-in attempts; the log's private key, its checkpoints and
+# their co-signatures, which sign the ledger): not projections, never replayed.
+OPERATIONAL_TABLES = frozenset(
+    {
+        "web_sessions",
+        "login_attempts",
+        "ledger_signer",
+        "ledger_checkpoints",
+        "ledger_cosignatures",
+        "ledger_witness_state",
+    }
+)
 
 
 def projection_tables() -> list[Table]:
