@@ -23,7 +23,6 @@ class Truce:
         self.blobs = BlobStore(self.settings.blob_dir)
         if migrate:
             db.migrate(self.engine)
-        _register_appliers()
 
     @property
     def url(self) -> str:
@@ -44,7 +43,8 @@ class Truce:
 
 
 def _register_appliers() -> None:
-    """Import every service module so its appliers are registered (idempotent)."""
+    """Import every service module so its appliers are registered (idempotent). The ledger calls this the
+    first time it applies a command (`chain.set_applier_loader`), so that a read command never loads them."""
     from truce.agreements import service as _a  # noqa: F401
     from truce.auth import credentials as _cred  # noqa: F401
     from truce.auth import service as _u  # noqa: F401
@@ -61,3 +61,6 @@ def _register_appliers() -> None:
     from truce.replies import service as _rep  # noqa: F401
     from truce.reports import service as _r  # noqa: F401
     from truce.zones import service as _z  # noqa: F401
+
+
+chain.set_applier_loader(_register_appliers)
