@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -234,14 +235,25 @@ def _sql(conn: Connection, kind: str, n: int) -> str:
     return sql
 
 
+def _driver_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """Run one statement on the driver's connection, in the caller's transaction: for the few small,
+    fixed statements of the tree, SQLAlchemy's execution machinery costs more than the statement."""
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, params)
+        return list(cur.fetchall()) if cur.description else []
+    finally:
+        cur.close()
+
+
 def _fetch_inner(conn: Connection, nodes: list[Node]) -> dict[Node, bytes]:
     params = tuple(x for nd in nodes for x in nd)
-    rows = conn.exec_driver_sql(_sql(conn, "inner", len(nodes)), params).fetchall()
+    rows = _driver_rows(conn, _sql(conn, "inner", len(nodes)), params)
     return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
 
 
 def _fetch_leaves(conn: Connection, indexes: list[int]) -> dict[Node, bytes]:
-    rows = conn.exec_driver_sql(_sql(conn, "leaves", len(indexes)), tuple(i + 1 for i in indexes)).fetchall()
+    rows = _driver_rows(conn, _sql(conn, "leaves", len(indexes)), tuple(i + 1 for i in indexes))
     return {(0, int(seq) - 1): bytes.fromhex(h) for seq, h in rows}
 
 
@@ -363,10 +375,11 @@ def append_leaf(conn: Connection, index: int, leaf: bytes, prev_leaf: bytes | No
     if nodes:
         m = _mark(conn)
         sql = f"INSERT INTO ledger_tree (level, idx, hash) VALUES ({m}, {m}, {m})"
-        if len(nodes) == 1:
-            conn.exec_driver_sql(sql, nodes[0])
-        else:
-            conn.exec_driver_sql(sql, nodes)
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.executemany(sql, nodes)
+        finally:
+            cur.close()
 
 
 def build_nodes(leaves: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
