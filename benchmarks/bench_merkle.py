@@ -86,7 +86,8 @@ def bench_append(n: int, rounds: int) -> None:
         cw, cwo = statistics.median(cpu["with tree"]), statistics.median(cpu["without tree"])
         print(f"    {label}")
         print(
-            f"      wall: with tree {w / n * 1e6:7.1f} us/entry, without {wo / n * 1e6:7.1f} us/entry, ratio {w / wo:5.3f}x"
+            f"      wall: with tree {w / n * 1e6:7.1f} us/entry, without {wo / n * 1e6:7.1f} us/entry, "
+            f"ratio {w / wo:5.3f}x"
         )
         print(
             f"      CPU:  with tree {cw / n * 1e6:7.1f} us/entry, without {cwo / n * 1e6:7.1f} us/entry, "
