@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from truce.bulletins.service import load_private_key
 from truce.cli.common import (
     DbOpt,
     JsonOpt,
@@ -19,6 +20,10 @@ from truce.cli.common import (
     progress_bar,
     table,
 )
+from truce.errors import ValidationFailed
+from truce.ledger import signing
+from truce.ledger.merkle import Tree, verify_consistency, verify_inclusion
+from truce.ledger.service import log, verify
 
 ledger_app = typer.Typer(help="The hash-chained ledger.\n\nExample: truce ledger verify", no_args_is_help=True)
 
@@ -31,7 +36,6 @@ def ledger_verify(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce ledger verify
     """
-    from truce.ledger.service import verify
 
     t = get_app(db)
     with progress_bar() as prog:
@@ -65,7 +69,6 @@ def ledger_log(
 
     Example: truce ledger log --limit 5 --json --payload
     """
-    from truce.ledger.service import log
 
     t = get_app(db)
     with t.read() as conn:
@@ -79,8 +82,6 @@ def ledger_log(
 
 
 def _tree_error(e: ValueError) -> Exception:
-    from truce.errors import ValidationFailed
-
     return ValidationFailed(str(e))
 
 
@@ -102,8 +103,6 @@ def ledger_checkpoint(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce ledger checkpoint
     """
-    from truce.ledger import signing
-
     t = get_app(db)
     with t.write() as conn:
         c = signing.make_checkpoint(t, conn)
@@ -129,8 +128,6 @@ def ledger_checkpoints(
 
     Example: truce ledger checkpoints --json
     """
-    from truce.ledger import signing
-
     t = get_app(db)
     with t.read() as conn:
         rows = signing.list_checkpoints(conn, limit)
@@ -156,9 +153,6 @@ def ledger_prove(
 
     Example: truce ledger prove 42 --size 100 --json
     """
-    from truce.errors import ValidationFailed
-    from truce.ledger.merkle import Tree, verify_inclusion
-
     t = get_app(db)
     with t.read() as conn:
         tree = Tree(conn)
@@ -199,8 +193,6 @@ def ledger_consistency(
 
     Example: truce ledger consistency 10 20 --json
     """
-    from truce.ledger.merkle import Tree, verify_consistency
-
     t = get_app(db)
     with t.read() as conn:
         tree = Tree(conn)
@@ -239,9 +231,6 @@ def ledger_cosign(
 
     Example: truce ledger cosign --org RUS_OFFICE --key truce-keys/RUS_OFFICE-0123456789abcdef.pem
     """
-    from truce.bulletins.service import load_private_key
-    from truce.ledger import signing
-
     private = load_private_key(key)
     t = get_app(db)
     with t.write() as conn:

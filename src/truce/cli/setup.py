@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from truce import scenario
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -17,6 +18,13 @@ from truce.cli.common import (
     handle_errors,
     progress_bar,
 )
+from truce.demo import build_demo, write_password_file
+from truce.errors import ValidationFailed
+from truce.geo.service import load_bundled_admin_areas
+from truce.ledger import signing
+from truce.ledger.chain import SYSTEM
+from truce.ledger.checkpoints import check_name
+from truce.web.app import create_app
 
 commands = typer.Typer()
 
@@ -40,11 +48,6 @@ def init(
 
     Example: truce init --db sqlite:///truce.db --origin truce.example/astana-2017
     """
-    from truce.errors import ValidationFailed
-    from truce.geo.service import load_bundled_admin_areas
-    from truce.ledger import signing
-    from truce.ledger.chain import SYSTEM
-    from truce.ledger.checkpoints import check_name
 
     try:  # checked before anything is written
         check_name(origin if origin is not None else os.environ.get(signing.ORIGIN_ENV, "x"), "origin")
@@ -84,7 +87,6 @@ def demo(
 
     Example: truce demo --no-serve --db sqlite:///demo.db
     """
-    from truce.demo import build_demo
 
     t = get_app(db)
     with progress_bar() as prog:
@@ -96,7 +98,6 @@ def demo(
 
 
 def _print_demo_passwords(summary: dict[str, Any]) -> None:
-    from truce.demo import write_password_file
 
     new = summary.get("passwords") or {}
     if new:
@@ -134,8 +135,6 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> None:
 
     import uvicorn
 
-    from truce.web.app import create_app
-
     console.print(f"serving {url} on http://{host}:{port} with {workers} worker(s)  (Ctrl-C stops)")
     # The HTTP parser is httptools (uvicorn[standard]). The event loop: with one worker, asyncio's, which
     # accepts every waiting connection at once, where uvloop (libuv) accepts one per turn of its loop, so
@@ -168,7 +167,6 @@ def scenario_load(
 
     Example: truce scenario load astana-2017.yaml
     """
-    from truce import scenario
 
     t = get_app(db)
     res = scenario.load(t, actor_for(t, as_user), file)
