@@ -17,7 +17,7 @@ from truce.incidents import verification
 from truce.ingest import bulk as bulk_import
 from truce.ingest import service as batch_import
 from truce.investigations import service as investigations
-from truce.ledger import reactions
+from truce.ledger import reactions, signing
 from truce.ledger.chain import APPLIERS
 from truce.measures import service as measures
 from truce.notifications import service as notifications
@@ -44,6 +44,7 @@ MODULES = (
     replies,
     reports,
     zones,
+    signing,
 )
 
 

@@ -42,9 +42,19 @@ class VerifyResult:
         }
 
 
-# Tables written outside the ledger (web sessions, sign-in attempts, idempotency keys): not projections,
-# never replayed.
-OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts", "idempotency_keys"})
+# Tables written outside the ledger (web sessions, sign-in attempts; the log's private key, its checkpoints and
+# their co-signatures, which sign the ledger): not projections, never replayed.
+OPERATIONAL_TABLES = frozenset(
+    {
+        "web_sessions",
+        "login_attempts",
+        "idempotency_keys",
+        "ledger_signer",
+        "ledger_checkpoints",
+        "ledger_cosignatures",
+        "ledger_witness_state",
+    }
+)
 
 
 def projection_tables() -> list[Table]:
