@@ -40,8 +40,11 @@ class VerifyResult:
         }
 
 
-# Tables written outside the ledger (web sessions, sign-in attempts): not projections, never replayed.
-OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts"})
+# Tables written outside the ledger (web sessions, sign-in attempts, the bytes of blobs kept in the
+# database, a mirror's own bookkeeping): not projections, never replayed.
+OPERATIONAL_TABLES = frozenset(
+    {"web_sessions", "login_attempts", "blob_data", "mirror_state", "mirror_seen", "mirror_alarms"}
+)
 
 
 def projection_tables() -> list[Table]:
