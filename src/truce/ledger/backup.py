@@ -72,10 +72,8 @@ def backup(app: Any, file: Path, progress: Progress | None = None) -> BackupResu
         note = latest_checkpoint_note(conn, seq)
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as z:
             with z.open("ledger.jsonl", "w", force_zip64=True) as out:
-                done = 0
-                for r in chain.iter_entries(conn, upto=seq):
+                for done, r in enumerate(chain.iter_entries(conn, upto=seq), 1):
                     out.write(json.dumps({c: getattr(r, c) for c in COLUMNS}, ensure_ascii=False).encode() + b"\n")
-                    done += 1
                     if progress and done % 2000 == 0:
                         progress(done, seq)
             n_blobs = 0

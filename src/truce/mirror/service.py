@@ -72,7 +72,11 @@ class Source:
         self.client.close()
 
     def _get(
-        self, path: str, params: dict[str, Any] | None = None, missing_ok: bool = False, absent: tuple[int, ...] = (404,)
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        missing_ok: bool = False,
+        absent: tuple[int, ...] = (404,),
     ) -> httpx.Response | None:
         try:
             r = self.client.get(self.api + path, params=params)
@@ -167,7 +171,9 @@ class FetchingBlobStore(BlobStore):
 
     def open(self, sha256: str) -> BinaryIO:
         if not self.fetch(sha256):
-            raise BlobError(f"blob {sha256} is missing from {self.inner.where}, and {self.source.url} does not serve it")
+            raise BlobError(
+                f"blob {sha256} is missing from {self.inner.where}, and {self.source.url} does not serve it"
+            )
         return self.inner.open(sha256)
 
 
