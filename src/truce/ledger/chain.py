@@ -1,8 +1,8 @@
 """The hash-chained ledger: append, verify the chain, replay into a scratch database.
 
 Hash rules follow Certificate Transparency (RFC 6962/9162): an entry's hash is
-SHA-256(0x00 || canonical JSON of the entry), so Merkle inclusion and consistency proofs
-(nodes SHA-256(0x01 || left || right)) can be added later without a migration.
+SHA-256(0x00 || canonical JSON of the entry): the entries are the leaves of the ledger's Merkle tree
+(`truce.ledger.merkle`, nodes SHA-256(0x01 || left || right)), whose new nodes each append writes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from truce.ledger import merkle
 from truce.ledger.blobs import BlobStore
 from truce.ledger.models import ledger_entries, ledger_head
 
@@ -34,8 +35,7 @@ def leaf_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(b"\x00" + canonical(entry)).hexdigest()
 
 
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+node_hash = merkle.hash_children  # SHA-256(0x01 || left || right)
 
 
 def now_iso() -> str:
@@ -160,6 +160,7 @@ def record(
             hash=h,
         )
     )
+    merkle.append_leaf(conn, seq - 1, bytes.fromhex(h), bytes.fromhex(prev_hash))
     conn.execute(update(ledger_head).where(ledger_head.c.id == 1).values(seq=seq, hash=h))
     return seq, result
 
@@ -241,6 +242,7 @@ def replay_entry(conn: Connection, row: Any, blobs: BlobStore) -> None:
             hash=row.hash,
         )
     )
+    merkle.append_leaf(conn, int(row.seq) - 1, bytes.fromhex(row.hash), bytes.fromhex(row.prev_hash))
     existing = conn.execute(select(ledger_head.c.id)).first()
     if existing is None:
         conn.execute(insert(ledger_head).values(id=1, seq=row.seq, hash=row.hash))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, SmallInteger, String, Table, Text
 
 from truce.db import metadata
 
@@ -51,3 +51,14 @@ blob_data = Table(
 )
 
 LEDGER_TABLES = {"ledger_entries", "ledger_head"}
+
+# The ledger's Merkle tree (truce.ledger.merkle): the hash of every complete subtree of 2^level leaves
+# (level >= 1; the leaves are ledger_entries.hash), node (level, idx) covering leaves
+# [idx * 2^level, (idx + 1) * 2^level). Written with each entry, so a replay rebuilds it exactly.
+ledger_tree = Table(
+    "ledger_tree",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
