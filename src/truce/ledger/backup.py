@@ -101,10 +101,11 @@ def backup(app: Any, file: Path, progress: Progress | None = None) -> BackupResu
 def latest_checkpoint_note(conn: Connection, size: int) -> str | None:
     """The newest signed checkpoint (with its co-signatures) of a size up to `size`, if the deployment has one."""
     try:
-        from truce.ledger import checkpoints
-    except ImportError:  # pragma: no cover - before the Merkle tree
+        from truce.ledger import signing  # type: ignore[attr-defined]
+    except ImportError:  # before stored checkpoints
         return None
-    return checkpoints.latest_note(conn, max_size=size)  # type: ignore[attr-defined,no-any-return]
+    fn = getattr(signing, "latest_note", None)
+    return fn(conn, max_size=size) if fn else None
 
 
 # --- replay into another database ---------------------------------------------------------------------

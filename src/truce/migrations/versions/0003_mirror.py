@@ -1,7 +1,7 @@
 """files in the database (PostgreSQL), a mirror's bookkeeping
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"  # chained after the merkle branch's 0002 (merged into this branch)
 branch_labels = None
 depends_on = None
 
