@@ -48,7 +48,7 @@ class CheckError(ValueError):
 def parse_vkey(vkey: str) -> tuple[str, bytes]:
     """A C2SP verifier key `name+hex(key ID)+base64(0x01 || Ed25519 public key)`: (name, public key)."""
     try:
-        name, kid, b64 = vkey.strip().split("+")
+        name, kid, b64 = vkey.strip().split("+", 2)
         raw = base64.b64decode(b64, validate=True)
     except ValueError as e:
         raise CheckError(f"log key {vkey!r} is not a verifier key name+keyid+base64 ({e})") from None
