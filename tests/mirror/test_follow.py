@@ -103,3 +103,24 @@ def test_a_mirror_refuses_an_entry_that_does_not_hash(astana_url, tmp_path):
     assert st["following"] is False and st["alarms"][0]["kind"] == "fork"
     with pytest.raises(mirror.Stopped):
         mirror.pull(m, host_source(astana_url, token))
+
+
+def test_the_mirror_page_and_status_api_show_the_alarm(astana_url, tmp_path):
+    from sqlalchemy import update
+
+    host = Truce(astana_url)
+    token = token_for(host, "tur_verifier")
+    url = f"sqlite:///{tmp_path / 'mirror.db'}"
+    m = Truce(url, blob_dir=str(tmp_path / "mb"))
+    mirror.start(m.engine, "http://testserver")
+    assert mirror.pull(m, host_source(astana_url, token), batch=20).alarm is None
+    with host.engine.begin() as conn:  # the host edits an entry the mirror holds, and recomputes nothing
+        conn.execute(update(ledger_entries).where(ledger_entries.c.seq == 5).values(payload='{"edited":1}'))
+    with host.write() as conn:
+        submit(host, conn, get_actor(conn, "rus_monitor"), report())
+    assert mirror.pull(m, host_source(astana_url, token)).alarm is None  # its tail still links: nothing to see
+    with TestClient(create_app(url)) as c:
+        page = c.get("/mirror")
+        assert page.status_code == 200 and 'data-following="yes"' in page.text and "No alarm." in page.text
+        st = c.get("/api/v1/mirror/status").json()
+        assert st["following"] is True and st["source"] == "http://testserver" and st["alarms"] == []

@@ -24,6 +24,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from truce.app import Truce
     from truce.bulletins import web as bulletin_web
     from truce.exports import api as exports_api
+    from truce.mirror import web as mirror_web
     from truce.web import security, views
 
     truce = Truce(database_url)
@@ -48,6 +49,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     api.include_router(exports_api.router)
     api.include_router(views.router)
     api.include_router(bulletin_web.router)
+    api.include_router(mirror_web.router)
     api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return api
 
