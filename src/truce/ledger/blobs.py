@@ -184,7 +184,7 @@ class DatabaseBlobStore(BlobStore):
         count = self._chunks(sha256)
         if not count:
             raise self.missing(sha256)
-        return io.BufferedReader(_ChunkReader(self, sha256, count), buffer_size=CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_ChunkReader(self, sha256, count), buffer_size=CHUNK)
 
     def all(self) -> Iterator[str]:
         t = self._table()

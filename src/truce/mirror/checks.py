@@ -205,7 +205,7 @@ def before_pull(app: Any, st: dict[str, Any], source: Any, note: str) -> Any:
         if at_held is not None:
             other = open_signed(at_held, vkey)
             if other.size == held.size and other.root != held.root:
-                ev = {"type": "same_size", "latest": note}
+                ev: dict[str, Any] = {"type": "same_size", "latest": note}
                 full = msg + f"; the log also signs {other.describe()} for size {held.size}"
                 return Alarm("fork", full, held.note, note, proof_doc("fork", full, vkey, held, other, ev))
     except Exception:  # noqa: BLE001 - the weaker evidence below still stands

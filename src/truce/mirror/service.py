@@ -198,8 +198,16 @@ def state(conn: Connection) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def start(engine: Engine, source_url: str, witness: str | None = None) -> dict[str, Any]:
-    """Make a database a mirror of `source_url` (or check that it is one of that source already)."""
+def start(engine: Engine, source_url: str, witness: str | None = None, log_key: str | None = None) -> dict[str, Any]:
+    """Make a database a mirror of `source_url` (or check that it is one of that source already), pinning the
+    source log's verifier key when it is given."""
+    if log_key:
+        from truce.mirror.checks import CheckError, parse_vkey
+
+        try:
+            parse_vkey(log_key)
+        except CheckError as e:
+            raise TruceError(str(e), field="log_key") from None
     with db.write_tx(engine) as conn:
         st = state(conn)
         if st is None:
@@ -227,6 +235,15 @@ def start(engine: Engine, source_url: str, witness: str | None = None) -> dict[s
         elif witness and st["witness"] != witness:
             conn.execute(update(mirror_state).where(mirror_state.c.id == 1).values(witness=witness))
         st = state(conn)
+        assert st is not None
+        if log_key and st["log_key"] and st["log_key"] != log_key:
+            raise TruceError(
+                f"this mirror pinned the log key {st['log_key']} of its source; it does not take another",
+                field="log_key",
+            )
+        if log_key and not st["log_key"]:
+            conn.execute(update(mirror_state).where(mirror_state.c.id == 1).values(log_key=log_key))
+            st["log_key"] = log_key
     assert st is not None
     return st
 
@@ -308,7 +325,7 @@ def raise_alarm(engine: Engine, alarm: Alarm, source: str, proof_dir: Path | Non
                 proof=json.dumps(alarm.proof, indent=2) if alarm.proof else None,
             )
         )
-        alarm.id = int(res.inserted_primary_key[0])
+        alarm.id = int(res.inserted_primary_key[0])  # type: ignore[index]
         conn.execute(
             update(mirror_state).where(mirror_state.c.id == 1).values(following=False, updated_at=chain.now_iso())
         )
