@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from truce.cli import COMMANDS, all_commands, load_command
 from truce.cli import app as cli
 
 runner = CliRunner()
 
 
 def _commands() -> list[list[str]]:
-    root = typer.main.get_command(cli)
-    out: list[list[str]] = []
-
-    def walk(cmd: object, path: list[str]) -> None:
-        out.append(path)
-        subs = getattr(cmd, "commands", None)
-        if subs:
-            for name, sub in subs.items():
-                walk(sub, [*path, name])
-
-    walk(root, [])
-    return out
+    return [[], *(path.split() for path in all_commands())]
 
 
 @pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p) or "truce")
@@ -35,6 +26,28 @@ def test_every_command_has_help_with_an_example(path):
     res = runner.invoke(cli, [*path, "--help"])
     assert res.exit_code == 0, res.output
     assert "Example:" in res.output, f"`truce {' '.join(path)} --help` shows no example"
+
+
+def test_the_root_help_line_of_each_command_is_its_own_help():
+    """`truce --help` lists commands without loading them: its one-line help must say what the command's own
+    help says, or the list drifts from the commands."""
+    for name, (_, _, line) in COMMANDS.items():
+        own = " ".join((load_command(name).help or "").split())
+        assert own.startswith(line.rstrip(".")), f"truce --help says {line!r} for {name}, its help says {own[:80]!r}"
+
+
+def test_a_command_loads_only_its_own_module():
+    """`truce party list` must not import the importers, the bulletin renderer or the web app."""
+    code = (
+        "import sys; from typer.testing import CliRunner; from truce.cli import app; "
+        "CliRunner().invoke(app, ['party', 'list', '--help']); "
+        "print(sorted(m for m in sys.modules if m.startswith('truce.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(eval(out))
+    assert "truce.cli.parties" in loaded
+    for heavy in ("truce.cli.ingest", "truce.cli.bulletins", "truce.bulletins.render", "truce.web.app"):
+        assert heavy not in loaded, f"{heavy} loaded by `truce party list`"
 
 
 def test_required_commands_exist():

@@ -88,3 +88,11 @@ def test_migrations_build_exactly_the_models_schema(db_url: str) -> None:
     finally:
         engine.dispose()
     assert diffs == [], f"the models and the migrations differ (write a new migration): {diffs}"
+
+
+def test_the_quick_schema_check_knows_the_newest_migration() -> None:
+    """Commands check the schema version without loading Alembic; if its reading of the migration files
+    differed from Alembic's, a database would be taken as up to date when it is not (or migrated each time)."""
+    from alembic.script import ScriptDirectory
+
+    assert truce.db.head_revision() == ScriptDirectory.from_config(truce.db.alembic_config()).get_current_head()

@@ -28,7 +28,6 @@ class Truce:
         )
         if migrate:
             db.migrate(self.engine)
-        _register_appliers()
         self.mirror_of = _mirror_source(self.engine)
 
     @property
@@ -78,7 +77,8 @@ def _mirror_source(engine: Engine) -> str | None:
 
 
 def _register_appliers() -> None:
-    """Import every service module so its appliers are registered (idempotent)."""
+    """Import every service module so its appliers are registered (idempotent). The ledger calls this the
+    first time it applies a command (`chain.set_applier_loader`), so that a read command never loads them."""
     from truce.agreements import service as _a  # noqa: F401
     from truce.auth import credentials as _cred  # noqa: F401
     from truce.auth import service as _u  # noqa: F401
@@ -94,3 +94,6 @@ def _register_appliers() -> None:
     from truce.replies import service as _rep  # noqa: F401
     from truce.reports import service as _r  # noqa: F401
     from truce.zones import service as _z  # noqa: F401
+
+
+chain.set_applier_loader(_register_appliers)

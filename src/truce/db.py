@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import weakref
 from collections.abc import Iterator
@@ -195,20 +196,39 @@ def alembic_config(conn: Connection | None = None) -> Any:
     return cfg
 
 
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*=\s*(?:["']([^"']*)["']|None)""", re.M)
+
+
+def head_revision() -> str | None:
+    """The newest migration's id, read from the migration files' `revision`/`down_revision` lines without
+    loading Alembic (0.1 s of a command's start). A test checks it equals Alembic's own answer."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for f in (migrations_dir() / "versions").glob("*.py"):
+        for key, value in _REVISION_LINE.findall(f.read_text(encoding="utf-8")):
+            (revisions if key == "revision" else parents).add(value)
+    heads = revisions - parents - {""}
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema version: one query (None for a database Alembic never touched)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 def migrate(engine: Engine) -> bool:
     """Bring the schema to the newest migration. Returns True when anything was applied."""
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     key = str(engine.url)
     if key in _migrated:
         return False
-    with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = head_revision()
     applied = False
-    if current != head:
+    if head is None or current_revision(engine) != head:
+        from alembic import command  # only when there is something to apply: loading Alembic takes 0.1 s
+
         with engine.connect().execution_options(truce_write=True) as conn:
             cfg = alembic_config(conn)
             command.upgrade(cfg, "head")

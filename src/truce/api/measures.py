@@ -8,20 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from truce.api.deps import read, viewer, write, writer
-from truce.api.parties import NotAvailable
 from truce.auth.visibility import may_see_measure
 from truce.errors import NotFound
 from truce.ledger.chain import Actor
+from truce.measures import service as measures_service
 
 router = APIRouter(tags=["measures"])
-
-
-def measures_service() -> Any:
-    try:
-        from truce.measures import service
-    except ModuleNotFoundError as e:  # pragma: no cover - part of the product
-        raise NotAvailable("measures are not available in this installation") from e
-    return service
 
 
 class DecisionIn(BaseModel):
@@ -33,7 +25,7 @@ class DecisionIn(BaseModel):
 @router.get("/measures", summary="Measures you may see (the public: approved ones)")
 def measures(request: Request, status: str | None = None, party: str | None = None,
              v: Actor | None = Depends(viewer)) -> Any:
-    svc = measures_service()
+    svc = measures_service
     with read(request) as conn:
         rows = svc.list_measures(conn, status=status, party=party)
     return {"measures": [m for m in rows if may_see_measure(v, m)]}
@@ -41,7 +33,7 @@ def measures(request: Request, status: str | None = None, party: str | None = No
 
 @router.get("/measures/{measure_id}", summary="A measure with its evidence and votes")
 def measure(measure_id: int, request: Request, v: Actor | None = Depends(viewer)) -> Any:
-    svc = measures_service()
+    svc = measures_service
     with read(request) as conn:
         m = svc.get_measure(conn, measure_id)
     if not may_see_measure(v, m):
@@ -51,6 +43,6 @@ def measure(measure_id: int, request: Request, v: Actor | None = Depends(viewer)
 
 @router.post("/measures/{measure_id}/decision", summary="Your guarantor's vote on a proposed measure")
 def decide(measure_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
-    svc = measures_service()
+    svc = measures_service
     with write(request) as conn:
         return svc.decide_measure(request.app.state.truce, conn, a, measure_id, body.approve, body.reason)

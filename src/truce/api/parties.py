@@ -7,15 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from truce.api.deps import read
-from truce.errors import TruceError
+from truce.eligibility.service import evaluate
 from truce.parties.service import get_party_row, list_parties, show_party
 
 router = APIRouter(tags=["parties"])
-
-
-class NotAvailable(TruceError):
-    code = "not_available"
-    status = 501
 
 
 @router.get("/parties", summary="Parties with their truce status (on as_of, default now)")
@@ -33,10 +28,6 @@ def party(party_id: str, request: Request) -> Any:
 
 @router.get("/parties/{party_id}/eligibility", summary="The published eligibility criteria, evaluated with evidence")
 def eligibility(party_id: str, request: Request, as_of: str | None = None) -> Any:
-    try:
-        from truce.eligibility.service import evaluate
-    except ModuleNotFoundError as e:  # pragma: no cover - part of the product
-        raise NotAvailable("eligibility is not available in this installation") from e
     with read(request) as conn:
         row = get_party_row(conn, party_id)
         return evaluate(conn, row.id, as_of)

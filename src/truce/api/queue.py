@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from truce.api.deps import actor, read, write, writer
-from truce.api.parties import NotAvailable
 from truce.auth.permissions import require
 from truce.auth.visibility import sees_all_incidents
 from truce.errors import PermissionDenied
+from truce.incidents import linking
 from truce.incidents.browse import open_suggestions, verifier_queue
 from truce.ledger.chain import Actor
 
@@ -51,21 +51,10 @@ def suggestions(
     return {"total": total, "suggestions": rows, "available": available}
 
 
-def _linking(name: str) -> Any:
-    try:
-        from truce.incidents import linking
-    except ModuleNotFoundError as e:  # pragma: no cover
-        raise NotAvailable("suggested links are not available in this installation") from e
-    fn = getattr(linking, name, None)
-    if fn is None:  # pragma: no cover
-        raise NotAvailable("suggested links are not available in this installation")
-    return fn
-
-
 @router.post("/suggestions/{suggestion_id}/accept", summary="Accept a suggested link")
 def accept(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
-    fn = _linking("accept_suggestion")
+    fn = linking.accept_suggestion
     with write(request) as conn:
         return fn(request.app.state.truce, conn, a, suggestion_id, body.reason)
 
@@ -73,6 +62,6 @@ def accept(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = De
 @router.post("/suggestions/{suggestion_id}/reject", summary="Reject a suggested link (a reason is required)")
 def reject(suggestion_id: int, body: DecisionIn, request: Request, a: Actor = Depends(writer)) -> Any:
     require(a, "suggestion.decide")
-    fn = _linking("reject_suggestion")
+    fn = linking.reject_suggestion
     with write(request) as conn:
         return fn(request.app.state.truce, conn, a, suggestion_id, body.reason or "")

@@ -72,6 +72,21 @@ class ApplyContext:
 
 Applier = Callable[[Connection, dict[str, Any], ApplyContext], Any]
 APPLIERS: dict[str, Applier] = {}
+_applier_loader: list[Callable[[], None]] = []
+
+
+def set_applier_loader(load: Callable[[], None]) -> None:
+    """What imports the modules whose appliers are needed: run once, the first time a command is applied
+    (read-only commands never pay for importing every domain)."""
+    _applier_loader[:] = [load]
+
+
+def applier_for(command: str) -> Applier | None:
+    fn = APPLIERS.get(command)
+    if fn is None and _applier_loader:
+        _applier_loader.pop()()
+        fn = APPLIERS.get(command)
+    return fn
 
 
 def applier(command: str) -> Callable[[Applier], Applier]:
@@ -129,7 +144,8 @@ def record(
     """Apply a command and append its ledger entry in the caller's transaction.
 
     Returns (sequence number, the applier's result)."""
-    if command not in APPLIERS:
+    apply = applier_for(command)
+    if apply is None:
         raise RuntimeError(f"no applier for command {command}")
     # Round-trip the payload through canonical JSON so that what is applied is exactly what is stored.
     payload = json.loads(canonical(payload))
@@ -137,7 +153,7 @@ def record(
     seq = prev_seq + 1
     at = at or now_iso()
     ctx = ApplyContext(blobs=blobs, seq=seq, at=at, actor=actor.name, org=actor.org)
-    result = APPLIERS[command](conn, payload, ctx)
+    result = apply(conn, payload, ctx)
     entry = {
         "seq": seq,
         "at": at,
@@ -226,7 +242,7 @@ def verify_chain(conn: Connection) -> list[ChainProblem]:
 def replay_entry(conn: Connection, row: Any, blobs: BlobStore) -> None:
     d = entry_dict(row)
     ctx = ApplyContext(blobs=blobs, seq=d["seq"], at=d["at"], actor=d["actor"], org=d["org"])
-    fn = APPLIERS.get(d["command"])
+    fn = applier_for(d["command"])
     if fn is None:
         raise RuntimeError(f"ledger entry {d['seq']} names unknown command {d['command']}")
     fn(conn, d["payload"], ctx)

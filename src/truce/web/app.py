@@ -13,19 +13,20 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from truce.api import bulletins as bulletins_api
+from truce.api import errors as api_errors
+from truce.api import exports as exports_api
+from truce.api.routes import api_router
+from truce.app import Truce
 from truce.errors import TruceError
+from truce.web import bulletins as bulletin_pages
+from truce.web import mirror as mirror_pages
+from truce.web import security, views
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
-    from truce.api import errors as api_errors
-    from truce.api.routes import api_router
-    from truce.app import Truce
-    from truce.bulletins import web as bulletin_web
-    from truce.exports import api as exports_api
-    from truce.mirror import web as mirror_web
-    from truce.web import security, views
 
     truce = Truce(database_url)
     api = FastAPI(
@@ -47,9 +48,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     api.include_router(api_router)
     api.include_router(exports_api.router)
+    api.include_router(bulletins_api.router)
     api.include_router(views.router)
-    api.include_router(bulletin_web.router)
-    api.include_router(mirror_web.router)
+    api.include_router(bulletin_pages.router)
+    api.include_router(mirror_pages.router)
     api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return api
 

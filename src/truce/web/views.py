@@ -22,13 +22,16 @@ from truce.api.reports import read_upload
 from truce.auth import credentials
 from truce.auth.permissions import allowed
 from truce.auth.visibility import may_see_board, may_see_measure, sees_all_incidents
+from truce.eligibility import service as eligibility
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
+from truce.incidents import linking
 from truce.incidents.browse import decode_cursor, encode_cursor, open_suggestions, verifier_queue
 from truce.incidents.models import FINDINGS, VERDICTS
 from truce.incidents.service import IncidentFilter, list_incidents
 from truce.incidents.verification import REASON_CODES, add_finding
 from truce.incidents.views import incident_detail
 from truce.ledger.chain import Actor
+from truce.measures import service as measures
 from truce.reports.models import (
     LOCATION_PRECISIONS,
     OBSERVATION_MODES,
@@ -407,33 +410,22 @@ def queue_page(
 
 @router.post("/suggestions/{suggestion_id}/{decision}")
 async def decide_suggestion(suggestion_id: int, decision: str, request: Request) -> Any:
-    from truce.api.queue import _linking
-
     a = await security.form_actor(request)
     if decision not in ("accept", "reject"):
         raise NotFound(f"no such decision: {decision}", field="decision")
     form = await request.form()
-    fn = _linking(f"{decision}_suggestion")
     app = request.app.state.truce
     reason = security.field(form, "reason")
 
     def run() -> None:
         with write(request) as conn:
             if decision == "accept":
-                fn(app, conn, a, suggestion_id, reason)
+                linking.accept_suggestion(app, conn, a, suggestion_id, reason)
             else:
-                fn(app, conn, a, suggestion_id, reason or "")
+                linking.reject_suggestion(app, conn, a, suggestion_id, reason or "")
 
     await run_in_threadpool(run)
     return _back("/queue", f"suggestion-{decision}")
-
-
-def _measures() -> Any:
-    try:
-        from truce.measures import service
-    except ModuleNotFoundError:  # pragma: no cover - part of the product
-        return None
-    return service
 
 
 @router.get("/board", response_class=HTMLResponse)
@@ -441,17 +433,14 @@ def board(request: Request, status: str | None = None) -> Any:
     v = _signed_in(request)
     if not may_see_board(v):
         raise PermissionDenied(_("The board of measures is for the guarantors' offices and the joint group."))
-    svc = _measures()
-    rows: list[dict[str, Any]] = []
-    if svc is not None:
-        with read(request) as conn:
-            rows = [m for m in svc.list_measures(conn, status=status or None) if may_see_measure(v, m)]
+    with read(request) as conn:
+        rows = [m for m in measures.list_measures(conn, status=status or None) if may_see_measure(v, m)]
     rows.sort(key=lambda m: (m["status"] != "proposed", m["id"]))
     can_vote = v.role == "verifier" and v.org_kind == "guarantor_office"
     return render(
         request,
         "board.html",
-        {"measures": rows, "available": svc is not None, "status": status or "", "can_vote": can_vote,
+        {"measures": rows, "status": status or "", "can_vote": can_vote,
          "done": request.query_params.get("done")},
     )
 
@@ -460,15 +449,12 @@ def board(request: Request, status: str | None = None) -> Any:
 async def board_decision(measure_id: int, request: Request) -> Any:
     a = await security.form_actor(request)
     form = await request.form()
-    svc = _measures()
-    if svc is None:  # pragma: no cover
-        raise NotFound("measures are not available in this installation")
     approve = security.field(form, "approve") == "yes"
     app = request.app.state.truce
 
     def run() -> None:
         with write(request) as conn:
-            svc.decide_measure(app, conn, a, measure_id, approve, security.field(form, "reason") or "")
+            measures.decide_measure(app, conn, a, measure_id, approve, security.field(form, "reason") or "")
 
     await run_in_threadpool(run)
     return _back("/board", "decision")
@@ -483,12 +469,8 @@ def parties_page(request: Request, as_of: str | None = None) -> Any:
 
     with read(request) as conn:
         rows = list_parties(conn, as_of=as_of or None)
-        try:
-            from truce.eligibility import service as eligibility
-        except ModuleNotFoundError:  # pragma: no cover - part of the product
-            eligibility = None  # type: ignore[assignment]
         for r in rows:
-            if eligibility is not None and r["kind"] in ("armed_group", "designated"):
+            if r["kind"] in ("armed_group", "designated"):
                 r["eligibility"] = eligibility.evaluate(conn, r["id"], as_of or None)["result"]
     return render(request, "parties.html", {"parties": rows, "as_of": as_of or ""})
 
@@ -498,18 +480,12 @@ def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any
     from truce.parties.service import get_party_row, show_party
 
     elig = None
-    available = True
     with read(request) as conn:
         row = get_party_row(conn, party_id)
         p = show_party(conn, row.id)
-        try:
-            from truce.eligibility.service import evaluate
-        except ModuleNotFoundError:  # pragma: no cover
-            available = False
-        else:
-            if p["kind"] in ("armed_group", "designated", "government", "foreign_force"):
-                elig = evaluate(conn, row.id, as_of or None)
-    return render(request, "party.html", {"p": p, "elig": elig, "available": available, "as_of": as_of or ""})
+        if p["kind"] in ("armed_group", "designated", "government", "foreign_force"):
+            elig = eligibility.evaluate(conn, row.id, as_of or None)
+    return render(request, "party.html", {"p": p, "elig": elig, "as_of": as_of or ""})
 
 
 @router.get("/zones", response_class=HTMLResponse)

@@ -1,4 +1,4 @@
-"""Commands for investigations, notifications and the right of reply (registered on `truce.cli.app`)."""
+"""Investigations, notifications and the right of reply: `truce investigation|notification|reply …`."""
 
 from __future__ import annotations
 
@@ -7,25 +7,37 @@ from typing import Annotated, Any
 
 import typer
 
-from truce.cli import AsOpt, DbOpt, JsonOpt, _table, actor_for, app, console, get_app, handle_errors, print_json
+from truce.cli.common import (
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    actor_for,
+    console,
+    get_app,
+    handle_errors,
+    print_json,
+    table,
+)
 
 investigation_app = typer.Typer(
     help="Investigations of incidents, with a clock that denials of access pause.\n\n"
     "Example: truce investigation open 42 --as rus_verifier",
     no_args_is_help=True,
 )
+
+
 notification_app = typer.Typer(
     help="Notifications addressed to your organisation.\n\nExample: truce notification list --as syr_liaison",
     no_args_is_help=True,
 )
+
+
 reply_app = typer.Typer(
     help="The right of reply: a party answers an attribution.\n\n"
     "Example: truce reply add 42 --as syr_liaison --text 'Our units were not in the area'",
     no_args_is_help=True,
 )
-app.add_typer(investigation_app, name="investigation")
-app.add_typer(notification_app, name="notification")
-app.add_typer(reply_app, name="reply")
+
 
 AtOpt = Annotated[
     str | None, typer.Option("--at", help="When it happened (ISO 8601, UTC; default: now; never in the future)")
@@ -44,9 +56,6 @@ def _files(paths: list[Path] | None) -> list[Any]:
     from truce.reports.service import EvidenceFile
 
     return [EvidenceFile.from_path(p) for p in (paths or [])]
-
-
-# --- investigations --------------------------------------------------------------------------------
 
 
 @investigation_app.command("open")
@@ -234,7 +243,7 @@ def investigation_list(
         rows = list_investigations(conn, incident_id=incident, status=status)
     if json_:
         return print_json(rows)
-    _table(
+    table(
         [
             {
                 **r,
@@ -246,9 +255,6 @@ def investigation_list(
         ],
         ["id", "incident_id", "status", "org_id", "opened_at", "active", "paused", "denials", "finding"],
     )
-
-
-# --- notifications -------------------------------------------------------------------------------
 
 
 @notification_app.command("list")
@@ -279,9 +285,6 @@ def notification_list(
         due = f" reply due {r['reply_due']}" + (" (replied)" if r.get("replied") else "") if r["reply_due"] else ""
         console.print(f"[bold]{r['id']}[/] {r['created_at']} {r['org_id']} {r['kind']}{due}", highlight=False)
         console.print(f"  {r['message']}", highlight=False)
-
-
-# --- replies -----------------------------------------------------------------------------------------
 
 
 @reply_app.command("add")

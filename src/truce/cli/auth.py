@@ -1,4 +1,4 @@
-"""`truce user passwd`, `truce token …`: web sign-in passwords and API tokens."""
+"""Users, organisations and API tokens: `truce user …`, `truce org …`, `truce token …`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,89 @@ from typing import Annotated
 
 import typer
 
-from truce.cli import AsOpt, DbOpt, JsonOpt, _table, app, console, err, get_app, handle_errors, print_json, user_app
+from truce.cli.common import (
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    console,
+    err,
+    get_app,
+    handle_errors,
+    print_json,
+    table,
+)
 from truce.errors import ValidationFailed
+
+user_app = typer.Typer(
+    help="Users.\n\nExample: truce user add rus_monitor --org RUS_OFFICE --role monitor", no_args_is_help=True
+)
+
+
+org_app = typer.Typer(help="Organisations.\n\nExample: truce org list", no_args_is_help=True)
+
 
 token_app = typer.Typer(
     help="API bearer tokens (stored hashed, revocable, with an expiry).\n\n"
     "Example: truce token create --user rus_monitor",
     no_args_is_help=True,
 )
-app.add_typer(token_app, name="token")
+
+
+@user_app.command("add")
+@handle_errors
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name")],
+    org: Annotated[str, typer.Option("--org", help="Organisation id, e.g. RUS_OFFICE")],
+    role: Annotated[str, typer.Option("--role", help="monitor, verifier, liaison, analyst or admin")],
+    display_name: Annotated[str | None, typer.Option(help="Full name")] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Add a user to an organisation with a role.
+
+    Example: truce user add tur_verifier --org TUR_OFFICE --role verifier
+    """
+    from truce.auth import service as auth
+
+    t = get_app(db)
+    with t.write() as conn:
+        actor = auth.get_actor(conn, as_user)
+        auth.add_user(t, conn, actor, name, org, role, display_name)
+    console.print(f"user {name} added: {role} of {org}")
+
+
+@user_app.command("list")
+@handle_errors
+def user_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
+    """List users with their organisation and role.
+
+    Example: truce user list --json
+    """
+    from truce.auth import service as auth
+
+    t = get_app(db)
+    with t.read() as conn:
+        rows = auth.list_users(conn)
+    if json_:
+        return print_json(rows)
+    table(rows, ["name", "org_id", "role", "active"])
+
+
+@org_app.command("list")
+@handle_errors
+def org_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
+    """List organisations (guarantor offices, liaisons, the joint group, admin).
+
+    Example: truce org list
+    """
+    from truce.auth import service as auth
+
+    t = get_app(db)
+    with t.read() as conn:
+        rows = auth.list_orgs(conn)
+    if json_:
+        return print_json(rows)
+    table(rows, ["id", "kind", "party_id", "name"])
 
 
 def _read_password(path: Path | None) -> str:
@@ -107,7 +181,7 @@ def token_list(
         rows = credentials.list_tokens(conn, actor, user)
     if json_:
         return print_json(rows)
-    _table(rows, ["id", "user_name", "label", "created_at", "expires_at", "state"])
+    table(rows, ["id", "user_name", "label", "created_at", "expires_at", "state"])
 
 
 @token_app.command("revoke")

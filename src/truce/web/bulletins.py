@@ -13,12 +13,13 @@ from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from truce.bulletins import service
 from truce.errors import NotFound
 from truce.ledger.chain import canonical
+from truce.web.views import render as render_page
 
 router = APIRouter()
 DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.(html|json|pdf|md))?$")
@@ -91,8 +92,6 @@ def _images_for(request: Request, doc: dict[str, Any]) -> dict[str, bytes]:
 
 
 def _page(request: Request, template: str, ctx: dict[str, Any]) -> Response:
-    from truce.web.views import render as render_page
-
     return render_page(request, template, ctx)
 
 
@@ -121,13 +120,3 @@ def bulletin_file(name: str, request: Request) -> Any:
         "Content-Disposition": f'{"inline" if fmt == "pdf" else "attachment"}; filename="truce-bulletin-{day}.{fmt}"'
     }
     return Response(data, media_type=MEDIA[fmt], headers=headers)
-
-
-@router.get("/api/v1/bulletins", tags=["bulletins"], summary="The published bulletins, newest day first")
-def api_bulletins(request: Request, since: str | None = None, until: str | None = None) -> Any:
-    with _truce(request).read() as conn:
-        rows = service.list_published(conn, since, until)
-    for r in rows:
-        base = f"/bulletins/{r['day']}"
-        r["links"] = {"page": base, "html": base + ".html", "json": base + ".json", "pdf": base + ".pdf"}
-    return JSONResponse({"bulletins": rows})

@@ -1,4 +1,4 @@
-"""Commands for the daily bulletin and the guarantors' signing keys (registered on `truce.cli.app`)."""
+"""The daily bulletin and the guarantors' signing keys: `truce bulletin …`, `truce key …`."""
 
 from __future__ import annotations
 
@@ -9,33 +9,37 @@ from typing import Annotated
 
 import typer
 
-from truce.cli import (
+from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
-    _table,
     actor_for,
-    app,
     console,
     err,
     get_app,
     handle_errors,
     print_json,
     progress_bar,
+    table,
 )
 from truce.errors import ValidationFailed
 
 bulletin_app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
+
+
 key_app = typer.Typer(
     help="Ed25519 keys with which the guarantor offices sign bulletins.\n\n"
     "Example: truce key create --org RUS_OFFICE --as rus_verifier",
     no_args_is_help=True,
 )
-app.add_typer(bulletin_app, name="bulletin")
-app.add_typer(key_app, name="key")
+
 
 DateOpt = Annotated[str, typer.Option("--date", help="The day (YYYY-MM-DD, UTC)")]
+
+
 FORMATS = ("json", "md", "html", "pdf")
+
+
 SUFFIX = {".json": "json", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
@@ -237,16 +241,13 @@ def bulletin_list(
         rows = list_published(conn, since, until)
     if json_:
         return print_json(rows)
-    _table(
+    table(
         [
             {**r, "sha256": r["sha256"][:16] + "…", "signed by": ", ".join(s["org"] for s in r["signatures"]) or "—"}
             for r in rows
         ],
         ["day", "seq", "sha256", "published_at", "published_by", "signed by"],
     )
-
-
-# --- keys ------------------------------------------------------------------------------------------------
 
 
 @key_app.command("create")
@@ -299,7 +300,7 @@ def key_list(
         rows = list_keys(conn, org)
     if json_:
         return print_json(rows)
-    _table(rows, ["key_id", "org_id", "public_key", "created_at", "revoked_at", "ledger_seq"])
+    table(rows, ["key_id", "org_id", "public_key", "created_at", "revoked_at", "ledger_seq"])
 
 
 @key_app.command("revoke")

@@ -1,41 +1,42 @@
-"""Data in and out at scale: `truce import acled`, `truce import csv`, `truce export incidents`."""
+"""Imports from other systems: `truce import ucdp|acled|csv`."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from truce.cli import (
+from truce.cli.common import (
+    AsOpt,
     DbOpt,
     JsonOpt,
-    _print_summary,
-    _write_rejects,
     actor_for,
-    app,
+    console,
     err,
     get_app,
     handle_errors,
-    import_app,
     print_json,
     progress_bar,
 )
 from truce.errors import ValidationFailed
 
-export_app = typer.Typer(
-    help="Export data.\n\nExample: truce export incidents --format hxl --zone Z1 -o z1.csv", no_args_is_help=True
+import_app = typer.Typer(
+    help="Import data from other systems.\n\nExample: truce import ucdp events.csv", no_args_is_help=True
 )
-app.add_typer(export_app, name="export")
+
 
 AsImporter = Annotated[
     str | None,
     typer.Option("--as", help="The user who imports (an admin; default: the local console operator)"),
 ]
+
+
 RejectsOpt = Annotated[
     Path | None, typer.Option(help="Write the rows that could not be imported here (CSV: line, reason)")
 ]
+
+
 OrgOpt = Annotated[str | None, typer.Option(help="Organisation recorded as the importer (default: yours)")]
 
 
@@ -55,6 +56,40 @@ def _run_import(file: Path, what: str, run: object) -> object:
         summary = run(lambda n: prog.advance(task, n))  # type: ignore[operator]
         prog.update(task, completed=prog.tasks[0].total)
     return summary
+
+
+@import_app.command("ucdp")
+@handle_errors
+def import_ucdp(
+    file: Annotated[Path, typer.Argument(help="UCDP-AEC CSV file, or UCDP GED's own CSV (told apart by the header)")],
+    rejects: Annotated[Path | None, typer.Option(help="Write rows that could not be read here (CSV)")] = None,
+    org: Annotated[str | None, typer.Option(help="Organisation recorded as the importer (default: yours)")] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import UCDP-AEC rows as media reports: places geocoded to P-codes, deaths to casualties,
+    sides to parties. Idempotent on the UCDP id. A UCDP GED CSV (with coordinates) is streamed in
+    batches, its points placed in P-codes and zones.
+
+    Example: truce import ucdp ucdp_aec_syria_train.csv --rejects rejects.csv
+    """
+    from truce.ingest.service import import_ucdp as run
+
+    if not file.is_file():
+        raise ValidationFailed(f"{file}: no such file", field="file")
+    t = get_app(db)
+    actor = actor_for(t, as_user)
+    with open(file, encoding="utf-8", errors="replace") as fh:
+        total = sum(1 for _ in fh) - 1
+    with progress_bar() as prog:
+        task = prog.add_task(f"importing {file.name}", total=max(total, 0))
+        summary = run(t, actor, file, org=org, progress=lambda n: prog.advance(task, n))
+    if rejects and summary.rejected:
+        _write_rejects(rejects, summary.rejected)
+    if json_:
+        return print_json(summary.to_dict())
+    _print_summary(summary, rejects)
 
 
 @import_app.command("acled")
@@ -85,8 +120,9 @@ def import_acled(
     summary = _run_import(
         file,
         "ACLED",
-        lambda cb: import_file(t, actor, file, "acled", org=org, source_kind=source_kind, batch_rows=batch,
-                               progress=cb),
+        lambda cb: import_file(
+            t, actor, file, "acled", org=org, source_kind=source_kind, batch_rows=batch, progress=cb
+        ),
     )
     _finish(summary, rejects, json_)
 
@@ -142,57 +178,35 @@ def _finish(summary: object, rejects: Path | None, json_: bool) -> None:
     _print_summary(summary, rejects)
 
 
-@export_app.command("incidents")
-@handle_errors
-def export_incidents(
-    format: Annotated[str, typer.Option("--format", "-f", help="csv, hxl, geojson or acled")] = "csv",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (default: standard output)")] = None,
-    zone: Annotated[str | None, typer.Option(help="Zone id")] = None,
-    adm: Annotated[str | None, typer.Option(help="OCHA P-code of ADM1, ADM2 or ADM3")] = None,
-    party: Annotated[str | None, typer.Option(help="Alleged party id")] = None,
-    violation_type: Annotated[str | None, typer.Option("--type", help="Violation type")] = None,
-    since: Annotated[str | None, typer.Option(help="From this day (YYYY-MM-DD)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this day")] = None,
-    verdict: Annotated[str | None, typer.Option(help="pending, verified, not_verified or disputed")] = None,
-    status: Annotated[str | None, typer.Option(help="open, under_investigation or closed")] = None,
-    db: DbOpt = None,
-    as_user: Annotated[str | None, typer.Option("--as", help="Export what this user may see")] = None,
-    public: Annotated[bool, typer.Option("--public", help="Export what the public sees")] = False,
-) -> None:
-    """Export incidents, streamed, with a progress bar on stderr: csv, hxl (CSV with the HXL hashtag
-    row), geojson (an RFC 7946 FeatureCollection) or acled (ACLED's 31 columns, which `truce import
-    acled` reads back).
+def _write_rejects(path: Path, rejected: list[tuple[int, str]]) -> None:
+    import csv
 
-    Example: truce export incidents --format acled --zone Z1 --since 2017-05-06 -o z1-acled.csv
-    """
-    from truce.exports import service as exports
-    from truce.incidents.service import IncidentFilter
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["line", "reason"])
+        w.writerows(rejected)
 
-    exports.check_format(format)
-    flt = IncidentFilter(
-        zone=zone,
-        adm=adm,
-        party=party,
-        violation_type=violation_type,
-        since=since,
-        until=until,
-        verdict=verdict,
-        status=status,
+
+def _print_summary(s: Any, rejects: Path | None) -> None:
+    console.print(
+        f"{s.file}: {s.rows} rows; {s.imported} imported, {s.duplicates} already there, "
+        f"{s.corrections} corrections, {len(s.rejected)} rejected; ledger entries {s.batches or 'none'}"
     )
-    t = get_app(db)
-    viewer = None if public else actor_for(t, as_user)
-    with t.read() as conn:
-        total = exports.count(conn, flt, viewer)
-    sink = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115
-    try:
-        with progress_bar() as prog:
-            task = prog.add_task(f"exporting incidents ({format})", total=total)
-            for chunk in exports.export_incidents(t, format, flt, viewer, progress=lambda n: prog.advance(task, n)):
-                sink.write(chunk)
-    finally:
-        if out:
-            sink.close()
-        else:
-            sink.flush()
-    if out:
-        err.print(f"{total} incidents written to {out}", highlight=False)
+    if s.precision:
+        console.print("location precision: " + ", ".join(f"{k} {v}" for k, v in sorted(s.precision.items())))
+    if s.unresolved_places:
+        console.print(
+            "not resolved below governorate (most frequent): "
+            + "; ".join(f"{k} ({v})" for k, v in s.unresolved_places.most_common(10)),
+            highlight=False,
+        )
+    if s.unknown_sides:
+        console.print(
+            "sides not in the party register, kept as text: "
+            + "; ".join(f"{k} ({v})" for k, v in s.unknown_sides.most_common(8)),
+            highlight=False,
+        )
+    for line, reason in s.rejected[:10]:
+        err.print(f"line {line}: {reason}", highlight=False)
+    if s.rejected and rejects:
+        err.print(f"all rejected rows written to {rejects}")

@@ -1,0 +1,76 @@
+"""How fast a read command answers: `truce party list` on the demo database.
+
+usage: .venv/bin/python benchmarks/bench_cli.py [--db sqlite:///demo.db] [--runs 9]
+
+Without --db a demo database is built in a scratch directory (`truce demo --no-serve`, not timed).
+Each command runs as a fresh process, as a user types it, and the median of the runs is printed
+against a baseline run in the same session: a bare Python process that opens the same SQLite file
+with the standard library and prints the same table's rows (the floor of any Python CLI on this
+machine: interpreter start, `sqlite3`, one query). Target: `truce party list` < 0.5 s (issue 11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def run(argv: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of a command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def median_of(argv: list[str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (the CPU time is what a busy machine does not inflate)."""
+    run(argv)  # warm the file cache
+    times = [run(argv) for _ in range(runs)]
+    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", help="SQLite URL of a demo database (default: build one)")
+    ap.add_argument("--runs", type=int, default=9)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="truce-bench-cli-") as tmp:
+        url = args.db
+        if not url:
+            url = f"sqlite:///{tmp}/demo.db"
+            print(f"building the demo database in {tmp} (not timed) ...", flush=True)
+            subprocess.run([str(BIN / "truce"), "demo", "--no-serve", "--db", url], check=True,
+                           stdout=subprocess.DEVNULL, cwd=tmp)
+        path = url.split("///", 1)[1]
+        baseline = [sys.executable, "-c",
+                    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                    "[print(*r) for r in c.execute('SELECT id, kind, name FROM parties ORDER BY id')]", path]
+        commands = {
+            "truce party list": [str(BIN / "truce"), "party", "list", "--db", url],
+            "truce party list --json": [str(BIN / "truce"), "party", "list", "--json", "--db", url],
+            "truce incident show 1": [str(BIN / "truce"), "incident", "show", "1", "--db", url],
+            "truce --help": [str(BIN / "truce"), "--help"],
+        }
+        base, base_cpu = median_of(baseline, args.runs)
+        print(f"medians of {args.runs} runs; wall time (CPU time)")
+        print(f"{'baseline: python + sqlite3':<28} {base * 1000:6.0f} ms ({base_cpu * 1000:4.0f} ms)")
+        for name, argv in commands.items():
+            t, cpu = median_of(argv, args.runs)
+            verdict = "" if name != "truce party list" else ("  target < 500 ms: met" if t < 0.5 else
+                                                             "  target < 500 ms: MISSED")
+            print(f"{name:<28} {t * 1000:6.0f} ms ({cpu * 1000:4.0f} ms) = {t / base:4.1f}x baseline{verdict}")
+
+
+if __name__ == "__main__":
+    main()

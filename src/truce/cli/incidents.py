@@ -1,0 +1,438 @@
+"""Incidents, link suggestions and the guarantors' findings: `truce incident|suggestion|finding …`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from truce.cli.common import (
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    actor_for,
+    console,
+    get_app,
+    handle_errors,
+    print_json,
+    table,
+    viewer_for,
+)
+
+incident_app = typer.Typer(help="Incidents.\n\nExample: truce incident list --zone Z1", no_args_is_help=True)
+
+
+suggestion_app = typer.Typer(
+    help="Suggested links between reports and incidents, for a verifier to accept or reject.\n\n"
+    "Example: truce suggestion list",
+    no_args_is_help=True,
+)
+
+
+finding_app = typer.Typer(
+    help="Guarantors' findings on incidents.\n\nExample: truce finding list 42", no_args_is_help=True
+)
+
+
+@incident_app.command("list")
+@handle_errors
+def incident_list(
+    verdict: Annotated[str | None, typer.Option(help="pending, verified, not_verified or disputed")] = None,
+    status: Annotated[str | None, typer.Option(help="open, under_investigation or closed")] = None,
+    zone: Annotated[str | None, typer.Option(help="Zone id")] = None,
+    adm: Annotated[str | None, typer.Option(help="OCHA P-code of ADM1, ADM2 or ADM3")] = None,
+    party: Annotated[str | None, typer.Option(help="Alleged party id")] = None,
+    violation_type: Annotated[str | None, typer.Option("--type", help="Violation type")] = None,
+    since: Annotated[str | None, typer.Option(help="From this day (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to and including this day")] = None,
+    limit: Annotated[int, typer.Option(help="Rows per page (0 = all)")] = 50,
+    offset: Annotated[int, typer.Option(help="Rows to skip")] = 0,
+    db: DbOpt = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="List what this user may see")] = None,
+    public: Annotated[bool, typer.Option("--public", help="List what the public sees")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """List incidents, newest first, with filters and paging.
+
+    Example: truce incident list --zone Z3 --since 2017-07-01 --until 2017-07-31 --limit 20
+    """
+    from truce.incidents.service import IncidentFilter, list_incidents
+
+    t = get_app(db)
+    flt = IncidentFilter(
+        verdict=verdict,
+        status=status,
+        zone=zone,
+        adm=adm,
+        party=party,
+        violation_type=violation_type,
+        since=since,
+        until=until,
+    )
+    with t.read() as conn:
+        rows, total = list_incidents(conn, flt, limit, offset, viewer=None if public else viewer_for(conn, as_user))
+    if json_:
+        return print_json({"total": total, "limit": limit, "offset": offset, "incidents": rows})
+    table(
+        [
+            {
+                **r,
+                "zones": ",".join(r["zones"]),
+                "party": r["alleged_party_id"] or r["alleged_party_text"],
+                "sim": "sim" if r["simulated"] else (f"{r['simulated_reports']} sim" if r["simulated_reports"] else ""),
+                "occurred": r["occurred_at"][:16],
+            }
+            for r in rows
+        ],
+        ["id", "occurred", "violation_type", "party", "adm3_pcode", "zones", "verdict", "reports", "sim", "place_name"],
+    )
+    console.print(f"{len(rows)} of {total} (offset {offset})")
+
+
+@incident_app.command("show")
+@handle_errors
+def incident_show(
+    incident_id: Annotated[int, typer.Argument(help="Incident number")],
+    db: DbOpt = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="Show it as this user may see it")] = None,
+    public: Annotated[bool, typer.Option("--public", help="Show it as the public sees it")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Show an incident: reports, evidence, each guarantor's finding, verdict, attribution, clause,
+    severity, confidence and its parts, investigations, replies, and the ledger entries behind it.
+
+    Example: truce incident show 42 --as syr_liaison --json
+    """
+    from truce.geo.service import admin_names
+    from truce.incidents.views import incident_detail
+
+    t = get_app(db)
+    with t.read() as conn:
+        viewer = None if public else viewer_for(conn, as_user)
+        d = incident_detail(conn, incident_id, viewer)
+        names = admin_names(conn, [d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]])
+    if json_:
+        return print_json(d)
+    p = console.print
+    sim = " [SIMULATED]" if d["simulated"] or any(r["simulated"] for r in d["reports"]) else ""
+    p(f"[bold]incident {d['id']}[/]{sim}: {d['title']}", highlight=False)
+    p(f"  occurred {d['occurred_at']} ({d['occurred_precision']}); status {d['status']}")
+    place = " / ".join(f"{names.get(c, c)} {c}" for c in (d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]) if c)
+    p(f"  where: {place or 'unknown'} ({d['location_precision']})", highlight=False)
+    p(f"  zones: {', '.join(z['zone_id'] + ' v' + str(z['zone_version']) for z in d['zones']) or 'none'}")
+    p(f"  alleged party: {d['alleged_party_id'] or d['alleged_party_text'] or 'unknown'}", highlight=False)
+    p(
+        f"  [bold]verdict: {d['verdict']}[/]"
+        + (f" under {d['agreement_id']} v{d['agreement_version']}" if d["agreement_id"] else "")
+    )
+    if d["verdict"] == "verified":
+        who = d["attributed_party_id"] if d["attribution"] == "attributed" else "could not be attributed"
+        p(
+            f"  attribution: {who}; clause: {d['clause_id'] or '-'} ({d['breach']}: {d['breach_reason']}); "
+            f"severity: {d['severity']} ({d['severity_reason']})",
+            highlight=False,
+        )
+    cp = d["confidence_parts"]
+    p(
+        f"  confidence {d['confidence']:.2f} = 0.40 x sources {cp['sources']} ({cp['independent_sources']} independent)"
+        f" + 0.20 x observation {cp['observation']} + 0.15 x evidence {cp['evidence']}"
+        f" + 0.25 x agreement {cp['agreement']}",
+        highlight=False,
+    )
+    for f in d["findings"]:
+        p(
+            f"  finding {f['guarantor']}: {f['finding']} ({f['reason_code']})"
+            + (f", attributes to {f['attributed_party_id']}" if f["attributed_party_id"] else "")
+            + (f": {f['note']}" if f["note"] else "")
+            + f" — {f['recorded_by']} {f['recorded_at'][:16]}",
+            highlight=False,
+        )
+    for r in d["replies"]:
+        p(
+            f"  reply by {r.get('party_id')} ({r.get('filed_by')}, {str(r.get('filed_at'))[:16]}): {r.get('text')}",
+            highlight=False,
+        )
+    for i in d["investigations"]:
+        p(
+            f"  investigation {i.get('id')}: {i.get('status')}"
+            + (f", finding {i['finding']}" if i.get("finding") else ""),
+            highlight=False,
+        )
+    for r in d["reports"]:
+        p(
+            f"  report {r['id']} ({r['source_kind']}, {r['org_id']}, {r['how']}, {r['visibility']})"
+            + (" [simulated]" if r["simulated"] else "")
+            + (f", {len(r['evidence'])} evidence" if r["evidence"] else ""),
+            highlight=False,
+        )
+    if d["hidden_reports"]:
+        p(f"  ({d['hidden_reports']} report(s) not shown at your visibility tier)")
+    for e in d["ledger"]:
+        p(f"  ledger {e['seq']}: {e['command']} by {e['actor']} at {e['at']}")
+
+
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (kept in the ledger)")]
+
+
+def _moved(res: dict[str, Any], verb: str) -> str:
+    left = res.get("from_left")
+    tail = f"; incident {res['from']} has no report left and is marked merged" if left == 0 else ""
+    return (
+        f"report {res['report']} {verb} incident {res['to']} "
+        f"(was in incident {res['from']}; ledger entry {res['ledger_seq']}){tail}"
+    )
+
+
+@incident_app.command("link")
+@handle_errors
+def incident_link(
+    report: Annotated[str, typer.Argument(help="Report UUID")],
+    incident: Annotated[int, typer.Argument(help="The incident the report describes")],
+    reason: ReasonOpt = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Link a report to another incident (it leaves the one it is in). Verifiers only.
+
+    Example: truce incident link 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 42 --as tur_verifier --reason "same crater"
+    """
+    from truce.incidents.linking import link_report
+
+    t = get_app(db)
+    actor = actor_for(t, as_user)
+    with t.write() as conn:
+        res = link_report(t, conn, actor, report, incident, reason)
+    if json_:
+        return print_json(res)
+    console.print(_moved(res, "linked to"), highlight=False)
+
+
+@incident_app.command("unlink")
+@handle_errors
+def incident_unlink(
+    report: Annotated[str, typer.Argument(help="Report UUID")],
+    reason: ReasonOpt = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Take a report out of its incident: it gets a new incident of its own. Verifiers only; the only
+    report of an incident cannot be unlinked.
+
+    Example: truce incident unlink 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --as tur_verifier --reason "other village"
+    """
+    from truce.incidents.linking import unlink_report
+
+    t = get_app(db)
+    actor = actor_for(t, as_user)
+    with t.write() as conn:
+        res = unlink_report(t, conn, actor, report, reason)
+    if json_:
+        return print_json(res)
+    console.print(_moved(res, "now starts new"), highlight=False)
+
+
+@incident_app.command("split")
+@handle_errors
+def incident_split(
+    incident: Annotated[int, typer.Argument(help="The incident to split")],
+    report: Annotated[list[str], typer.Option("--report", help="A report to move to the new incident (repeat)")],
+    reason: ReasonOpt = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Move some reports of an incident together to one new incident. Verifiers only; at least one
+    report must stay.
+
+    Example: truce incident split 42 --report 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --report 5d1c… --as rus_verifier
+    """
+    from truce.incidents.linking import split_incident
+
+    t = get_app(db)
+    actor = actor_for(t, as_user)
+    with t.write() as conn:
+        res = split_incident(t, conn, actor, incident, report, reason)
+    if json_:
+        return print_json(res)
+    console.print(
+        f"{len(res['reports'])} report(s) of incident {res['incident']} moved to new incident {res['to']} "
+        f"(ledger entry {res['ledger_seq']})",
+        highlight=False,
+    )
+
+
+@suggestion_app.command("list")
+@handle_errors
+def suggestion_list(
+    status: Annotated[str, typer.Option("--status", help="open, accepted, rejected or all")] = "open",
+    incident: Annotated[int | None, typer.Option("--incident", help="Only suggestions to this incident")] = None,
+    report: Annotated[str | None, typer.Option("--report", help="Only suggestions for this report")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (0 = all)")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many")] = 0,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List suggested links (open ones by default), oldest first, with the matcher's reasons.
+
+    Example: truce suggestion list --status open --json
+    """
+    from truce.incidents.linking import list_suggestions
+
+    t = get_app(db)
+    with t.read() as conn:
+        rows, total = list_suggestions(conn, None if status == "all" else status, incident, report, limit, offset)
+    if json_:
+        return print_json({"total": total, "suggestions": rows})
+    if not rows:
+        console.print(f"no {'' if status == 'all' else status + ' '}suggestions")
+        return
+    table(
+        [
+            {
+                **r,
+                "report": r["report_id"][:8],
+                "in": r["report_incident_id"],
+                "to": r["incident_id"],
+                "score": f"{r['score']:.2f}",
+            }
+            for r in rows
+        ],
+        ["id", "report", "org_id", "in", "to", "score", "status", "reason"],
+    )
+    console.print(f"{len(rows)} of {total}")
+
+
+@suggestion_app.command("accept")
+@handle_errors
+def suggestion_accept(
+    suggestion: Annotated[int, typer.Argument(help="Suggestion number")],
+    reason: ReasonOpt = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Accept a suggested link: the report is linked to the suggested incident. Verifiers only.
+
+    Example: truce suggestion accept 7 --as irn_verifier
+    """
+    from truce.incidents.linking import accept_suggestion
+
+    t = get_app(db)
+    actor = actor_for(t, as_user)
+    with t.write() as conn:
+        res = accept_suggestion(t, conn, actor, suggestion, reason)
+    if json_:
+        return print_json(res)
+    if res["from"] == res["to"]:
+        console.print(f"suggestion {suggestion} accepted: report {res['report']} was already in incident {res['to']}")
+    else:
+        console.print(f"suggestion {suggestion} accepted: " + _moved(res, "linked to"), highlight=False)
+
+
+@suggestion_app.command("reject")
+@handle_errors
+def suggestion_reject(
+    suggestion: Annotated[int, typer.Argument(help="Suggestion number")],
+    reason: Annotated[str, typer.Option("--reason", help="Why not (required; kept in the ledger)")],
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Reject a suggested link, saying why; the report stays where it is. Verifiers only.
+
+    Example: truce suggestion reject 7 --as irn_verifier --reason "different village, same day"
+    """
+    from truce.incidents.linking import reject_suggestion
+
+    t = get_app(db)
+    actor = actor_for(t, as_user)
+    with t.write() as conn:
+        res = reject_suggestion(t, conn, actor, suggestion, reason)
+    if json_:
+        return print_json(res)
+    console.print(f"suggestion {suggestion} rejected (ledger entry {res['ledger_seq']})")
+
+
+@finding_app.command("add")
+@handle_errors
+def finding_add(
+    incident: Annotated[int, typer.Argument(help="Incident number")],
+    finding: Annotated[str, typer.Option("--finding", help="confirmed, disputed or unverifiable")],
+    reason: Annotated[str, typer.Option("--reason", help="Coded reason, e.g. site_visit, no_access")],
+    note: Annotated[str | None, typer.Option("--note", help="The reasons in words")] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="The party a confirming finding attributes it to")
+    ] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record (or revise) your guarantor's finding on an incident; the joint verdict follows the
+    agreement's decision rule. Reasons: confirmed (site_visit, observed, imagery, corroborated,
+    witness_statements, forensic, other), disputed (contradicting_evidence, not_observed,
+    alternative_account, staged, other), unverifiable (no_access, insufficient_information,
+    outside_mandate, other).
+
+    Example: truce finding add 42 --as rus_verifier --finding confirmed --reason site_visit --party SYR --note "craters"
+    """
+    from truce.auth.service import get_actor
+    from truce.incidents.models import incidents
+    from truce.incidents.verification import add_finding
+
+    t = get_app(db)
+    with t.write() as conn:
+        actor = get_actor(conn, as_user)
+        res = add_finding(t, conn, actor, incident, finding, reason, note, party)
+        from sqlalchemy import select
+
+        inc = conn.execute(
+            select(incidents.c.verdict, incidents.c.attributed_party_id, incidents.c.attribution).where(
+                incidents.c.id == incident
+            )
+        ).one()
+    if json_:
+        return print_json({**res, "verdict": inc.verdict, "attributed_party_id": inc.attributed_party_id})
+    console.print(
+        f"finding {res['id']}: {res['guarantor']} {finding} incident {incident}"
+        + (f" (revises finding {res['supersedes']})" if res["supersedes"] else "")
+        + f"; joint verdict now {inc.verdict}"
+        + (f", attributed to {inc.attributed_party_id}" if inc.attributed_party_id else ""),
+        highlight=False,
+    )
+
+
+@finding_app.command("list")
+@handle_errors
+def finding_list(
+    incident: Annotated[int, typer.Argument(help="Incident number")],
+    history: Annotated[bool, typer.Option("--history", help="Include revised findings")] = False,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List the guarantors' current findings on an incident (with --history, every revision).
+
+    Example: truce finding list 42 --history
+    """
+    from truce.incidents.verification import current_findings, finding_history
+
+    t = get_app(db)
+    with t.read() as conn:
+        rows = finding_history(conn, incident) if history else list(current_findings(conn, incident).values())
+    if json_:
+        return print_json(rows)
+    table(
+        rows,
+        [
+            "id",
+            "guarantor",
+            "finding",
+            "reason_code",
+            "attributed_party_id",
+            "recorded_by",
+            "recorded_at",
+            "supersedes",
+            "note",
+        ],
+    )

@@ -1,0 +1,181 @@
+"""The measures ladder: `truce measures evaluate`, `truce measure …`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from truce.cli.common import (
+    AsOpt,
+    DbOpt,
+    DecisionDateOpt,
+    JsonOpt,
+    console,
+    get_app,
+    handle_errors,
+    print_json,
+    table,
+)
+
+measures_app = typer.Typer(
+    help="Evaluate the measures ladder.\n\nExample: truce measures evaluate --as-of 2017-09-30", no_args_is_help=True
+)
+
+
+measure_app = typer.Typer(
+    help="Measures against violators.\n\nExample: truce measure list --status proposed", no_args_is_help=True
+)
+
+
+@measures_app.command("evaluate")
+@handle_errors
+def measures_evaluate(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluate as of this day (default: today)")] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Propose the measures the agreement's ladder calls for, with the evidence behind each; mark
+    approved measures whose deadline passed breached. Running it twice proposes nothing new.
+
+    Example: truce measures evaluate --as-of 2017-09-30 --as joint_verifier --json
+    """
+    from truce.auth.service import get_actor
+    from truce.measures.service import evaluate
+
+    t = get_app(db)
+    with t.write() as conn:
+        res = evaluate(t, conn, get_actor(conn, as_user), as_of)
+    if json_:
+        return print_json(res)
+    for b in res["breached"]:
+        console.print(f"measure {b['measure_id']} against {b['party_id']}: deadline {b['deadline']} missed → breached")
+    for p in res["proposals"]:
+        ev = p["evidence"]
+        why = (
+            f"{ev.get('points')} points in {ev['window'][0]}..{ev['window'][1]} "
+            f"(incidents {', '.join(str(i['incident_id']) for i in ev.get('incidents', [])) or 'none'}; "
+            f"access denials {len(ev.get('access_denials', []))})"
+            if p["rule_id"] != "missed_deadline"
+            else f"missed deadline of measure {ev['missed_deadlines'][0]['measure_id']}"
+        )
+        console.print(
+            f"proposed measure {p['id']}: {p['kind']} (step {p['step']}) against {p['party_id']}, "
+            f"rule {p['rule_id']}: {why}",
+            highlight=False,
+        )
+    if not res["breached"] and not res["proposals"]:
+        console.print(f"nothing new to propose as of {res['as_of']}")
+
+
+@measure_app.command("list")
+@handle_errors
+def measure_list(
+    status: Annotated[str | None, typer.Option(help="proposed, approved or rejected")] = None,
+    party: Annotated[str | None, typer.Option(help="Party id")] = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List measures with their decision, deadline and compliance.
+
+    Example: truce measure list --status approved --json
+    """
+    from truce.measures.service import list_measures
+
+    t = get_app(db)
+    with t.read() as conn:
+        rows = list_measures(conn, status, party)
+    if json_:
+        return print_json(rows)
+    table(
+        [{**r, "votes": " ".join(f"{v['guarantor']}:{v['approve']}" for v in r["votes"])} for r in rows],
+        ["id", "party_id", "step", "kind", "rule_id", "as_of", "status", "votes", "deadline", "compliance"],
+    )
+
+
+@measure_app.command("show")
+@handle_errors
+def measure_show(
+    measure_id: Annotated[int, typer.Argument(help="Measure id")], db: DbOpt = None, json_: JsonOpt = False
+) -> None:
+    """Show a measure with the evidence that triggered it (incidents, reports, ledger entries) and the votes.
+
+    Example: truce measure show 1 --json
+    """
+    from truce.measures.service import get_measure
+
+    t = get_app(db)
+    with t.read() as conn:
+        m = get_measure(conn, measure_id)
+    if json_:
+        return print_json(m)
+    console.print(
+        f"[bold]measure {m['id']}[/]: {m['kind']} (step {m['step']}) against {m['party_id']}; "
+        f"{m['status']}" + (f", deadline {m['deadline']}, compliance {m['compliance']}" if m["deadline"] else "")
+    )
+    console.print(f"  rule {m['rule_id']}: {m['evidence'].get('rule', {}).get('text', '')}", highlight=False)
+    for i in m["evidence"].get("incidents", []):
+        console.print(
+            f"  incident {i['incident_id']} ({i['occurred_at'][:10]}, {i['severity']}, {i['points']} pts) "
+            f"reports {', '.join(i['reports'])}",
+            highlight=False,
+        )
+    for d in m["evidence"].get("access_denials", []):
+        console.print(f"  access denial {d['denial_id']} on {d['denied_at'][:10]} ({d['points']} pts)")
+    for v in m["votes"]:
+        console.print(f"  vote {v['guarantor']}: {v['approve']} ({v['voted_by']}): {v['reason']}", highlight=False)
+
+
+@measure_app.command("decide")
+@handle_errors
+def measure_decide(
+    measure_id: Annotated[int, typer.Argument(help="Measure id")],
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="Your guarantor's vote")],
+    reason: Annotated[str, typer.Option("--reason", help="Why")],
+    on: DecisionDateOpt = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Cast your guarantor's vote on a proposed measure; the decision follows the agreement's rule.
+
+    Example: truce measure decide 1 --approve --reason "three grave breaches" --as rus_verifier
+    """
+    from truce.auth.service import get_actor
+    from truce.measures.service import decide_measure
+
+    t = get_app(db)
+    with t.write() as conn:
+        res = decide_measure(t, conn, get_actor(conn, as_user), measure_id, approve, reason, on)
+    if json_:
+        return print_json(res)
+    out = res["outcome"] or "still proposed"
+    console.print(
+        f"{res['guarantor']} voted {'yes' if approve else 'no'} on measure {measure_id}: {out}"
+        + (f"; deadline {res['deadline']}" if res["deadline"] else "")
+        + (f"; {res['status_change']['party_id']} now {res['status_change']['status']}" if res["status_change"] else "")
+    )
+
+
+@measure_app.command("comply")
+@handle_errors
+def measure_comply(
+    measure_id: Annotated[int, typer.Argument(help="Measure id")],
+    complied: Annotated[bool, typer.Option("--complied/--breached", help="Did the party comply?")],
+    reason: Annotated[str, typer.Option("--reason", help="How")],
+    on: DecisionDateOpt = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Record whether the party complied with an approved measure.
+
+    Example: truce measure comply 1 --complied --reason "artillery withdrawn, verified" --as joint_verifier
+    """
+    from truce.auth.service import get_actor
+    from truce.measures.service import record_compliance
+
+    t = get_app(db)
+    with t.write() as conn:
+        res = record_compliance(t, conn, get_actor(conn, as_user), measure_id, complied, reason, on)
+    console.print(f"measure {measure_id}: {res['compliance']}")

@@ -1,0 +1,155 @@
+"""Setting up and serving a deployment: `truce init`, `truce demo`, `truce serve`, `truce scenario load`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from truce.cli.common import (
+    AsOpt,
+    DbOpt,
+    actor_for,
+    console,
+    get_app,
+    handle_errors,
+    progress_bar,
+)
+
+commands = typer.Typer()
+
+scenario_app = typer.Typer(help="Scenario files.\n\nExample: truce scenario load", no_args_is_help=True)
+
+
+@commands.command()
+@handle_errors
+def init(db: DbOpt = None) -> None:
+    """Create the database (or bring it to the newest schema) and load the OCHA admin boundaries.
+
+    Example: truce init --db sqlite:///truce.db
+    """
+    from truce.geo.service import load_bundled_admin_areas
+    from truce.ledger.chain import SYSTEM
+
+    t = get_app(db)
+    with t.write() as conn:
+        res = load_bundled_admin_areas(t, conn, SYSTEM)
+    for r in res:
+        console.print(
+            f"loaded ADM{r.level}: {r.count} areas"
+            + (f", {len(r.repairs)} invalid polygons repaired" if r.repairs else "")
+        )
+        for rep in r.repairs:
+            console.print(f"  repaired {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
+    console.print(f"database ready: {t.url}")
+
+
+@commands.command()
+@handle_errors
+def demo(
+    db: DbOpt = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app when loaded")] = True,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated office reports")] = 2017,
+) -> None:
+    """Build the demo: database, Astana 2017 scenario, 2017 UCDP events, demo users, simulated
+    guarantor-office reports (marked simulated), then serve the web app.
+
+    Example: truce demo --no-serve --db sqlite:///demo.db
+    """
+    from truce.demo import build_demo
+
+    t = get_app(db)
+    with progress_bar() as prog:
+        summary = build_demo(t, seed=seed, progress=prog)
+    console.print(summary["text"], highlight=False)
+    _print_demo_passwords(summary)
+    if serve:
+        _serve(t.url, host, port)
+
+
+def _print_demo_passwords(summary: dict[str, Any]) -> None:
+    from truce.demo import write_password_file
+
+    new = summary.get("passwords") or {}
+    if new:
+        path = write_password_file("demo-passwords.txt", new)
+        console.print(f"demo accounts (web sign-in; shown only this once, also in {path.resolve()}, mode 0600):")
+        for name in sorted(new):
+            console.print(f"  {name:<22} {new[name]}", highlight=False)
+    existing = summary.get("passwords_existing") or []
+    if existing:
+        console.print(
+            f"{len(existing)} demo accounts have passwords already (left unchanged; see demo-passwords.txt from the "
+            "first run, or set one with: truce user passwd NAME)",
+            highlight=False,
+        )
+
+
+@commands.command()
+@handle_errors
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (e.g. one per core)")] = 1,
+) -> None:
+    """Serve the web app and the API with uvicorn.
+
+    Example: truce serve --host 127.0.0.1 --port 8000 --workers 2
+    """
+    t = get_app(db)
+    _serve(t.url, host, port, workers)
+
+
+def _serve(url: str, host: str, port: int, workers: int = 1) -> None:
+    import os
+
+    import uvicorn
+
+    from truce.web.app import create_app
+
+    console.print(f"serving {url} on http://{host}:{port} with {workers} worker(s)  (Ctrl-C stops)")
+    # The HTTP parser is httptools (uvicorn[standard]). The event loop: with one worker, asyncio's, which
+    # accepts every waiting connection at once, where uvloop (libuv) accepts one per turn of its loop, so
+    # that a burst of new connections to a busy server waits for dozens of turns (benchmarks/bench_api.py:
+    # p99 over 200 ms instead of under 100 ms for 32 new connections). With several workers, uvloop: its
+    # one-at-a-time accepting spreads the connections over the workers, where asyncio's lets one take most.
+    if workers == 1:
+        uvicorn.run(create_app(url), host=host, port=port, log_level="warning", loop="asyncio")
+    else:
+        os.environ["TRUCE_DATABASE_URL"] = url  # each worker process builds its own app (create_app())
+        uvicorn.run(
+            "truce.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            loop="auto",
+        )
+
+
+@scenario_app.command("load")
+@handle_errors
+def scenario_load(
+    file: Annotated[Path | None, typer.Argument(help="Scenario YAML (default: the bundled Astana 2017)")] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Load a scenario: agreement, parties, zones (from ADM3 P-codes) and the organisations that run it.
+
+    Example: truce scenario load astana-2017.yaml
+    """
+    from truce import scenario
+
+    t = get_app(db)
+    res = scenario.load(t, actor_for(t, as_user), file)
+    console.print(
+        f"agreement: {res['agreement'] or 'already loaded'}; parties added: {len(res['parties'])}; "
+        f"zones added: {', '.join(res['zones']) or 'none'}; organisations added: {len(res['organisations'])}"
+    )
+    for rep in res["repairs"]:
+        console.print(f"  repaired admin area {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
