@@ -89,6 +89,7 @@ def _register_appliers() -> None:
     from truce.incidents import verification as _ver  # noqa: F401
     from truce.ingest import service as _ing  # noqa: F401
     from truce.investigations import service as _inv  # noqa: F401
+    from truce.ledger import signing as _sig  # noqa: F401
     from truce.measures import service as _m  # noqa: F401
     from truce.parties import service as _p  # noqa: F401
     from truce.replies import service as _rep  # noqa: F401

@@ -49,7 +49,7 @@ def demo_users(conn: Any) -> list[tuple[str, str, str]]:
     return out
 
 
-def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, Any]:
+def build_demo(app: Any, seed: int = 2017, progress: Any = None, key_dir: str | Path | None = None) -> dict[str, Any]:
     loaded = scenario.load(app, SYSTEM)
     task = progress.add_task("importing UCDP 2017 events", total=None) if progress else None
     summary = import_ucdp(
@@ -70,21 +70,66 @@ def build_demo(app: Any, seed: int = 2017, progress: Any = None) -> dict[str, An
 
     sim.update(simulate_verification(app, seed, progress))
     sim["positions"] = simulate_positions(app)
+    point = demo_checkpoint(app, key_dir)
     text = (
         f"demo ready: scenario {loaded['agreement'] or 'already loaded'}; UCDP 2017: {summary.imported} "
         f"incidents imported ({summary.duplicates} already there); users added: {len(added_users)}; "
         f"simulated office reports: {sim['submitted']} ({sim['duplicates']} already there); simulated findings: "
         f"{sim['findings']}, investigations: {sim['investigations']}, replies: {sim['replies']}, "
-        f"position reports: {sim['positions']}"
+        f"position reports: {sim['positions']}; checkpoint of size {point['size']} "
+        + ("agreed" if point["agreed"] else "not agreed")
+        + f" (co-signed by {', '.join(point['cosigners']) or 'no office'})"
     )
     return {
         "text": text,
         "users": added_users,
         "ucdp": summary.to_dict(),
         "simulation": sim,
+        "checkpoint": {k: point[k] for k in ("size", "root", "agreed", "cosigners")},
         "passwords": passwords["new"],
         "passwords_existing": passwords["existing"],
     }
+
+
+def demo_checkpoint(app: Any, key_dir: str | Path | None = None) -> dict[str, Any]:
+    """The log's key, a signing key for each guarantor office that has none (its private key written to
+    `key_dir`, default the key directory TRUCE_KEY_DIR or ./truce-keys), a checkpoint of the ledger, and the
+    offices' co-signatures on it (each checked for consistency with what the office co-signed before)."""
+    from truce.bulletins.service import create_key, find_key_file, load_private_key
+    from truce.errors import NotFound
+    from truce.ledger import signing
+
+    with app.write() as conn:
+        signing.ensure_log_key(app, conn)
+        offices, _rule = signing.guarantor_offices(conn)
+        keys = {}
+        for org in offices:
+            if signing.witness_keys(conn, org):
+                try:
+                    path = _key_in(Path(key_dir), conn, org) if key_dir else find_key_file(conn, org)
+                    keys[org] = load_private_key(path)
+                except NotFound:
+                    continue  # the office holds its key elsewhere: it co-signs itself (truce ledger cosign)
+            else:
+                made = create_key(app, conn, SYSTEM, org, key_dir=key_dir)
+                keys[org] = load_private_key(made["file"])
+        point = signing.make_checkpoint(app, conn)
+        for org, key in keys.items():
+            signing.cosign_local(conn, org, key, size=point["size"])
+        out = signing.checkpoint(conn, point["size"])
+    assert out is not None
+    return out
+
+
+def _key_in(folder: Path, conn: Any, org: str) -> Path:
+    from truce.errors import NotFound
+    from truce.ledger import signing
+
+    live = {kid for kid, _pub in signing.witness_keys(conn, org)}
+    found = sorted(p for p in folder.glob(f"{org}-*.pem") if p.stem[len(org) + 1 :] in live)
+    if not found:
+        raise NotFound(f"key: no key file of {org} in {folder}/", field="key")
+    return found[-1]
 
 
 def set_demo_passwords(app: Any) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def _build_sqlite(root: Path) -> tuple[Path, Path]:
             engine.dispose()
             truce.db._migrated.discard(f"sqlite:///{path}")
             try:
-                build_demo(Truce(f"sqlite:///{path}", blob_dir=str(blobs)), seed=2017)
+                build_demo(Truce(f"sqlite:///{path}", blob_dir=str(blobs)), seed=2017, key_dir=root / "demo-keys")
             finally:
                 truce.db.dispose_all()
             fold_wal(path)
@@ -70,7 +70,7 @@ def pg_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     name = f"bulletin_demo_{uuid.uuid4().hex[:8]}"
     url = server.create_db(name, template=template)
     try:
-        build_demo(Truce(url, blob_dir=str(blobs)), seed=2017)
+        build_demo(Truce(url, blob_dir=str(blobs)), seed=2017, key_dir=blobs.parent / "demo-keys")
     finally:
         truce.db.dispose_all()
     try:
@@ -206,6 +206,8 @@ def test_bulletin_formats_verify_sign_and_tamper(demo_url: str, tmp_path: Path) 
     signed = load(tmp_path / "signed.json")
     assert {s["org"] for s in signed["signatures"]} == {"RUS_OFFICE", "TUR_OFFICE"}
     assert signed["numbers"] == doc["numbers"] and signed["ledger"] == doc["ledger"]
+    # The demo's checkpoint, which the three offices co-signed, includes the bulletin's entry: it is cited.
+    assert signed["checkpoint"].count("\u2014 truce-witness/") == 3 and "agreed" in signed["checkpoint_status"]
     r = run("bulletin", "verify", "signed.json", *db)  # recomputed from the ledger and the database, signatures
     assert r.exit_code == 0, r.output
     assert r.stdout.count("is valid") == 2 and "bulletin of 2017-09-21 verified" in r.stdout

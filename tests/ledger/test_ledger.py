@@ -38,8 +38,15 @@ def test_entry_hash_follows_certificate_transparency_leaf_rule(astana_url):
         head = conn.execute(select(ledger_head)).one()
     prev = "0" * 64
     for r in rows:
-        entry = {"seq": r.seq, "at": r.at, "actor": r.actor, "org": r.org, "command": r.command,
-                 "payload": json.loads(r.payload), "prev": prev}
+        entry = {
+            "seq": r.seq,
+            "at": r.at,
+            "actor": r.actor,
+            "org": r.org,
+            "command": r.command,
+            "payload": json.loads(r.payload),
+            "prev": prev,
+        }
         expected = hashlib.sha256(b"\x00" + canonical(entry)).hexdigest()
         assert r.hash == expected == leaf_hash(entry)
         assert r.prev_hash == prev
@@ -73,8 +80,15 @@ def test_verify_catches_a_deleted_ledger_entry(astana_url):
     app = Truce(astana_url)
     _populate(app)
     with app.read() as conn:
-        seq = conn.execute(select(ledger_entries.c.seq).where(ledger_entries.c.command == "report.submit")
-                           .order_by(ledger_entries.c.seq)).scalars().first()
+        seq = (
+            conn.execute(
+                select(ledger_entries.c.seq)
+                .where(ledger_entries.c.command == "report.submit")
+                .order_by(ledger_entries.c.seq)
+            )
+            .scalars()
+            .first()
+        )
     with app.engine.begin() as conn:
         conn.execute(delete(ledger_entries).where(ledger_entries.c.seq == seq))
     res = verify(app)
@@ -85,10 +99,22 @@ def test_verify_catches_an_incident_inserted_by_hand(astana_url):
     app = Truce(astana_url)
     _populate(app)
     with app.engine.begin() as conn:
-        conn.execute(insert(incidents).values(
-            id=777, occurred_at="2017-09-21T00:00:00Z", occurred_precision="day", lat=35.9, lon=36.6,
-            location_precision="exact", violation_type="shelling", status="open", verdict="verified",
-            simulated=False, created_at="2017-09-21T00:00:00Z", ledger_seq=1))
+        conn.execute(
+            insert(incidents).values(
+                id=777,
+                occurred_at="2017-09-21T00:00:00Z",
+                occurred_precision="day",
+                lat=35.9,
+                lon=36.6,
+                location_precision="exact",
+                violation_type="shelling",
+                status="open",
+                verdict="verified",
+                simulated=False,
+                created_at="2017-09-21T00:00:00Z",
+                ledger_seq=1,
+            )
+        )
     res = verify(app)
     assert not res.ok
     assert "table incidents: row id=777 is in the database but no ledger entry made it" in res.problems
@@ -102,8 +128,7 @@ def test_verify_catches_an_altered_payload_and_a_cut_tail(astana_url):
     payload = json.loads(last.payload)
     payload["report"]["narrative"] = "forged"
     with app.engine.begin() as conn:
-        conn.execute(update(ledger_entries).where(ledger_entries.c.seq == last.seq)
-                     .values(payload=json.dumps(payload)))
+        conn.execute(update(ledger_entries).where(ledger_entries.c.seq == last.seq).values(payload=json.dumps(payload)))
     res = verify(app)
     assert not res.ok and f"ledger entry {last.seq} (report.submit) was altered" in res.problems[0]
     # Cutting the tail (deleting the altered entry) leaves the head pointing past the chain's end.
@@ -120,8 +145,9 @@ def test_verify_catches_a_changed_evidence_blob(astana_url):
     with app.write() as conn:
         res = submit(app, conn, get_actor(conn, "rus_monitor"), report(), [EvidenceFile("a.txt", b"original")])
     with app.read() as conn:
-        sha = conn.execute(text("select sha256 from report_evidence where report_id = :r"),
-                           {"r": res.report_id}).scalar_one()
+        sha = conn.execute(
+            text("select sha256 from report_evidence where report_id = :r"), {"r": res.report_id}
+        ).scalar_one()
     p = app.blobs.path(sha)
     p.chmod(0o644)
     p.write_bytes(b"tampered")

@@ -25,7 +25,7 @@ from truce.bulletins.models import bulletin_signatures, bulletins, signing_keys
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical, now_iso
 
-NOT_BODY = ("generated_at", "signatures", "published")
+NOT_BODY = ("generated_at", "signatures", "published", "checkpoint", "checkpoint_status")
 KEY_DIR_ENV = "TRUCE_KEY_DIR"
 
 
@@ -86,9 +86,37 @@ def document(app: Any, conn: Connection, day: str, seq: int | None = None) -> di
     if pub is not None:
         body = read_body(app, pub)
         sigs = signatures(conn, d, int(pub["seq"]))
-        return {**body, "generated_at": now_iso(), "published": _pub_info(pub), "signatures": sigs}
+        cited, status = cited_checkpoint(conn, int(pub["seq"]))
+        return {
+            **body,
+            "generated_at": now_iso(),
+            "published": _pub_info(pub),
+            "signatures": sigs,
+            "checkpoint": cited,
+            "checkpoint_status": status,
+        }
     body = compute(conn, d, seq)
     return {**body, "generated_at": now_iso(), "signatures": []}
+
+
+def cited_checkpoint(conn: Connection, seq: int) -> tuple[str | None, str]:
+    """The signed note of the latest agreed checkpoint whose tree includes ledger entry `seq`, and a sentence
+    saying which it is, or why there is none yet (and what would make one)."""
+    from truce.ledger import signing
+
+    agreed = signing.latest_agreed(conn, covering=seq)
+    if agreed is not None:
+        return agreed["note"], (
+            f"cites the checkpoint of size {agreed['size']}, agreed under the {agreed['rule']} rule "
+            f"(co-signed by {', '.join(agreed['cosigners'])})"
+        )
+    latest = signing.checkpoint(conn)
+    if latest is None or latest["size"] < seq:
+        return None, f"no checkpoint includes ledger entry {seq} yet (truce ledger checkpoint)"
+    return None, (
+        f"no agreed checkpoint includes ledger entry {seq} yet: the checkpoint of size {latest['size']} awaits the "
+        f"co-signatures of {', '.join(latest['missing'])} (truce bulletin sign, or truce ledger cosign)"
+    )
 
 
 def _pub_info(pub: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +185,12 @@ def publish(app: Any, conn: Connection, actor: Actor, day: str) -> dict[str, Any
     sha = app.blobs.put_bytes(raw)
     payload = {"day": d, "seq": seq, "head_hash": body["ledger"]["head_hash"], "sha256": sha, "size": len(raw)}
     lseq, _ = app.record(conn, actor, "bulletin.publish", payload)
-    return {**payload, "ledger_seq": lseq, "body": body}
+    # The bulletin will cite an agreed checkpoint that includes it: the log signs one now, which the guarantor
+    # offices co-sign as they sign the bulletin (`sign`), or with `truce ledger cosign`.
+    from truce.ledger import signing
+
+    point = signing.make_checkpoint(app, conn)
+    return {**payload, "ledger_seq": lseq, "body": body, "checkpoint": {"size": point["size"], "root": point["root"]}}
 
 
 @applier("bulletin.publish")
@@ -209,9 +242,12 @@ def default_key_path(org: str, key_id: str) -> Path:
     return Path(os.environ.get(KEY_DIR_ENV) or "truce-keys") / f"{org}-{key_id}.pem"
 
 
-def create_key(app: Any, conn: Connection, actor: Actor, org: str, out: str | Path | None = None) -> dict[str, Any]:
+def create_key(
+    app: Any, conn: Connection, actor: Actor, org: str, out: str | Path | None = None, key_dir: str | Path | None = None
+) -> dict[str, Any]:
     """Generate an Ed25519 key pair for a guarantor office: the public key goes into the ledger, the
-    private key into a file only its owner may read (0600)."""
+    private key into a file only its owner may read (0600): `out`, else ORG-KEYID.pem in `key_dir` (default:
+    the key directory, TRUCE_KEY_DIR)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -221,7 +257,7 @@ def create_key(app: Any, conn: Connection, actor: Actor, org: str, out: str | Pa
     key = Ed25519PrivateKey.generate()
     pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
     kid = key_id_of(pub)
-    path = Path(out) if out else default_key_path(row.id, kid)
+    path = Path(out) if out else (Path(key_dir) / f"{row.id}-{kid}.pem" if key_dir else default_key_path(row.id, kid))
     if path.exists():
         raise Conflict(f"out: {path} exists already; a key file is never overwritten", field="out")
     payload = {"key_id": kid, "org_id": row.id, "public_key": pub}
@@ -372,8 +408,20 @@ def sign(
         raise ValidationFailed(f"key: key {kid} was revoked ({k.revoked_at})", field="key")
     signature = key.sign(signed_message(d, int(pub["seq"]), sha)).hex()
     payload = {"day": d, "seq": int(pub["seq"]), "sha256": sha, "org_id": row.id, "key_id": kid, "signature": signature}
+    cosigned = _cosign_checkpoint(app, conn, row.id, key, int(pub["seq"]))
     lseq, _ = app.record(conn, actor, "bulletin.sign", payload)
-    return {**payload, "ledger_seq": lseq}
+    return {**payload, "ledger_seq": lseq, "checkpoint": cosigned}
+
+
+def _cosign_checkpoint(app: Any, conn: Connection, org: str, key: Any, seq: int) -> dict[str, Any]:
+    """An office signing a bulletin vouches for the log too: it co-signs the latest checkpoint (one that
+    includes the bulletin's entry), after the consistency check a witness makes (`signing.cosign_local`)."""
+    from truce.ledger import signing
+
+    latest = signing.checkpoint(conn)
+    if latest is None or latest["size"] < seq:
+        latest = signing.make_checkpoint(app, conn)
+    return signing.cosign_local(conn, org, key, size=latest["size"])
 
 
 @applier("bulletin.sign")

@@ -11,6 +11,11 @@
    when a row was changed behind the ledger's back.
 4. Every signature in the file is checked against the public keys recorded in the ledger (`key.add`
    entries, revocations by `key.revoke`): Ed25519 over `signed_message(date, seq, sha256 of the body)`.
+5. The checkpoint the file cites (`checkpoint`, a C2SP signed note) must be signed by the log's key
+   recorded in the ledger, co-signed by the guarantor offices (their `key.add` keys) as the agreement's
+   decision rule requires, hold the root of this ledger's Merkle tree at its size, and an inclusion
+   proof must show the bulletin's entry `ledger.seq` in it. A published bulletin that cites no agreed
+   checkpoint fails; a bulletin that was never published is only noted.
 
 Each difference names its path in the JSON, e.g.
 `numbers.by_governorate.SY07.RUS_OFFICE.reports: file 4, ledger 4, database 5`."""
@@ -47,6 +52,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     signatures: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -62,6 +68,7 @@ class VerifyReport:
             "problems": self.problems,
             "notes": self.notes,
             "signatures": self.signatures,
+            "checkpoint": self.checkpoint,
         }
 
 
@@ -251,7 +258,66 @@ def verify_document(app: Any, doc: Any, progress: Progress | None = None) -> Ver
         replay.close()
 
     _check_signatures(app, doc, rep)
+    _check_checkpoint(app, doc, rep)
     return rep
+
+
+def _check_checkpoint(app: Any, doc: dict[str, Any], rep: VerifyReport) -> None:
+    from truce.ledger import merkle, signing
+
+    cited = doc.get("checkpoint")
+    if not cited:
+        status = doc.get("checkpoint_status") or "the file has no checkpoint"
+        if doc.get("published"):
+            rep.problems.append(f"checkpoint: the published bulletin cites no agreed checkpoint ({status})")
+        else:
+            rep.notes.append(f"the bulletin was not published: it cites no checkpoint ({status})")
+        return
+    if not isinstance(cited, str):
+        rep.problems.append("checkpoint: not a signed note (text)")
+        return
+    with app.read() as conn:
+        check = signing.check_note(conn, cited)
+        rep.problems += check.problems
+        point = check.checkpoint
+        if point is None:
+            return
+        info: dict[str, Any] = {
+            "size": point.size,
+            "root": point.root.hex(),
+            "agreed": bool(check.status and check.status.agreed),
+            "rule": check.status.rule if check.status else None,
+            "cosigners": check.status.cosigners if check.status else [],
+            "included": False,
+        }
+        rep.checkpoint = info
+        tree = merkle.Tree(conn)
+        if point.size < rep.seq:
+            rep.problems.append(
+                f"checkpoint: the tree of size {point.size} does not include the bulletin's ledger entry {rep.seq}"
+            )
+            return
+        if point.size > tree.size():
+            rep.problems.append(
+                f"checkpoint: it covers {point.size} entries but this ledger holds {tree.size()}: "
+                "the ledger lost entries"
+            )
+            return
+        root = tree.root(point.size)
+        if root != point.root:
+            rep.problems.append(
+                f"checkpoint: this ledger's tree of size {point.size} has root {root.hex()}, the checkpoint "
+                f"{point.root.hex()}: the ledger was rewritten since"
+            )
+        leaf = bytes.fromhex(rep.head_hash) if len(rep.head_hash) == 64 else b""
+        proof = tree.inclusion_proof(rep.seq - 1, point.size)
+        if merkle.verify_inclusion(rep.seq - 1, point.size, leaf, proof, point.root):
+            info["included"] = True
+        else:
+            rep.problems.append(
+                f"checkpoint: no inclusion proof shows ledger entry {rep.seq} (hash {rep.head_hash}) in the tree of "
+                f"size {point.size}"
+            )
 
 
 def _keys(app: Any) -> tuple[dict[str, dict[str, Any]], dict[str, int], dict[str, int]]:

@@ -62,3 +62,61 @@ ledger_tree = Table(
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
 )
+
+# The log's Ed25519 public keys (signing checkpoints), recorded by `ledger.log_key` entries: the key ID is
+# C2SP's (hex of 4 bytes), the origin is the checkpoints' first line and the key's name.
+ledger_log_keys = Table(
+    "ledger_log_keys",
+    metadata,
+    Column("key_id", String(8), primary_key=True),
+    Column("origin", String(200), nullable=False),
+    Column("public_key", String(64), nullable=False, unique=True),
+    Column("created_at", String(32), nullable=False),
+    Column("ledger_seq", BigInteger, nullable=False),
+)
+
+# --- operational tables (not projections: never replayed, see truce.ledger.service.OPERATIONAL_TABLES) ---
+
+# The log's private key (PEM, PKCS#8): held by the deployment that appends, absent from copies made by replay.
+ledger_signer = Table(
+    "ledger_signer",
+    metadata,
+    Column("key_id", String(8), primary_key=True),
+    Column("private_key", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+# Checkpoints the log signed: the note body (origin, size, base64 root) and the log's signature line.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("key_id", String(8), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+# Co-signatures (c2sp.org/tlog-cosignature, cosignature/v1) of guarantor offices acting as witnesses.
+ledger_cosignatures = Table(
+    "ledger_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("org_id", String(64), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("received_at", String(32), nullable=False),
+)
+
+# What each office co-signed last through `truce ledger cosign` on this machine: the next co-signature
+# needs a consistency proof from it.
+ledger_witness_state = Table(
+    "ledger_witness_state",
+    metadata,
+    Column("org_id", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)

@@ -40,10 +40,22 @@ class VerifyResult:
         }
 
 
-# Tables written outside the ledger (web sessions, sign-in attempts, the bytes of blobs kept in the
-# database, a mirror's own bookkeeping): not projections, never replayed.
+# Tables written outside the ledger (web sessions, sign-in attempts; the log's private key, its checkpoints and
+# their co-signatures, which sign the ledger; the bytes of blobs kept in the database; a mirror's own
+# bookkeeping): not projections, never replayed.
 OPERATIONAL_TABLES = frozenset(
-    {"web_sessions", "login_attempts", "blob_data", "mirror_state", "mirror_seen", "mirror_alarms"}
+    {
+        "web_sessions",
+        "login_attempts",
+        "ledger_signer",
+        "ledger_checkpoints",
+        "ledger_cosignatures",
+        "ledger_witness_state",
+        "blob_data",
+        "mirror_state",
+        "mirror_seen",
+        "mirror_alarms",
+    }
 )
 
 
