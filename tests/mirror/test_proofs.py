@@ -89,10 +89,26 @@ def test_a_rollback_to_an_older_tree(logs):
     assert proof.check(doc).proven
 
 
-def test_no_alarm_for_a_consistent_newer_tree(logs):
-    key, vk, a, _ = logs
-    with a.read() as conn:
-        assert checks.own_conflict(conn, vk, signed(a, key, 9), signed(a, key, 14), "fork", "t") is None
+class Node:
+    """A node's consistency proofs (what GET /api/v1/ledger/proof/consistency serves), from its own tree."""
+
+    def __init__(self, app: Truce) -> None:
+        self.app = app
+
+    def consistency(self, m: int, n: int) -> tuple[bytes, list[bytes]]:
+        with self.app.read() as conn:
+            t = merkle.Tree(conn)
+            return t.root(m), t.consistency_proof(m, n)
+
+
+def test_a_larger_tree_extends_or_is_caught_by_the_nodes_own_proof(logs):
+    key, vk, a, b = logs
+    assert checks.extends(vk, signed(a, key, 9), signed(a, key, 14), Node(a), "fork", "t") is None
+    # b's tree at 14 is not an extension of a's at 12: b's own proof shows its root at 12, which differs.
+    al = checks.extends(vk, signed(a, key, 12), signed(b, key, 14), Node(b), "fork", "t")
+    assert al is not None and al.proof["evidence"]["type"] == "prefix"
+    res = proof.check(al.proof)
+    assert res.proven and "no consistency proof can join them" in res.lines[-1]
 
 
 def test_a_forged_checkpoint_proves_nothing(logs):

@@ -13,6 +13,7 @@ databases as `ledger verify` does."""
 
 from __future__ import annotations
 
+import base64
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -91,6 +92,7 @@ def backup(app: Any, file: Path, progress: Progress | None = None) -> BackupResu
                 "blobs": n_blobs,
                 "checkpoint": note,
             }
+            z.writestr("operational.json", json.dumps(dump_operational(conn)))
             z.writestr("manifest.json", json.dumps(manifest, indent=2))
     if progress:
         progress(seq, seq)
@@ -99,13 +101,56 @@ def backup(app: Any, file: Path, progress: Progress | None = None) -> BackupResu
 
 
 def latest_checkpoint_note(conn: Connection, size: int) -> str | None:
-    """The newest signed checkpoint (with its co-signatures) of a size up to `size`, if the deployment has one."""
-    try:
-        from truce.ledger import signing  # type: ignore[attr-defined]
-    except ImportError:  # before stored checkpoints
-        return None
-    fn = getattr(signing, "latest_note", None)
-    return fn(conn, max_size=size) if fn else None
+    """The newest agreed checkpoint (else the newest) with its co-signatures, of a size up to `size`."""
+    from truce.ledger import signing
+
+    best = None
+    for c in signing.list_checkpoints(conn, 1000):
+        if c["size"] <= size and (best is None or (c["agreed"] and not best["agreed"])):
+            best = c
+        if best is not None and best["agreed"]:
+            break
+    return str(best["note"]) if best else None
+
+
+# Operational rows a restore must bring back: the log's signing key (without it the restored deployment
+# could sign no checkpoint), its checkpoints and co-signatures, and a mirror's own bookkeeping. Not sessions,
+# sign-in attempts, nor blob_data (the files go in blobs/).
+KEPT_OPERATIONAL = (
+    "ledger_signer",
+    "ledger_checkpoints",
+    "ledger_cosignatures",
+    "ledger_witness_state",
+    "mirror_state",
+    "mirror_seen",
+    "mirror_alarms",
+)
+
+
+def _jsonable(v: Any) -> Any:
+    return {"$b64": base64.b64encode(v).decode()} if isinstance(v, (bytes, bytearray, memoryview)) else v
+
+
+def _unjson(v: Any) -> Any:
+    return base64.b64decode(v["$b64"]) if isinstance(v, dict) and "$b64" in v else v
+
+
+def dump_operational(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    out = {}
+    for name in KEPT_OPERATIONAL:
+        t = db.metadata.tables[name]
+        out[name] = [{k: _jsonable(v) for k, v in r.items()} for r in conn.execute(select(t)).mappings()]
+    return out
+
+
+def load_operational(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
+    from sqlalchemy import insert
+
+    with db.write_tx(engine) as conn:
+        for name in KEPT_OPERATIONAL:
+            if rows.get(name):
+                t = db.metadata.tables[name]
+                conn.execute(insert(t), [{k: _unjson(v) for k, v in r.items()} for r in rows[name]])
 
 
 # --- replay into another database ---------------------------------------------------------------------
@@ -280,6 +325,8 @@ def restore(file: Path, url: str, against: list[str] | None = None, progress: Pr
             raise ValidationFailed(
                 f"{file.name}: the archive's entries end at {res.entries}, its manifest says {total}", field="file"
             )
+        if "operational.json" in z.namelist():
+            load_operational(target.engine, json.loads(z.read("operational.json")))
     from truce.mirror import checks
 
     checks.check_restore(target, res, m.get("checkpoint"), against or [])

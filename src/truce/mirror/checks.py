@@ -106,41 +106,54 @@ def proof_doc(kind: str, message: str, vkey: str, a: Signed, b: Signed, evidence
 
 
 def own_conflict(conn: Any, vkey: str, held: Signed, other: Signed, kind: str, what: str) -> Any:
-    """The alarm when `other` conflicts with the checkpoint `held` that this mirror verified against its own
-    copy; the evidence is made from the mirror's own tree wherever it can be."""
+    """The alarm when `other`, no larger than the checkpoint `held` that this mirror verified against its own
+    copy, conflicts with it (None when it does not); the evidence is made from the mirror's own tree."""
     from truce.mirror.service import Alarm
 
+    assert other.size <= held.size
     tree = merkle.Tree(conn)
-    mine = tree.size()
     if other.size == held.size:
+        if other.root == held.root:
+            return None
         ev: dict[str, Any] = {"type": "same_size"}
         msg = f"{what}: two roots for tree size {held.size}: {held.describe()} (held) and {other.describe()}"
-    elif other.size < held.size:
-        own = tree.root(other.size)
-        proof = tree.consistency_proof(other.size, held.size)
-        if own == other.root:
-            ev = {"type": "rollback", "proof": _hexes(proof)}
-            msg = (
-                f"{what}: rollback: the log's latest checkpoint went back from {held.describe()} to an older "
-                f"{other.describe()}"
-            )
-            kind = "rollback"
-        else:
-            ev = {"type": "prefix", "prefix_root": own.hex(), "proof": _hexes(proof)}
-            msg = (
-                f"{what}: the log signed {held.describe()} and then {other.describe()}, which is not a prefix of it "
-                f"(the held tree has root {base64.b64encode(own).decode()} at size {other.size})"
-            )
-    elif other.size <= mine:
-        own = tree.root(other.size)
-        if own == other.root:
-            return None
-        proof = tree.consistency_proof(held.size, other.size)
-        ev = {"type": "prefix_of_other", "prefix_root": own.hex(), "proof": _hexes(proof)}
-        msg = f"{what}: {other.describe()} does not extend {held.describe()}"
-    else:
+        return Alarm(kind, msg, held.note, other.note, proof_doc(kind, msg, vkey, held, other, ev))
+    if other.size == 0:
         return None
+    own = tree.root(other.size)
+    proof = tree.consistency_proof(other.size, held.size)
+    if own == other.root:
+        if kind == "split_view":
+            return None  # an older checkpoint of the same history, seen by a peer: nothing wrong
+        ev = {"type": "rollback", "proof": _hexes(proof)}
+        msg = (
+            f"{what}: rollback: the log's latest checkpoint went back from {held.describe()} to an older "
+            f"{other.describe()}"
+        )
+        return Alarm("rollback", msg, held.note, other.note, proof_doc("rollback", msg, vkey, held, other, ev))
+    ev = {"type": "prefix", "prefix_root": own.hex(), "proof": _hexes(proof)}
+    msg = (
+        f"{what}: the log signed {held.describe()} and {other.describe()}, which is not a prefix of it "
+        f"(the held tree has root {base64.b64encode(own).decode()} at size {other.size})"
+    )
     return Alarm(kind, msg, held.note, other.note, proof_doc(kind, msg, vkey, held, other, ev))
+
+
+def extends(vkey: str, held: Signed, new: Signed, node: Any, kind: str, what: str) -> Any:
+    """Whether `new` (larger than `held`) extends it, by a consistency proof the node serves. None when it does;
+    else an Alarm, whose evidence is conclusive when the node's proof shows its own root at the held size."""
+    from truce.mirror.service import Alarm
+
+    old_root, proof = node.consistency(held.size, new.size)
+    if merkle.verify_consistency(held.size, new.size, held.root, new.root, proof):
+        return None
+    msg = f"{what}: {new.describe()} does not extend the checkpoint this mirror holds, {held.describe()}"
+    if old_root != held.root and merkle.verify_consistency(held.size, new.size, old_root, new.root, proof):
+        ev: dict[str, Any] = {"type": "prefix", "prefix_root": old_root.hex(), "proof": _hexes(proof)}
+        msg += f" (its tree has root {base64.b64encode(old_root).decode()} at size {held.size})"
+    else:
+        ev = {"type": "consistency_failed", "proof": _hexes(proof)}
+    return Alarm(kind, msg, held.note, new.note, proof_doc(kind, msg, vkey, held, new, ev))
 
 
 # --- before and after a pull ---------------------------------------------------------------------------------
@@ -156,15 +169,15 @@ def _log_key(app: Any, st: dict[str, Any], source: Any) -> str:
             f"{source.url} serves checkpoints but not its log key: give it with --log-key", field="log_key"
         )
     parse_vkey(vkey)
-    with db.write_tx(app.engine) as conn:  # trust on first use, then pinned
+    with db.write_tx(app.engine) as conn:  # trust on first use, then pinned (and checked against our copy)
         conn.execute(update(mirror_state).where(mirror_state.c.id == 1).values(log_key=vkey))
     st["log_key"] = vkey
     return str(vkey)
 
 
 def before_pull(app: Any, st: dict[str, Any], source: Any, note: str) -> Any:
-    """Check the source's latest checkpoint against the last one verified. Returns the size to pull up to,
-    or an Alarm."""
+    """Check the source's latest checkpoint against the last one verified, before anything is pulled. None when
+    it may be followed, else an Alarm."""
     from truce.mirror.service import Alarm, record_seen
 
     vkey = _log_key(app, st, source)
@@ -179,67 +192,60 @@ def before_pull(app: Any, st: dict[str, Any], source: Any, note: str) -> Any:
         if not st.get("origin"):
             conn.execute(update(mirror_state).where(mirror_state.c.id == 1).values(origin=new.cp.origin))
     if not st.get("checkpoint"):
-        with app.read() as conn:
-            mine = chain.head(conn)[0]
-        if mine > new.size:  # entries pulled past it before any checkpoint: they must agree with it
-            with app.read() as conn:
-                if merkle.Tree(conn).root(new.size) != new.root:
-                    return Alarm("fork", f"{source.url}: its checkpoint {new.describe()} does not match this copy")
-        return max(new.size, mine)
+        return None
     held = open_signed(st["checkpoint"], vkey)
-    if new.size == held.size and new.root == held.root:
-        return new.size
-    with app.read() as conn:
-        if new.size <= held.size:
-            alarm = own_conflict(conn, vkey, held, new, "fork", source.url)
-            if alarm is not None:
-                return alarm
-            return held.size
-    proof = source.consistency(held.size, new.size)
-    if merkle.verify_consistency(held.size, new.size, held.root, new.root, proof):
-        return new.size
-    # The new tree does not extend ours: find a conclusive contradiction if the source lets us.
-    msg = f"{source.url}: {new.describe()} does not extend the checkpoint this mirror holds, {held.describe()}"
-    try:
-        at_held = source.checkpoint(held.size)
-        if at_held is not None:
-            other = open_signed(at_held, vkey)
-            if other.size == held.size and other.root != held.root:
-                ev: dict[str, Any] = {"type": "same_size", "latest": note}
-                full = msg + f"; the log also signs {other.describe()} for size {held.size}"
-                return Alarm("fork", full, held.note, note, proof_doc("fork", full, vkey, held, other, ev))
-    except Exception:  # noqa: BLE001 - the weaker evidence below still stands
-        pass
-    ev = {"type": "consistency_failed", "proof": _hexes(proof)}
-    return Alarm("fork", msg, held.note, note, proof_doc("fork", msg, vkey, held, new, ev))
+    if new.size <= held.size:
+        with app.read() as conn:
+            return own_conflict(conn, vkey, held, new, "fork", source.url)
+    return extends(vkey, held, new, source, "fork", source.url)
 
 
 def after_pull(app: Any, source: Any, note: str, witness: tuple[str, Any] | None) -> Any:
-    """The mirror's own root at the checkpoint's size must be its root; then it is verified (and co-signed)."""
+    """The mirror's own root at the checkpoint's size must be its root; then it is verified (and co-signed).
+    Returns whether it was co-signed, or an Alarm."""
+    from truce.ledger import signing
     from truce.mirror.service import Alarm, record_seen
 
     with app.read() as conn:
         st = dict(conn.execute(mirror_state.select()).mappings().one())
         vkey = st["log_key"]
         new = open_signed(note, vkey)
-        own = merkle.Tree(conn).root(new.size)
+        tree = merkle.Tree(conn)
+        mine = tree.size()
+        own = tree.root(new.size) if new.size <= mine else None
+        recorded = signing.vkey(conn)
+    if recorded is not None and recorded != vkey:
+        return Alarm(
+            "bad_signature",
+            f"{source.url}: it signs with {vkey}, but its ledger records the log key {recorded}",
+            st["checkpoint"],
+            note,
+        )
+    if own is None:
+        return Alarm(
+            "rollback",
+            f"{source.url}: it serves {mine} entries but signed {new.describe()}: entries it signed are gone",
+            st["checkpoint"],
+            note,
+        )
     if own != new.root:
         msg = (
             f"{source.url}: the entries it served give root {base64.b64encode(own).decode()} at size {new.size}, "
             f"its signed checkpoint says {new.describe()}"
         )
         return Alarm("bad_entries", msg, st["checkpoint"], note)
-    grew = new.size > int(st["checkpoint_size"] or 0) or not st["checkpoint"]
+    grew = not st["checkpoint"] or new.size > int(st["checkpoint_size"] or 0)
     with db.write_tx(app.engine) as conn:
-        conn.execute(
-            update(mirror_state)
-            .where(mirror_state.c.id == 1)
-            .values(checkpoint=note, checkpoint_size=new.size, updated_at=chain.now_iso())
-        )
+        if grew:
+            conn.execute(
+                update(mirror_state)
+                .where(mirror_state.c.id == 1)
+                .values(checkpoint=note, checkpoint_size=new.size, updated_at=chain.now_iso())
+            )
         record_seen(conn, new.cp.origin, new.size, new.root.hex(), note, source.url, True)
     if witness is not None and grew and new.size > 0:
-        name, key = witness
-        line = cosign(new.body, name, key, int(time.time()))
+        org, key = witness
+        line = cosign(new.body, signing.witness_name(org), key, int(time.time()))
         source.post_cosignature(new.size, line)
         return True
     return False
@@ -248,7 +254,7 @@ def after_pull(app: Any, source: Any, note: str, witness: tuple[str, Any] | None
 # --- gossip ---------------------------------------------------------------------------------------------------
 
 
-def compare_gossip(app: Any, peer_url: str, notes: list[str]) -> Any:
+def compare_gossip(app: Any, peer: Any, notes: list[str]) -> Any:
     """Compare the checkpoints a peer has seen with this mirror's own copy and held checkpoint."""
     from truce.mirror.service import record_seen
 
@@ -258,6 +264,7 @@ def compare_gossip(app: Any, peer_url: str, notes: list[str]) -> Any:
     if not vkey or not held_note:
         return None
     held = open_signed(held_note, vkey)
+    what = f"gossip with {peer.url}"
     for note in notes:
         try:
             other = open_signed(note, vkey)
@@ -266,9 +273,12 @@ def compare_gossip(app: Any, peer_url: str, notes: list[str]) -> Any:
         if other.cp.origin != held.cp.origin:
             continue
         with db.write_tx(app.engine) as conn:
-            record_seen(conn, other.cp.origin, other.size, other.root.hex(), note, peer_url, False)
-        with app.read() as conn:
-            alarm = own_conflict(conn, vkey, held, other, "split_view", f"gossip with {peer_url}")
+            record_seen(conn, other.cp.origin, other.size, other.root.hex(), note, peer.url, False)
+        if other.size <= held.size:
+            with app.read() as conn:
+                alarm = own_conflict(conn, vkey, held, other, "split_view", what)
+        else:
+            alarm = extends(vkey, held, other, peer, "split_view", what)
         if alarm is not None:
             return alarm
     return None
@@ -278,46 +288,60 @@ def compare_gossip(app: Any, peer_url: str, notes: list[str]) -> Any:
 
 
 def check_restore(target: Any, res: Any, note: str | None, against: list[str]) -> None:
-    """A restored copy against the checkpoint in its backup and the latest checkpoints of live nodes."""
+    """A restored copy against the checkpoint in its backup and the latest agreed checkpoints of live nodes or
+    mirrors: the log's signature (the key its own ledger records), then its tree at that size."""
+    from truce.ledger import signing
     from truce.mirror.service import Source
 
     with target.read() as conn:
         tree = merkle.Tree(conn)
         size = tree.size()
-        if note:
-            _, sigs = open_note(note)
-            cp = Checkpoint.parse(open_note(note)[0])
-            res.checkpoint_size = cp.size
-            if cp.size > size or tree.root(cp.size) != cp.root:
-                res.diverges.append(f"the backup's own checkpoint (size {cp.size}) does not match its entries")
+        vkey = signing.vkey(conn)
+
+        def judge(text: str, where: str) -> None:
+            try:
+                s = open_signed(text, vkey) if vkey else None
+            except CheckError as e:
+                res.diverges.append(f"{where}: {e}")
+                return
+            if s is None:
+                res.diverges.append(f"{where}: the restored ledger records no log key to check it with")
+                return
+            agreed = signing.check_note(conn, text, where).ok
+            label = f"{where} ({'agreed' if agreed else 'not agreed'}, size {s.size})"
+            if s.size <= size:
+                if tree.root(s.size) == s.root:
+                    res.agreed.append(f"includes {label}")
+                else:
+                    res.diverges.append(f"diverges from {label}: this copy has another root at size {s.size}")
+                return
+            if size == 0:
+                res.behind.append(f"behind {label}: it holds no entries")
+                return
+            try:
+                old_root, proof = Source(where).consistency(size, s.size)
+            except Exception as e:  # noqa: BLE001
+                res.behind.append(f"behind {label}: it holds {size} entries ({e})")
+                return
+            if old_root == tree.root(size) and merkle.verify_consistency(size, s.size, old_root, s.root, proof):
+                res.behind.append(
+                    f"behind {label}: it holds {size} entries, {s.size - size} are missing (the node has them)"
+                )
             else:
-                res.agreed.append(f"matches the checkpoint in the backup (size {cp.size}, {len(sigs)} signatures)")
+                res.diverges.append(
+                    f"diverges from {label}: no consistency proof joins this copy's {size} entries to it"
+                )
+
+        if note:
+            res.checkpoint_size = Checkpoint.parse(open_note(note)[0]).size
+            judge(note, "the checkpoint in the backup")
         for url in against:
             src = Source(url)
             try:
-                latest = src.checkpoint()
-                if latest is None:
-                    res.agreed.append(f"{url} serves no checkpoint to check against")
-                    continue
-                cp = Checkpoint.parse(open_note(latest)[0])
-                if cp.size <= size:
-                    if tree.root(cp.size) == cp.root:
-                        res.agreed.append(f"includes the latest checkpoint of {url} (size {cp.size})")
-                    else:
-                        res.diverges.append(
-                            f"diverges from the latest checkpoint of {url}: at size {cp.size} its root differs"
-                        )
-                    continue
-                proof = src.consistency(size, cp.size) if size else []
-                if size and merkle.verify_consistency(size, cp.size, tree.root(size), cp.root, proof):
-                    res.behind.append(
-                        f"behind the latest checkpoint of {url}: it holds {size} entries, the checkpoint "
-                        f"{cp.size}; {cp.size - size} entries are missing (a mirror or the live node has them)"
-                    )
-                else:
-                    res.diverges.append(
-                        f"diverges from the latest checkpoint of {url} (size {cp.size}): no consistency proof "
-                        f"joins this copy's {size} entries to it"
-                    )
+                latest = src.latest_agreed()
             finally:
                 src.close()
+            if latest is None:
+                res.agreed.append(f"{url} serves no checkpoint to check against")
+            else:
+                judge(latest, url)

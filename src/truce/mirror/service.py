@@ -109,15 +109,34 @@ class Source:
         r = self._get(path, missing_ok=True, absent=(404, 422))
         return None if r is None else r.text
 
-    def consistency(self, m: int, n: int) -> list[bytes]:
+    def consistency(self, m: int, n: int) -> tuple[bytes, list[bytes]]:
+        """A consistency proof from size m to size n, with the node's own root at size m."""
         r = self._get("/ledger/proof/consistency", {"from": m, "to": n})
         assert r is not None
-        return [bytes.fromhex(h) for h in r.json()["proof"]]
+        d = r.json()
+        try:
+            return bytes.fromhex(d["old_root"]), [bytes.fromhex(h) for h in d["proof"]]
+        except (KeyError, TypeError, ValueError) as e:
+            raise SourceError(f"{self.url}: the consistency proof is malformed ({e})") from None
 
     def inclusion(self, seq: int, size: int) -> list[bytes]:
         r = self._get("/ledger/proof/inclusion", {"seq": seq, "size": size})
         assert r is not None
         return [bytes.fromhex(h) for h in r.json()["proof"]]
+
+    def log_key(self) -> str | None:
+        """The log's verifier key (C2SP vkey) as the node publishes it."""
+        r = self._get("/ledger/log-key", missing_ok=True, absent=(404, 422))
+        return None if r is None else str(r.json().get("vkey") or "") or None
+
+    def latest_agreed(self) -> str | None:
+        """The newest checkpoint the node reports as agreed (else its latest), as a signed note."""
+        r = self._get("/ledger/checkpoints", {"limit": 100}, missing_ok=True, absent=(404, 422))
+        if r is None:
+            return None
+        rows = r.json().get("checkpoints", [])
+        agreed = [c["size"] for c in rows if c.get("agreed")]
+        return self.checkpoint(max(agreed)) if agreed else self.checkpoint()
 
     def seen(self) -> list[str]:
         r = self._get("/mirror/seen", {"limit": 50}, missing_ok=True)
@@ -382,20 +401,16 @@ def pull(
     # 1. The source's latest signed checkpoint: checked against the last one this mirror verified before
     # anything is pulled, so that a history that does not extend ours is refused without taking any of it.
     note = source.checkpoint()
-    target: int | None = None
     if note is not None:
         verdict = checks.before_pull(app, st, source, note)
-        if isinstance(verdict, Alarm):
+        if verdict is not None:
             res.alarm = raise_alarm(engine, verdict, source.url, proof_dir)
             return res
-        target = verdict
+    # 2. The entries after our head, to the source's head.
     blobs = FetchingBlobStore(app.blobs, source)
     batches = 0
     while True:
-        if target is not None and res.head >= target:
-            break
-        limit = batch if target is None else min(batch, target - res.head)
-        rows, src_seq, src_hash = source.entries(res.head, limit)
+        rows, src_seq, src_hash = source.entries(res.head, batch)
         if not rows:
             if src_seq < res.head and note is None:
                 res.alarm = raise_alarm(
@@ -408,6 +423,7 @@ def pull(
                     source.url,
                     proof_dir,
                 )
+                return res
             break
         problem = check_rows(rows, res.head, my_hash)
         if problem is not None:
@@ -429,18 +445,22 @@ def pull(
         res.pulled += len(rows)
         res.head, my_hash = rows[-1].seq, rows[-1].hash
         if progress:
-            progress(res.head, target if target is not None else src_seq)
+            progress(res.head, src_seq)
         batches += 1
         if stop_after_batches is not None and batches >= stop_after_batches:
             return res
-    # 2. Our own root at the checkpoint's size must be the checkpoint's root.
-    if note is not None and target is not None and res.head >= target:
+        if res.head >= src_seq:
+            break
+    # 3. Our own root at the checkpoint's size must be the checkpoint's root; then it is verified.
+    if note is not None:
         out = checks.after_pull(app, source, note, witness)
         if isinstance(out, Alarm):
             res.alarm = raise_alarm(engine, out, source.url, proof_dir)
             return res
-        res.checkpoint_size = target
         res.cosigned = out
+    with app.read() as conn:
+        st2 = state(conn)
+    res.checkpoint_size = int(st2["checkpoint_size"]) if st2 else 0
     return res
 
 
@@ -470,7 +490,7 @@ def gossip(app: Any, peer: Source, proof_dir: Path | None = None) -> tuple[int, 
     from truce.mirror import checks
 
     notes = peer.seen()
-    alarm = checks.compare_gossip(app, peer.url, notes)
+    alarm = checks.compare_gossip(app, peer, notes)
     if alarm is not None:
         alarm = raise_alarm(app.engine, alarm, peer.url, proof_dir)
     return len(notes), alarm
