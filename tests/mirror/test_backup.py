@@ -83,3 +83,25 @@ def test_replay_into_moves_sqlite_to_postgresql(pg_url, request):
     assert verify(moved).ok and set(moved.blobs.all()) == set(host.blobs.all())
     with pytest.raises(Conflict):
         bk.replay_into(host, pg_url)
+
+
+def test_the_commands(pg_url, tmp_path, request):
+    from typer.testing import CliRunner
+
+    from truce.cli import app as cli
+
+    runner = CliRunner()
+    src = request.getfixturevalue("sqlite_astana")
+    r = runner.invoke(cli, ["ledger", "replay", "--db", src, "--into", pg_url])
+    assert r.exit_code == 0 and "tables identical" in r.output, r.output
+    r = runner.invoke(cli, ["ledger", "replay", "--db", src, "--into", pg_url])
+    assert r.exit_code == 2 and "already holds a ledger" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, ["backup", str(tmp_path / "b.zip"), "--db", src])
+    assert r.exit_code == 0 and "backup" in r.output, r.output
+    r = runner.invoke(cli, ["restore", str(tmp_path / "b.zip"), "--db", f"sqlite:///{tmp_path / 'r.db'}"])
+    assert r.exit_code == 0 and "restored" in r.output and "includes" not in r.output, r.output
+    r = runner.invoke(cli, ["restore", str(tmp_path / "nothing.zip"), "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    assert r.exit_code == 2 and "no such file" in r.output
+    (tmp_path / "p.json").write_text("{}")
+    r = runner.invoke(cli, ["ledger", "check-proof", str(tmp_path / "p.json")])
+    assert r.exit_code == 2 and "not a proof of misbehaviour" in r.output
