@@ -20,6 +20,7 @@ from truce.api import (
     queue,
     reports,
 )
+from truce.web.views import render
 
 api_router = APIRouter(prefix="/api/v1")
 
@@ -32,7 +33,6 @@ def health() -> Any:
 @api_router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
 def docs(request: Request) -> Any:
     """The API reference, rendered on the server from the OpenAPI document (no scripts, works offline)."""
-    from truce.web.views import render
 
     spec = request.app.openapi()
     ops = []
