@@ -83,6 +83,11 @@ def seed(app: Any) -> dict[str, Any]:
     out["suggestions"] = _suggestions(app)
     out["measure"], out["measure2"] = _measures(app)
     out["bulletin"] = _bulletin(app)
+    with app.read() as conn:
+        from truce.ledger import signing
+
+        point = signing.checkpoint(conn)  # publishing made one
+        out["checkpoint"] = point["size"] if point else None
     with app.write() as conn:
         out["tokens"] = {
             r.name: credentials.create_token(app, conn, SYSTEM, r.name, 30)["token"]

@@ -173,6 +173,19 @@ CASES: dict[str, Callable[[dict[str, Any]], Case]] = {
     "GET /api/v1/ledger/head": lambda w: Case("/api/v1/ledger/head", everyone()),
     "GET /api/v1/ledger": lambda w: Case("/api/v1/ledger?limit=5", answer(200, SIGNED)),
     "GET /api/v1/ledger/{seq}": lambda w: Case("/api/v1/ledger/60", answer(200, EVERY_TIER)),
+    # the Merkle tree's checkpoints and proofs: anyone may audit the log, anyone may bring a co-signature
+    # (only a guarantor office's valid one is kept: this one is refused, whoever brings it)
+    "GET /api/v1/ledger/log-key": lambda w: Case("/api/v1/ledger/log-key", everyone()),
+    "GET /api/v1/ledger/checkpoint": lambda w: Case("/api/v1/ledger/checkpoint", everyone()),
+    "GET /api/v1/ledger/checkpoints": lambda w: Case("/api/v1/ledger/checkpoints", everyone()),
+    "GET /api/v1/ledger/checkpoints/{size}": lambda w: Case(
+        f"/api/v1/ledger/checkpoints/{w['checkpoint']}", everyone()
+    ),
+    "POST /api/v1/ledger/checkpoints/{size}/cosignatures": lambda w: Case(
+        f"/api/v1/ledger/checkpoints/{w['checkpoint']}/cosignatures", everyone(422), json="not a cosignature"
+    ),
+    "GET /api/v1/ledger/proof/inclusion": lambda w: Case("/api/v1/ledger/proof/inclusion?seq=5", everyone()),
+    "GET /api/v1/ledger/proof/consistency": lambda w: Case("/api/v1/ledger/proof/consistency?from=5&to=9", everyone()),
     # exports: filtered to what the caller may see, like the incident list
     "GET /api/v1/exports/incidents.csv": lambda w: Case("/api/v1/exports/incidents.csv", everyone()),
     "GET /api/v1/exports/incidents.hxl": lambda w: Case("/api/v1/exports/incidents.hxl", everyone()),

@@ -146,6 +146,13 @@ def bulletin_verify(
         for s in rep.signatures:
             if s["ok"]:
                 console.print(str(s["message"]), highlight=False)
+        if rep.checkpoint and rep.checkpoint["agreed"] and rep.checkpoint["included"]:
+            c = rep.checkpoint
+            console.print(
+                f"cited checkpoint of size {c['size']} agreed ({c['rule']}: {', '.join(c['cosigners'])}); ledger entry "
+                f"{rep.seq} included (inclusion proof checked)",
+                highlight=False,
+            )
         for n in rep.notes:
             console.print(f"note: {n}", highlight=False)
         if rep.ok:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,8 +19,11 @@ from truce.cli.common import (
     progress_bar,
 )
 from truce.demo import build_demo, write_password_file
+from truce.errors import ValidationFailed
 from truce.geo.service import load_bundled_admin_areas
+from truce.ledger import signing
 from truce.ledger.chain import SYSTEM
+from truce.ledger.checkpoints import check_name
 from truce.web.app import create_app
 
 commands = typer.Typer()
@@ -29,15 +33,31 @@ scenario_app = typer.Typer(help="Scenario files.\n\nExample: truce scenario load
 
 @commands.command()
 @handle_errors
-def init(db: DbOpt = None) -> None:
+def init(
+    db: DbOpt = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            help="The log's origin, first line of its checkpoints, fixed once (default: $TRUCE_LOG_ORIGIN, else "
+            "truce.example/<agreement id>)"
+        ),
+    ] = None,
+) -> None:
     """Create the database (or bring it to the newest schema) and load the OCHA admin boundaries.
+    Makes the log's key that signs checkpoints, once per deployment.
 
-    Example: truce init --db sqlite:///truce.db
+    Example: truce init --db sqlite:///truce.db --origin truce.example/astana-2017
     """
 
+    try:  # checked before anything is written
+        check_name(origin if origin is not None else os.environ.get(signing.ORIGIN_ENV, "x"), "origin")
+    except ValueError as e:
+        raise ValidationFailed(str(e), field="origin") from e
     t = get_app(db)
     with t.write() as conn:
         res = load_bundled_admin_areas(t, conn, SYSTEM)
+    with t.write() as conn:
+        key = signing.ensure_log_key(t, conn, origin=origin)
     for r in res:
         console.print(
             f"loaded ADM{r.level}: {r.count} areas"
@@ -45,6 +65,11 @@ def init(db: DbOpt = None) -> None:
         )
         for rep in r.repairs:
             console.print(f"  repaired {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
+    console.print(
+        ("made the log's key " if key["created"] else "the log's key ")
+        + f"{key['key_id']} (origin {key['origin']}); its verifier key: {signing.vkey_of(key)}",
+        highlight=False,
+    )
     console.print(f"database ready: {t.url}")
 
 

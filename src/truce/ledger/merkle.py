@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, tuple_
+from sqlalchemy import Connection, insert, select
 
 from truce.ledger.models import ledger_entries, ledger_tree
 
@@ -210,6 +211,52 @@ def _mem(leaves: Sequence[bytes], node: Node) -> bytes:
 # --- the stored tree ---------------------------------------------------------------------------------------
 
 
+_SQL_CACHE: dict[tuple[str, str, int], str] = {}
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _sql(conn: Connection, kind: str, n: int) -> str:
+    """Plain SQL for a few nodes, made once per shape: building the equivalent SQLAlchemy expression costs
+    more than running it. Inner nodes: (level = ? AND idx = ?) OR ..., which SQLite runs as one primary-key
+    search per node (MULTI-INDEX OR) and PostgreSQL as a BitmapOr (a row-value IN would scan the table)."""
+    key = (conn.dialect.paramstyle, kind, n)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        m = _mark(conn)
+        if kind == "inner":
+            cond = " OR ".join([f"(level = {m} AND idx = {m})"] * n)
+            sql = f"SELECT level, idx, hash FROM ledger_tree WHERE {cond}"
+        else:
+            sql = f"SELECT seq, hash FROM ledger_entries WHERE seq IN ({', '.join([m] * n)})"
+        _SQL_CACHE[key] = sql
+    return sql
+
+
+def _driver_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """Run one statement on the driver's connection, in the caller's transaction: for the few small,
+    fixed statements of the tree, SQLAlchemy's execution machinery costs more than the statement."""
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, params)
+        return list(cur.fetchall()) if cur.description else []
+    finally:
+        cur.close()
+
+
+def _fetch_inner(conn: Connection, nodes: list[Node]) -> dict[Node, bytes]:
+    params = tuple(x for nd in nodes for x in nd)
+    rows = _driver_rows(conn, _sql(conn, "inner", len(nodes)), params)
+    return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
+
+
+def _fetch_leaves(conn: Connection, indexes: list[int]) -> dict[Node, bytes]:
+    rows = _driver_rows(conn, _sql(conn, "leaves", len(indexes)), tuple(i + 1 for i in indexes))
+    return {(0, int(seq) - 1): bytes.fromhex(h) for seq, h in rows}
+
+
 class TreeError(RuntimeError):
     """The stored tree lacks a node it should hold (a database not migrated, or edited by hand)."""
 
@@ -271,18 +318,13 @@ class Tree:
 
     def _nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         want = set(nodes)
-        leaves = [idx + 1 for level, idx in want if level == 0]
+        leaves = [idx for level, idx in want if level == 0]
         inner = [(level, idx) for level, idx in want if level > 0]
         got: dict[Node, bytes] = {}
         if leaves:
-            c = ledger_entries.c
-            for seq, h in self.conn.execute(select(c.seq, c.hash).where(c.seq.in_(leaves))):
-                got[(0, int(seq) - 1)] = bytes.fromhex(h)
+            got.update(_fetch_leaves(self.conn, leaves))
         if inner:
-            t = ledger_tree.c
-            stmt = select(t.level, t.idx, t.hash).where(tuple_(t.level, t.idx).in_(inner))
-            for level, idx, h in self.conn.execute(stmt):
-                got[(int(level), int(idx))] = bytes(h)
+            got.update(_fetch_inner(self.conn, inner))
         missing = want - got.keys()
         if missing:
             level, idx = min(missing)
@@ -314,11 +356,7 @@ def new_nodes(conn: Connection, index: int, leaf: bytes, prev_leaf: bytes | None
         j >>= 1
         level += 1
     if need:
-        t = ledger_tree.c
-        got = {
-            (int(lv), int(ix)): bytes(h)
-            for lv, ix, h in conn.execute(select(t.level, t.idx, t.hash).where(tuple_(t.level, t.idx).in_(need)))
-        }
+        got = _fetch_inner(conn, need)
         for level, sib in need:
             h = got.get((level, sib))
             if h is None:
@@ -335,7 +373,13 @@ def append_leaf(conn: Connection, index: int, leaf: bytes, prev_leaf: bytes | No
     """Store the nodes completed by appending leaf `index` (call in the entry's transaction)."""
     nodes = new_nodes(conn, index, leaf, prev_leaf)
     if nodes:
-        conn.execute(insert(ledger_tree), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
+        m = _mark(conn)
+        sql = f"INSERT INTO ledger_tree (level, idx, hash) VALUES ({m}, {m}, {m})"
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.executemany(sql, nodes)
+        finally:
+            cur.close()
 
 
 def build_nodes(leaves: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:

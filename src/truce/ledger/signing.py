@@ -93,7 +93,12 @@ def _apply_log_key(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
 
 def vkey(conn: Connection) -> str | None:
     k = log_key(conn)
-    return cp.vkey(k["origin"], bytes.fromhex(k["public_key"])) if k else None
+    return vkey_of(k) if k else None
+
+
+def vkey_of(k: dict[str, Any]) -> str:
+    """The verifier key (name+keyid+base64 key) of a log key as `log_key` returns it."""
+    return cp.vkey(k["origin"], bytes.fromhex(k["public_key"]))
 
 
 def _private_key(conn: Connection, key_id: str) -> Ed25519PrivateKey:
