@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 import truce.models  # noqa: F401  (registers every table)
 from truce import db
 from truce.config import Settings
+from truce.errors import PermissionDenied
 from truce.ledger import chain
-from truce.ledger.blobs import BlobStore
+from truce.ledger.blobs import BlobStore, DatabaseBlobStore, DirBlobStore
 from truce.ledger.chain import Actor
 
 T = TypeVar("T")
@@ -42,9 +43,19 @@ class Truce:
     def __init__(self, database_url: str | None = None, blob_dir: str | None = None, migrate: bool = True):
         self.settings = Settings.load(database_url, blob_dir)
         self.engine: Engine = db.get_engine(self.settings.database_url)
-        self.blobs = BlobStore(self.settings.blob_dir)
+        self.blobs: BlobStore = (
+            DirBlobStore(self.settings.blob_dir, self.settings.blob_setting)
+            if self.settings.blob_dir is not None
+            else DatabaseBlobStore(self.engine)
+        )
         if migrate:
             db.migrate(self.engine)
+        self.mirror_of = _mirror_source(self.engine)
+
+    @property
+    def read_only(self) -> bool:
+        """A mirror's database (or TRUCE_READ_ONLY=1) refuses every change made through the application."""
+        return self.settings.read_only or self.mirror_of is not None
 
     @property
     def url(self) -> str:
@@ -53,6 +64,12 @@ class Truce:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction, holding the ledger lock from its first statement (see chain.lock)."""
+        if self.read_only:
+            raise ReadOnly(
+                f"this node is a read-only mirror of {self.mirror_of}: changes are made on the node it follows"
+                if self.mirror_of
+                else "this node is read-only (TRUCE_READ_ONLY is set): it refuses every change"
+            )
         with db.write_tx(self.engine) as conn:
             chain.lock(conn)
             yield conn
@@ -78,6 +95,23 @@ class Truce:
 
     def record(self, conn: Connection, actor: Actor, command: str, payload: dict[str, Any]) -> tuple[int, Any]:
         return chain.record(conn, actor, command, payload, self.blobs)
+
+
+class ReadOnly(PermissionDenied):
+    code = "read_only"
+
+
+def _mirror_source(engine: Engine) -> str | None:
+    """The URL a mirror's database follows (its `mirror_state` row), or None for any other database."""
+    from sqlalchemy import select
+
+    from truce.mirror.models import mirror_state
+
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(mirror_state.c.source_url).where(mirror_state.c.id == 1)).scalar()
+    except Exception:  # a database not migrated yet (migrate=False)
+        return None
 
 
 def _register_appliers() -> None:

@@ -12,14 +12,22 @@ DEFAULT_DATABASE_URL = "sqlite:///truce.db"
 @dataclass(frozen=True)
 class Settings:
     database_url: str
-    blob_dir: Path
+    #: the blob directory, or None: the files are kept in the database (PostgreSQL without TRUCE_BLOB_DIR)
+    blob_dir: Path | None
+    #: which setting chose the blob directory (named when a file is missing)
+    blob_setting: str = "TRUCE_BLOB_DIR"
+    #: TRUCE_READ_ONLY=1: the deployment refuses every change (a mirror's web app and API)
+    read_only: bool = False
 
     @classmethod
     def load(cls, database_url: str | None = None, blob_dir: str | None = None) -> Settings:
         url = database_url or os.environ.get("TRUCE_DATABASE_URL") or DEFAULT_DATABASE_URL
         url = normalise_url(url)
         blobs = blob_dir or os.environ.get("TRUCE_BLOB_DIR")
-        return cls(database_url=url, blob_dir=Path(blobs) if blobs else default_blob_dir(url))
+        read_only = os.environ.get("TRUCE_READ_ONLY", "").strip().lower() in ("1", "true", "yes", "on")
+        if blobs:
+            return cls(url, Path(blobs), "TRUCE_BLOB_DIR", read_only)
+        return cls(url, default_blob_dir(url), "the database URL: the directory beside the SQLite file", read_only)
 
 
 def normalise_url(url: str) -> str:
@@ -31,8 +39,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def default_blob_dir(url: str) -> Path:
-    """Blobs live beside a SQLite file (`truce.db` → `truce.db.blobs/`), else in `./truce-blobs/`."""
+def default_blob_dir(url: str) -> Path | None:
+    """Blobs live beside a SQLite file (`truce.db` → `truce.db.blobs/`); on any other database (PostgreSQL)
+    in the database itself (None): never in the current directory."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         return Path(url[len("sqlite:///") :] + ".blobs")
-    return Path("truce-blobs")
+    return None

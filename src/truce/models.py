@@ -10,6 +10,7 @@ from truce.idempotency import idempotency_keys as _idempotency  # noqa: F401
 from truce.incidents import models as _incidents  # noqa: F401
 from truce.ledger import models as _ledger  # noqa: F401
 from truce.measures import models as _measures  # noqa: F401
+from truce.mirror import models as _mirror  # noqa: F401
 from truce.parties import models as _parties  # noqa: F401
 from truce.reports import models as _reports  # noqa: F401
 from truce.zones import models as _zones  # noqa: F401

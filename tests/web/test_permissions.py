@@ -4,6 +4,7 @@ route and page of the app, each answer checked. A route added without an entry i
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ VERIFIERS_AND_ADMINS = GUARANTOR_VERIFIERS | {"admin", "joint_admin", "joint_ver
 # who may act on an investigation run by Russia's office
 RUNS_RUS_INVESTIGATION = frozenset({"admin", "joint_admin", "joint_verifier", "rus_verifier"})
 EVERY_TIER = VERIFIERS_AND_ADMINS
+CRATER = hashlib.sha256(b"\xff\xd8 crater photo").hexdigest()  # the evidence file of incident A (tests.web.seed)
 
 
 def answer(ok: int, allowed: frozenset[str], refused: int = 403, public: int | None = 401) -> dict[str, int]:
@@ -175,6 +177,13 @@ CASES: dict[str, Callable[[dict[str, Any]], Case]] = {
     "GET /api/v1/ledger/{seq}": lambda w: Case("/api/v1/ledger/60", answer(200, EVERY_TIER)),
     # the Merkle tree's checkpoints and proofs: anyone may audit the log, anyone may bring a co-signature
     # (only a guarantor office's valid one is kept: this one is refused, whoever brings it)
+    # the raw feed and the files, for mirrors: who sees every tier; a mirror's own state and what it has seen: all
+    "GET /api/v1/ledger/entries": lambda w: Case("/api/v1/ledger/entries?limit=5", answer(200, EVERY_TIER)),
+    "GET /api/v1/blobs/{sha256}": lambda w: Case(f"/api/v1/blobs/{CRATER}", answer(200, EVERY_TIER)),
+    "GET /api/v1/mirror/seen": lambda w: Case("/api/v1/mirror/seen", everyone()),
+    "GET /api/v1/mirror/status": lambda w: Case("/api/v1/mirror/status", everyone()),
+    "GET /mirror": lambda w: Case("/mirror", everyone(), web=True),
+    "GET /mirror/alarms/{alarm_id}/proof.json": lambda w: Case("/mirror/alarms/1/proof.json", everyone(404), web=True),
     "GET /api/v1/ledger/log-key": lambda w: Case("/api/v1/ledger/log-key", everyone()),
     "GET /api/v1/ledger/checkpoint": lambda w: Case("/api/v1/ledger/checkpoint", everyone()),
     "GET /api/v1/ledger/checkpoints": lambda w: Case("/api/v1/ledger/checkpoints", everyone()),

@@ -7,7 +7,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from truce.api import auth, geo, incidents, investigations, ledger, measures, notifications, parties, queue, reports
+from truce.api import (
+    auth,
+    geo,
+    incidents,
+    investigations,
+    ledger,
+    measures,
+    mirror,
+    notifications,
+    parties,
+    queue,
+    reports,
+)
 from truce.web.views import render
 
 api_router = APIRouter(prefix="/api/v1")
@@ -40,5 +52,6 @@ def docs(request: Request) -> Any:
 
 # Incidents first: FastAPI tries the routes in order, so the most requested paths (the incident list, the
 # map) are matched after the fewest others (the order of the OpenAPI document follows).
-for r in (incidents, auth, parties, geo, reports, investigations, queue, measures, notifications, ledger):
+# mirror before ledger: /ledger/entries before /ledger/{seq}
+for r in (incidents, auth, parties, geo, reports, investigations, queue, measures, notifications, mirror, ledger):
     api_router.include_router(r.router)

@@ -70,6 +70,23 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "The daily bulletin: violations of a day by zone, governorate, party and type.",
     ),
     "key": ("bulletins", "key_app", "Ed25519 keys with which the guarantor offices sign bulletins."),
+    "mirror": (
+        "mirror",
+        "mirror_app",
+        "A guarantor's own verified copy: follow another node over HTTP, check, replay, co-sign, raise alarms.",
+    ),
+    "backup": (
+        "mirror",
+        "commands",
+        "Back up the deployment while it runs: the ledger read in one consistent snapshot, every file, and its "
+        "latest signed checkpoint, in one portable archive (both engines; restored by replay into either).",
+    ),
+    "restore": (
+        "mirror",
+        "commands",
+        "Restore a backup into an empty database by replay, then check it against the checkpoint in the backup and "
+        "the latest checkpoints of the nodes given: exit 3 if it is behind one, 1 if it diverges.",
+    ),
 }
 
 

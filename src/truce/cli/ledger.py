@@ -270,3 +270,49 @@ def ledger_cosign(
     verb = "co-signed" if res["created"] else "had co-signed already"
     console.print(f"{org} {verb} the checkpoint of size {res['size']} ({how})", highlight=False)
     console.print(_checkpoint_summary(c), highlight=False)
+
+
+@ledger_app.command("check-proof")
+@handle_errors
+def ledger_check_proof(file: Annotated[Path, typer.Argument(help="A proof-of-misbehaviour file (JSON)")]) -> None:
+    """Check a proof of misbehaviour written by a mirror: both log signatures, and that no consistency proof can
+    join the two checkpoints (or that one size has two roots). Exit 0 when the misbehaviour is proven.
+
+    Example: truce ledger check-proof misbehaviour-1.json
+    """
+    from truce.mirror import proof
+
+    res = proof.check(proof.load(file))
+    for line in res.lines:
+        console.print(line, highlight=False, markup=False)
+    if not res.proven:
+        err.print("[bold red]not proven[/]", highlight=False)
+        raise typer.Exit(1)
+
+
+@ledger_app.command("replay")
+@handle_errors
+def ledger_replay(
+    into: Annotated[str, typer.Option("--into", help="The (empty) database to move this deployment into")],
+    db: DbOpt = None,
+) -> None:
+    """Move a deployment into another database (e.g. SQLite to PostgreSQL) by replaying its ledger there, files
+    included; then compare every table of the two as `ledger verify` does (exit 1 on any difference).
+
+    Example: truce ledger replay --db sqlite:///truce.db --into postgresql://truce@localhost/truce
+    """
+    from truce.ledger.backup import replay_into
+
+    t = get_app(db)
+    with progress_bar() as prog:
+        task = prog.add_task("replaying the ledger", total=None)
+        res = replay_into(t, into, progress=lambda done, total: prog.update(task, completed=done, total=total))
+    for p in res.problems:
+        err.print(f"[bold red]differs[/]: {p}", highlight=False)
+    if not res.ok:
+        raise typer.Exit(1)
+    console.print(
+        f"moved: {res.entries} entries, head {res.head_hash}, {res.blobs} files; "
+        f"{len(res.tables)} tables identical ({sum(res.tables.values())} rows)",
+        highlight=False,
+    )

@@ -39,6 +39,17 @@ blobs = Table(
     Column("ledger_seq", BigInteger, nullable=False),
 )
 
+# The bytes of the blobs of a deployment that keeps its files in the database (PostgreSQL without
+# TRUCE_BLOB_DIR): content-addressed chunks of 1 MiB. Operational, not a projection: the `blobs` index above
+# is what the ledger makes; these are the files it names, as a blob directory holds them.
+blob_data = Table(
+    "blob_data",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
 LEDGER_TABLES = {"ledger_entries", "ledger_head"}
 
 # The ledger's Merkle tree (truce.ledger.merkle): the hash of every complete subtree of 2^level leaves

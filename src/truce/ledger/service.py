@@ -43,7 +43,8 @@ class VerifyResult:
 
 
 # Tables written outside the ledger (web sessions, sign-in attempts; the log's private key, its checkpoints and
-# their co-signatures, which sign the ledger): not projections, never replayed.
+# their co-signatures, which sign the ledger; the bytes of blobs kept in the database; a mirror's own
+# bookkeeping): not projections, never replayed.
 OPERATIONAL_TABLES = frozenset(
     {
         "web_sessions",
@@ -53,6 +54,10 @@ OPERATIONAL_TABLES = frozenset(
         "ledger_checkpoints",
         "ledger_cosignatures",
         "ledger_witness_state",
+        "blob_data",
+        "mirror_state",
+        "mirror_seen",
+        "mirror_alarms",
     }
 )
 
