@@ -11,6 +11,6 @@ LOCALE=src/truce/web/locale
   --project Truce -o "$LOCALE/messages.pot" src/truce
 echo "wrote $LOCALE/messages.pot: $(grep -c '^msgid "' "$LOCALE/messages.pot") strings"
 if compgen -G "$LOCALE/*/LC_MESSAGES/messages.po" >/dev/null; then
-  .venv/bin/pybabel update -i "$LOCALE/messages.pot" -d "$LOCALE" --no-wrap --ignore-obsolete
+  .venv/bin/pybabel update -i "$LOCALE/messages.pot" -d "$LOCALE" --no-wrap --ignore-obsolete --no-fuzzy-matching
   .venv/bin/pybabel compile -d "$LOCALE" --statistics
 fi

@@ -93,6 +93,45 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     return text % {"num": n, **params}
 
 
+# --- values of the data's closed vocabularies, shown as words ---------------------------------------
+
+# Statuses, kinds, verdicts...: stored as identifiers ("not_verified"), shown as words ("not verified").
+LABELS = [
+    # verdicts, findings, reasons
+    N_("pending"), N_("verified"), N_("not verified"), N_("disputed"), N_("confirmed"), N_("unverifiable"),
+    N_("site visit"), N_("observed"), N_("imagery"), N_("corroborated"), N_("witness statements"), N_("forensic"),
+    N_("other"), N_("contradicting evidence"), N_("not observed"), N_("alternative account"), N_("staged"),
+    N_("no access"), N_("insufficient information"), N_("outside mandate"), N_("heard"), N_("second hand"),
+    # incidents, attribution, breach
+    N_("open"), N_("under investigation"), N_("closed"), N_("merged"), N_("paused"), N_("attributed"),
+    N_("could not be attributed"), N_("breach"), N_("no breach"),
+    # violation types
+    N_("shelling"), N_("airstrike"), N_("ground attack"), N_("sniper fire"), N_("drone strike"), N_("ied"),
+    N_("troop movement"), N_("heavy weapons movement"), N_("obstruction of humanitarian access"),
+    N_("obstruction of monitors"), N_("attack on civilians"), N_("chemical weapons use"), N_("armed clash"),
+    # parties, eligibility, accession
+    N_("guarantor"), N_("government"), N_("armed group"), N_("designated"), N_("foreign force"),
+    N_("applicant"), N_("signatory"), N_("suspended"), N_("excluded"), N_("eligible"), N_("not eligible"),
+    N_("undetermined"), N_("passed"), N_("failed"), N_("unknown"), N_("accepted"),
+    # measures
+    N_("proposed"), N_("approved"), N_("rejected"), N_("complied"), N_("breached"),
+    N_("notice"), N_("formal demand"), N_("joint inspection"),
+    N_("suspension"), N_("exclusion"),
+    # notifications, roles, precisions
+    N_("attribution"), N_("reply"), N_("access denial"), N_("measure"), N_("monitor"), N_("verifier"),
+    N_("liaison"), N_("analyst"), N_("admin"), N_("exact"), N_("near"), N_("day"), N_("week"), N_("month"),
+    N_("country"), N_("adm1"), N_("adm2"), N_("adm3"),
+    # who may see a report
+    N_("public"), N_("parties"), N_("guarantors"), N_("investigators"),
+]
+
+
+def label(value: object) -> str:
+    """A stored identifier as a word in the language of the moment: "not_verified" -> "не подтверждено"."""
+    text = str(value).replace("_", " ")
+    return _(text)
+
+
 # --- refusals ----------------------------------------------------------------------------------------
 
 # The common refusals of the services, as templates (the services raise them formatted, in English).

@@ -21,7 +21,7 @@ from truce import i18n
 LOCALE = i18n.LOCALE_DIR
 SRC = Path(i18n.__file__).parent
 LANGS = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|\{(\w+)\}")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|\{(\w+)(?:![rsa])?(?::[^}]*)?\}")
 
 
 def placeholders(text: str) -> set[str]:

@@ -13,6 +13,7 @@ from truce.i18n import (  # noqa: F401  (re-exported for the views and templates
     catalogue,
     current,
     direction,
+    label,
     localize,
     ngettext,
     reset_language,
