@@ -14,10 +14,12 @@ translated template with them. A refusal whose template is not listed stays in E
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gettext
 import os
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,16 @@ def current() -> str:
     return _current.get()
 
 
+@contextlib.contextmanager
+def using(lang: str) -> Iterator[str]:
+    """`with using("fa"):` the language of the moment inside the block."""
+    token = set_language(lang)
+    try:
+        yield current()
+    finally:
+        reset_language(token)
+
+
 def _(message: str, **params: Any) -> str:
     text = catalogue(_current.get()).gettext(message)
     return text % params if params else text
@@ -123,6 +135,8 @@ LABELS = [
     N_("country"), N_("adm1"), N_("adm2"), N_("adm3"),
     # who may see a report
     N_("public"), N_("parties"), N_("guarantors"), N_("investigators"),
+    # decision rules of an agreement
+    N_("unanimity"), N_("majority"),
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
-from tests.web.test_browser import DESKTOP, Watch, browser, server, sign_in  # noqa: F401  (fixtures)
+from tests.web.test_browser import DESKTOP, Watch, server, sign_in  # noqa: F401  (server: a fixture)
 
 from truce import i18n
 
@@ -67,12 +67,13 @@ def pages(w: dict[str, Any]) -> list[str]:
         "/zones",
         "/inbox",
         "/bulletins",
+        f"/bulletins/{w['bulletin']}",
         "/report",
     ]
 
 
 @pytest.mark.parametrize("lang", ["ar", "ru", "tr", "fa"])
-def test_pages_show_no_english_message(browser, server, lang):  # noqa: F811
+def test_pages_show_no_english_message(browser, server, lang):  # noqa: F811  (server)
     base, _url, w = server
     messages = english_messages()
     watch = Watch()

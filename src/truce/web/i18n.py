@@ -18,6 +18,7 @@ from truce.i18n import (  # noqa: F401  (re-exported for the views and templates
     ngettext,
     reset_language,
     set_language,
+    using,
 )
 
 LANG_COOKIE = "truce_lang"
