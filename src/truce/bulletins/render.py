@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -19,8 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from truce import i18n
 from truce.bulletins.compute import zone_geometries
 from truce.errors import ValidationFailed
+from truce.i18n import _, label
 
 VERDICT_COLOURS = {"verified": "#c0392b", "disputed": "#e67e22", "not_verified": "#7f8c8d", "pending": "#2e86c1"}
 ZONE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
@@ -40,6 +43,7 @@ class Section:
     empty: str = "None."
     numeric_from: int = 1  # columns from this index on (up to numeric_to) are right-aligned
     numeric_to: int = 99
+    key: str = ""  # what the section is (for its column widths), whatever the language
 
 
 @dataclass
@@ -55,22 +59,64 @@ class View:
 
 def _long_date(day: str) -> str:
     d = date.fromisoformat(day)
-    return f"{d.day} {d.strftime('%B %Y')}"
+    if i18n.current() == i18n.DEFAULT:
+        return f"{d.day} {d.strftime('%B %Y')}"
+    from babel.dates import format_date
+
+    return format_date(d, format="long", locale=i18n.current())
+
+
+def _num(n: Any) -> str:
+    """A count in the reader's locale (Babel: Persian digits in Persian); English as it always was."""
+    if i18n.current() == i18n.DEFAULT or not isinstance(n, int | float):
+        return str(n)
+    from babel.numbers import format_decimal
+
+    return format_decimal(n, locale=i18n.current())
 
 
 def _office_label(doc: dict[str, Any], org: str) -> str:
     g = (doc.get("offices") or {}).get(org, {}).get("guarantor")
-    return f"{g} office" if g else org
+    return _("%(guarantor)s office", guarantor=g) if g else org
+
+
+def _local_name(doc: dict[str, Any], kind: str, key: str) -> str | None:
+    """The name of a zone, governorate or party in the reader's language where the data has it (the OCHA
+    governorates carry Arabic names: shown to Arabic and Persian readers), else the English one."""
+    labels = doc.get("labels") or {}
+    if i18n.is_rtl():
+        local = (labels.get(f"{kind}_ar") or {}).get(key)
+        if not local and kind == "governorates":
+            local = _arabic_governorates().get(key)
+        if local:
+            return str(local)
+    n = labels.get(kind, {}).get(key)
+    return str(n) if n else None
+
+
+@lru_cache(maxsize=1)
+def _arabic_governorates() -> dict[str, str]:
+    """P-code -> Arabic name of the governorate, from the OCHA boundaries bundled with Truce."""
+    from truce.geo.geometry import bundled_admin_features
+
+    out = {}
+    for f in bundled_admin_features(1):
+        p = f["properties"]
+        if p.get("adm1_pcode") and p.get("adm1_name1"):
+            out[str(p["adm1_pcode"])] = str(p["adm1_name1"])
+    return out
 
 
 def _name(doc: dict[str, Any], kind: str, key: str | None) -> str:
     if key is None:
         return "—"
     if key == "outside":
-        return "Outside every zone"
+        return _("Outside every zone")
     if key == "unknown":
-        return "Unknown"
-    n = (doc.get("labels") or {}).get(kind, {}).get(key)
+        return _("Unknown")
+    if kind == "types":
+        return label(key)
+    n = _local_name(doc, kind, key)
     return f"{key} {n}" if n and kind != "parties" else (f"{n} ({key})" if n else key)
 
 
@@ -78,7 +124,9 @@ def _offices(doc: dict[str, Any]) -> list[str]:
     return sorted((doc.get("offices") or {}).keys())
 
 
-def _dim_section(doc: dict[str, Any], dim: str, title: str, kind: str, keep_zero: bool = False) -> Section:
+def _dim_section(
+    doc: dict[str, Any], dim: str, title: str, first: str, kind: str, keep_zero: bool = False
+) -> Section:
     offices = _offices(doc)
     rows_in = doc["numbers"][dim]
     if keep_zero:  # the zones: in their order
@@ -93,21 +141,21 @@ def _dim_section(doc: dict[str, Any], dim: str, title: str, kind: str, keep_zero
         a = r["all"]
         rows.append(
             [_name(doc, kind, k)]
-            + [str(r[o]["reports"]) for o in offices]
+            + [_num(r[o]["reports"]) for o in offices]
             + [
-                str(a["reports"]),
-                str(a["confirmed_by_others"]),
-                str(a["disputed_by_others"]),
-                str(a["killed"]),
-                str(a["injured"]),
+                _num(a["reports"]),
+                _num(a["confirmed_by_others"]),
+                _num(a["disputed_by_others"]),
+                _num(a["killed"]),
+                _num(a["injured"]),
             ]
         )
     headers = (
-        [title.split(" by ")[-1].capitalize()]
+        [first]
         + [_office_label(doc, o) for o in offices]
-        + ["All", "Confirmed by others", "Disputed by others", "Killed", "Injured"]
+        + [_("All"), _("Confirmed by others"), _("Disputed by others"), _("Killed"), _("Injured")]
     )
-    return Section(title, headers, rows, empty="No office reported a violation.")
+    return Section(title, headers, rows, empty=_("No office reported a violation."), key="dim")
 
 
 def build_view(doc: dict[str, Any]) -> View:
@@ -117,51 +165,100 @@ def build_view(doc: dict[str, Any]) -> View:
     offices = _offices(doc)
     led = doc["ledger"]
     facts = [
-        ("Date", f"{day} (UTC)"),
-        ("Agreement", f"{ag['title']} ({ag['id']} v{ag['version']}, {ag['decision_rule']})" if ag else "none in force"),
-        ("Computed at ledger entry", str(led["seq"])),
-        ("Ledger head hash", led["head_hash"]),
+        (_("Date"), f"{day} (UTC)"),
+        (
+            _("Agreement"),
+            f"{ag['title']} ({ag['id']} v{ag['version']}, {label(ag['decision_rule'])})" if ag else _("none in force"),
+        ),
+        (_("Computed at ledger entry"), str(led["seq"])),
+        (_("Ledger head hash"), led["head_hash"]),
     ]
     if doc.get("published"):
         p = doc["published"]
-        facts.append(("Published", f"{p['published_at']} by {p['published_by']} (ledger entry {p['ledger_seq']})"))
-        facts.append(("Body sha256", p["sha256"]))
+        facts.append(
+            (
+                _("Published"),
+                _(
+                    "%(at)s by %(who)s (ledger entry %(seq)s)",
+                    at=p["published_at"],
+                    who=p["published_by"],
+                    seq=p["ledger_seq"],
+                ),
+            )
+        )
+        facts.append((_("Body sha256"), p["sha256"]))
     tot = n["office_reports"]["total"]
     inc = n["incidents"]
     bv = inc["by_verdict"]
     breaches = sum(v["breaches"] for v in inc["verified_by_party"].values())
     grave = sum(v["grave"] for v in inc["verified_by_party"].values())
-    per_office = ", ".join(f"{_office_label(doc, o)} {n['office_reports']['by_office'][o]['reports']}" for o in offices)
-    others = ", ".join(f"{k} {v}" for k, v in n["other_sources"].items()) or "none"
+    per_office = ", ".join(
+        f"{_office_label(doc, o)} {_num(n['office_reports']['by_office'][o]['reports'])}" for o in offices
+    )
+    others = ", ".join(f"{label(k)} {_num(v)}" for k, v in n["other_sources"].items()) or _("none")
     summary = [
-        f"Violations reported by the guarantor offices: {tot['reports']} ({per_office}); "
-        f"{tot['confirmed_by_others']} confirmed and {tot['disputed_by_others']} disputed by another guarantor; "
-        f"{tot['killed']} killed and {tot['injured']} injured reported.",
-        f"Reports from other sources: {others}.",
-        f"Incidents of the day: {inc['total']} — verified {bv['verified']}, disputed {bv['disputed']}, "
-        f"not verified {bv['not_verified']}, pending {bv['pending']}; verified breaches {breaches} (grave {grave}).",
-        f"Status changes {len(n['party_status'])}; accessions applied {len(n['accessions']['applied'])}, "
-        f"decided {len(n['accessions']['decided'])}; measures proposed {len(n['measures']['proposed'])}, "
-        f"decided {len(n['measures']['decided'])}, breached {len(n['measures']['breached'])}; investigations "
-        f"opened {len(n['investigations']['opened'])}, closed {len(n['investigations']['closed'])}; "
-        f"access denials {n['access_denials']['total']}.",
+        _(
+            "Violations reported by the guarantor offices: %(reports)s (%(per_office)s); %(confirmed)s confirmed "
+            "and %(disputed)s disputed by another guarantor; %(killed)s killed and %(injured)s injured reported.",
+            reports=_num(tot["reports"]),
+            per_office=per_office,
+            confirmed=_num(tot["confirmed_by_others"]),
+            disputed=_num(tot["disputed_by_others"]),
+            killed=_num(tot["killed"]),
+            injured=_num(tot["injured"]),
+        ),
+        _("Reports from other sources: %(others)s.", others=others),
+        _(
+            "Incidents of the day: %(total)s — verified %(verified)s, disputed %(disputed)s, not verified "
+            "%(not_verified)s, pending %(pending)s; verified breaches %(breaches)s (grave %(grave)s).",
+            total=_num(inc["total"]),
+            verified=_num(bv["verified"]),
+            disputed=_num(bv["disputed"]),
+            not_verified=_num(bv["not_verified"]),
+            pending=_num(bv["pending"]),
+            breaches=_num(breaches),
+            grave=_num(grave),
+        ),
+        _(
+            "Status changes %(status)s; accessions applied %(applied)s, decided %(acc_decided)s; measures proposed "
+            "%(proposed)s, decided %(decided)s, breached %(breached)s; investigations opened %(opened)s, closed "
+            "%(closed)s; access denials %(denials)s.",
+            status=_num(len(n["party_status"])),
+            applied=_num(len(n["accessions"]["applied"])),
+            acc_decided=_num(len(n["accessions"]["decided"])),
+            proposed=_num(len(n["measures"]["proposed"])),
+            decided=_num(len(n["measures"]["decided"])),
+            breached=_num(len(n["measures"]["breached"])),
+            opened=_num(len(n["investigations"]["opened"])),
+            closed=_num(len(n["investigations"]["closed"])),
+            denials=_num(n["access_denials"]["total"]),
+        ),
     ]
     warnings = []
     sim = n.get("simulated") or {}
     if sim.get("office_reports") or sim.get("incidents"):
         warnings.append(
-            f"SIMULATED DATA: {sim.get('office_reports', 0)} of the office reports and {sim.get('incidents', 0)} of "
-            "the incidents of this day are simulated (demo data), not real reports."
+            _(
+                "SIMULATED DATA: %(reports)s of the office reports and %(incidents)s of the incidents of this day "
+                "are simulated (demo data), not real reports.",
+                reports=_num(sim.get("office_reports", 0)),
+                incidents=_num(sim.get("incidents", 0)),
+            )
         )
     approx = (doc.get("labels") or {}).get("zones_approximate") or []
     if approx:
         warnings.append(
-            f"Zone outlines {', '.join(approx)} are approximations (the agreed outlines were not published)."
+            _(
+                "Zone outlines %(zones)s are approximations (the agreed outlines were not published).",
+                zones=", ".join(approx),
+            )
         )
     v = View(
-        title=f"Daily bulletin — {_long_date(day)}",
-        subtitle="Violations of the truce as recorded by each guarantor's office, verification, accessions, "
-        "measures and investigations",
+        title=_("Daily bulletin — %(day)s", day=_long_date(day)),
+        subtitle=_(
+            "Violations of the truce as recorded by each guarantor's office, verification, accessions, "
+            "measures and investigations"
+        ),
         facts=facts,
         summary=summary,
         warnings=warnings,
@@ -171,182 +268,221 @@ def build_view(doc: dict[str, Any]) -> View:
     for o in offices:
         c = n["office_reports"]["by_office"][o]
         fo = "; ".join(
-            f"{g}: {x['confirmed']} confirmed, {x['disputed']} disputed, {x['unverifiable']} unverifiable, "
-            f"{x['none']} no finding"
+            _(
+                "%(g)s: %(confirmed)s confirmed, %(disputed)s disputed, %(unverifiable)s unverifiable, "
+                "%(none)s no finding",
+                g=g,
+                confirmed=_num(x["confirmed"]),
+                disputed=_num(x["disputed"]),
+                unverifiable=_num(x["unverifiable"]),
+                none=_num(x["none"]),
+            )
             for g, x in sorted(c["findings_by_others"].items())
         )
         rows.append(
             [
                 _office_label(doc, o),
-                str(c["reports"]),
-                str(c["killed"]),
-                str(c["injured"]),
-                str(c["confirmed_by_others"]),
-                str(c["disputed_by_others"]),
+                _num(c["reports"]),
+                _num(c["killed"]),
+                _num(c["injured"]),
+                _num(c["confirmed_by_others"]),
+                _num(c["disputed_by_others"]),
                 fo or "—",
             ]
         )
     v.sections.append(
         Section(
-            "Violations recorded by each guarantor office",
+            _("Violations recorded by each guarantor office"),
             [
-                "Office",
-                "Reports",
-                "Killed",
-                "Injured",
-                "Confirmed by others",
-                "Disputed by others",
-                "The other guarantors' findings",
+                _("Office"),
+                _("Reports"),
+                _("Killed"),
+                _("Injured"),
+                _("Confirmed by others"),
+                _("Disputed by others"),
+                _("The other guarantors' findings"),
             ],
             rows,
-            note="A report counts as confirmed (disputed) by others when a guarantor other than the reporting office's "
-            "own has confirmed (disputed) the incident it describes.",
+            note=_(
+                "A report counts as confirmed (disputed) by others when a guarantor other than the reporting "
+                "office's own has confirmed (disputed) the incident it describes."
+            ),
             numeric_from=1,
             numeric_to=6,
+            key="offices",
         )
     )
-    v.sections.append(_dim_section(doc, "by_zone", "Office reports by zone", "zones", keep_zero=True))
-    v.sections.append(_dim_section(doc, "by_governorate", "Office reports by governorate", "governorates"))
-    v.sections.append(_dim_section(doc, "by_party", "Office reports by alleged party", "parties"))
-    v.sections.append(_dim_section(doc, "by_type", "Office reports by violation type", "types"))
+    v.sections.append(
+        _dim_section(doc, "by_zone", _("Office reports by zone"), _("Zone"), "zones", keep_zero=True)
+    )
+    v.sections.append(
+        _dim_section(doc, "by_governorate", _("Office reports by governorate"), _("Governorate"), "governorates")
+    )
+    v.sections.append(_dim_section(doc, "by_party", _("Office reports by alleged party"), _("Party"), "parties"))
+    v.sections.append(_dim_section(doc, "by_type", _("Office reports by violation type"), _("Type"), "types"))
     zrows = [
-        [_name(doc, "zones", z), str(c["incidents"]), str(c["verified"]), str(c["breaches"])]
+        [_name(doc, "zones", z), _num(c["incidents"]), _num(c["verified"]), _num(c["breaches"])]
         for z, c in sorted(inc["by_zone"].items(), key=lambda kv: (kv[0] == "outside", kv[0]))
     ]
     v.sections.append(
         Section(
-            "Incidents of the day by zone (all sources)",
-            ["Zone", "Incidents", "Verified", "Verified breaches"],
+            _("Incidents of the day by zone (all sources)"),
+            [_("Zone"), _("Incidents"), _("Verified"), _("Verified breaches")],
             zrows,
-            note=f"Verdicts: verified {bv['verified']}, disputed {bv['disputed']}, not verified {bv['not_verified']}, "
-            f"pending {bv['pending']} (decision rule of the agreement; a guarantor does not verify alone what only its "
-            "office reported).",
+            note=_(
+                "Verdicts: verified %(verified)s, disputed %(disputed)s, not verified %(not_verified)s, pending "
+                "%(pending)s (decision rule of the agreement; a guarantor does not verify alone what only its "
+                "office reported).",
+                verified=_num(bv["verified"]),
+                disputed=_num(bv["disputed"]),
+                not_verified=_num(bv["not_verified"]),
+                pending=_num(bv["pending"]),
+            ),
         )
     )
     v.sections.append(
         Section(
-            "Verified incidents and their attribution",
+            _("Verified incidents and their attribution"),
             [
-                "Incident",
-                "Time",
-                "Type",
-                "Zone",
-                "Governorate",
-                "Attributed to",
-                "Clause",
-                "Breach",
-                "Severity",
-                "Confirmed by",
+                _("Incident"),
+                _("Time"),
+                _("Type"),
+                _("Zone"),
+                _("Governorate"),
+                _("Attributed to"),
+                _("Clause"),
+                _("Breach"),
+                _("Severity"),
+                _("Confirmed by"),
             ],
             [
                 [
                     str(x["incident"]),
-                    x["occurred_at"][11:16] if x.get("precision") == "exact" else f"({x.get('precision') or '?'})",
-                    x["type"].replace("_", " "),
-                    ", ".join(x["zones"]) or "outside",
-                    x["adm1"] or "—",
-                    x["attributed_party"] or x["attribution"].replace("_", " "),
+                    x["occurred_at"][11:16]
+                    if x.get("precision") == "exact"
+                    else f"({label(x.get('precision') or '?')})",
+                    label(x["type"]),
+                    ", ".join(x["zones"]) or _("outside"),
+                    (_arabic_governorates().get(x["adm1"], x["adm1"]) if i18n.is_rtl() else x["adm1"]) or "—",
+                    x["attributed_party"] or label(x["attribution"]),
                     x["clause"] or "—",
-                    x["breach"].replace("_", " ") if x["breach"] else "—",
+                    label(x["breach"]) if x["breach"] else "—",
                     x["severity"] or "—",
                     ", ".join(x["confirmed_by"]),
                 ]
                 for x in inc["verified"]
             ],
-            empty="No incident of this day was verified.",
+            empty=_("No incident of this day was verified."),
             numeric_from=99,
+            key="verified",
         )
     )
     v.sections.append(
         Section(
-            "Verified incidents by attributed party",
-            ["Party", "Verified", "Breaches", "Grave breaches"],
+            _("Verified incidents by attributed party"),
+            [_("Party"), _("Verified"), _("Breaches"), _("Grave breaches")],
             [
                 [
-                    _name(doc, "parties", p) if p != "not_attributed" else "Could not be attributed",
-                    str(c["verified"]),
-                    str(c["breaches"]),
-                    str(c["grave"]),
+                    _name(doc, "parties", p) if p != "not_attributed" else _("Could not be attributed"),
+                    _num(c["verified"]),
+                    _num(c["breaches"]),
+                    _num(c["grave"]),
                 ]
                 for p, c in sorted(inc["verified_by_party"].items())
             ],
-            empty="None.",
+            empty=_("None."),
         )
     )
     v.sections.append(
         Section(
-            "Truce status changes",
-            ["Party", "Status", "Previous", "Reason", "Decision"],
+            _("Truce status changes"),
+            [_("Party"), _("Status"), _("Previous"), _("Reason"), _("Decision")],
             [
                 [
                     _name(doc, "parties", x["party"]),
-                    x["status"],
-                    x["previous"] or "—",
+                    label(x["status"]),
+                    label(x["previous"]) if x["previous"] else "—",
                     x["reason"],
                     x["decision"] or "—",
                 ]
                 for x in n["party_status"]
             ],
-            empty="No party's status changed.",
+            empty=_("No party's status changed."),
             numeric_from=99,
         )
     )
     acc = n["accessions"]
     v.sections.append(
         Section(
-            "Accessions",
-            ["Application", "Party", "Event"],
-            [[str(x["id"]), _name(doc, "parties", x["party"]), "applied"] for x in acc["applied"]]
-            + [[str(x["id"]), _name(doc, "parties", x["party"]), x["outcome"]] for x in acc["decided"]],
-            empty="No application was made or decided.",
+            _("Accessions"),
+            [_("Application"), _("Party"), _("Event")],
+            [[str(x["id"]), _name(doc, "parties", x["party"]), _("applied")] for x in acc["applied"]]
+            + [[str(x["id"]), _name(doc, "parties", x["party"]), label(x["outcome"])] for x in acc["decided"]],
+            empty=_("No application was made or decided."),
             numeric_from=99,
         )
     )
     m = n["measures"]
     v.sections.append(
         Section(
-            "Measures",
-            ["Measure", "Party", "Kind", "Event"],
+            _("Measures"),
+            [_("Measure"), _("Party"), _("Kind"), _("Event")],
             [
-                [str(x["id"]), _name(doc, "parties", x["party"]), x["kind"], f"proposed (rule {x['rule']})"]
+                [
+                    str(x["id"]),
+                    _name(doc, "parties", x["party"]),
+                    label(x["kind"]),
+                    _("proposed (rule %(rule)s)", rule=x["rule"]),
+                ]
                 for x in m["proposed"]
             ]
             + [
                 [
                     str(x["id"]),
                     _name(doc, "parties", x["party"]),
-                    x["kind"],
-                    x["outcome"] + (f", deadline {x['deadline']}" if x.get("deadline") else ""),
+                    label(x["kind"]),
+                    label(x["outcome"])
+                    + (_(", deadline %(deadline)s", deadline=x["deadline"]) if x.get("deadline") else ""),
                 ]
                 for x in m["decided"]
             ]
-            + [[str(x["id"]), _name(doc, "parties", x["party"]), x["kind"], "breached"] for x in m["breached"]],
-            empty="No measure was proposed, decided or breached.",
+            + [
+                [str(x["id"]), _name(doc, "parties", x["party"]), label(x["kind"]), _("breached")]
+                for x in m["breached"]
+            ],
+            empty=_("No measure was proposed, decided or breached."),
             numeric_from=99,
         )
     )
     iv = n["investigations"]
     v.sections.append(
         Section(
-            "Investigations and denials of access",
-            ["Investigation", "Incident", "Office", "Event"],
-            [[str(x["id"]), str(x["incident"]), x["org"], "opened"] for x in iv["opened"]]
-            + [[str(x["id"]), str(x["incident"]), x["org"], f"closed: {x['finding']}"] for x in iv["closed"]]
+            _("Investigations and denials of access"),
+            [_("Investigation"), _("Incident"), _("Office"), _("Event")],
+            [[str(x["id"]), str(x["incident"]), x["org"], _("opened")] for x in iv["opened"]]
             + [
-                [str(x["investigation"]), str(x["incident"]), "—", f"access denied by {x['party']}"]
+                [str(x["id"]), str(x["incident"]), x["org"], _("closed: %(finding)s", finding=label(x["finding"]))]
+                for x in iv["closed"]
+            ]
+            + [
+                [str(x["investigation"]), str(x["incident"]), "—", _("access denied by %(party)s", party=x["party"])]
                 for x in n["access_denials"]["list"]
             ],
-            note=("Denials by party: " + ", ".join(f"{k} {c}" for k, c in n["access_denials"]["by_party"].items()))
+            note=_(
+                "Denials by party: %(list)s",
+                list=", ".join(f"{k} {_num(c)}" for k, c in n["access_denials"]["by_party"].items()),
+            )
             if n["access_denials"]["by_party"]
             else "",
-            empty="No investigation was opened or closed, and no access was denied.",
+            empty=_("No investigation was opened or closed, and no access was denied."),
             numeric_from=99,
         )
     )
     for s in doc.get("signatures") or []:
-        v.signatures.append(
-            f"{s.get('org')} — key {s.get('key_id')}" + (f", signed {s['signed_at']}" if s.get("signed_at") else "")
-        )
+        line = _("%(org)s — key %(key)s", org=s.get("org"), key=s.get("key_id"))
+        if s.get("signed_at"):
+            line += _(", signed %(at)s", at=s["signed_at"])
+        v.signatures.append(line)
     return v
 
 
@@ -381,8 +517,8 @@ def trend_png(doc: dict[str, Any], dpi: int = 110) -> bytes:
         inc = trend["zones"][z]["incidents"]
         rep = trend["zones"][z]["office_reports"]
         colours = ["#9db4cf"] * (len(x) - 1) + ["#1f4e8c"]
-        ax.bar(x, inc, color=colours, width=0.8, label="incidents (all sources)")
-        ax.plot(x, rep, color="#c0392b", linewidth=1.4, marker="o", markersize=2.2, label="office reports")
+        ax.bar(x, inc, color=colours, width=0.8, label=shaped(_("incidents (all sources)")))
+        ax.plot(x, rep, color="#c0392b", linewidth=1.4, marker="o", markersize=2.2, label=shaped(_("office reports")))
         name = (doc.get("labels") or {}).get("zones", {}).get(z, "")
         ax.set_title(f"{z} {name}".strip(), fontsize=8.5, loc="left")
         ax.set_xticks(ticks)
@@ -395,7 +531,12 @@ def trend_png(doc: dict[str, Any], dpi: int = 110) -> bytes:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
         if k == 0:
             fig.legend(fontsize=7.5, frameon=False, loc="upper right", ncols=2)
-    fig.suptitle(f"30 days to {doc['date']}: incidents and office reports per zone", fontsize=10, x=0.01, ha="left")
+    fig.suptitle(
+        shaped(_("30 days to %(day)s: incidents and office reports per zone", day=doc["date"])),
+        fontsize=10,
+        x=0.01,
+        ha="left",
+    )
     top = 1 - 0.5 / fig.get_figheight()
     fig.subplots_adjust(
         left=0.05,
@@ -510,6 +651,17 @@ def images(doc: dict[str, Any], conn: Connection | None, dpi: int = 110) -> dict
 # --- Markdown ----------------------------------------------------------------------------------------------
 
 
+def _recompute(doc: dict[str, Any], code: str) -> str:
+    """The paragraph that tells how to check the bulletin (`code`: how a hash or a command is marked)."""
+    return _(
+        "Every number above was computed from the ledger up to entry %(seq)s (hash %(hash)s). Anyone holding a "
+        "copy of the ledger can recompute it and check the signatures: %(command)s.",
+        seq=doc["ledger"]["seq"],
+        hash=code % doc["ledger"]["head_hash"],
+        command=code % "truce bulletin verify FILE.json",
+    )
+
+
 def _md_cell(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
@@ -520,7 +672,7 @@ def render_md(doc: dict[str, Any]) -> str:
     for w in v.warnings:
         out += [f"> **{w}**", ""]
     out += ["| | |", "|---|---|"] + [f"| {k} | {_md_cell(val)} |" for k, val in v.facts] + [""]
-    out += ["## Summary", ""] + [f"- {s}" for s in v.summary] + [""]
+    out += [f"## {_('Summary')}", ""] + [f"- {s}" for s in v.summary] + [""]
     for s in v.sections:
         out += [f"## {s.title}", ""]
         if s.rows:
@@ -537,35 +689,29 @@ def render_md(doc: dict[str, Any]) -> str:
             out += ["", f"_{s.note}_"]
         out.append("")
     trend = doc["numbers"]["trend"]
-    out += [
-        "## 30-day trend per zone",
-        "",
-        f"| Zone | Incidents {trend['days'][0]}..{trend['days'][-1]} | Office reports | Busiest day |",
-        "|---|---:|---:|---|",
+    heads = [
+        _("Zone"),
+        _("Incidents %(first)s..%(last)s", first=trend["days"][0], last=trend["days"][-1]),
+        _("Office reports"),
+        _("Busiest day"),
     ]
+    out += [f"## {_('30-day trend per zone')}", "", "| " + " | ".join(heads) + " |", "|---|---:|---:|---|"]
     for z, t in sorted(trend["zones"].items()):
         top = max(range(len(t["incidents"])), key=lambda i: (t["incidents"][i], i))
-        busiest = f"{trend['days'][top]} ({t['incidents'][top]})" if t["incidents"][top] else "—"
+        busiest = f"{trend['days'][top]} ({_num(t['incidents'][top])})" if t["incidents"][top] else "—"
         out.append(
-            f"| {_md_cell(_name(doc, 'zones', z))} | {sum(t['incidents'])} | {sum(t['office_reports'])} | {busiest} |"
+            f"| {_md_cell(_name(doc, 'zones', z))} | {_num(sum(t['incidents']))} | {_num(sum(t['office_reports']))} "
+            f"| {busiest} |"
         )
-    out += ["", "_The charts and the map are in the HTML and PDF forms._", ""]
+    out += ["", f"_{_('The charts and the map are in the HTML and PDF forms.')}_", ""]
     out += _md_ledger(doc, v)
     return "\n".join(out) + "\n"
 
 
 def _md_ledger(doc: dict[str, Any], v: View) -> list[str]:
-    out = ["## Signatures", ""]
-    out += [f"- {s}" for s in v.signatures] or ["Not signed."]
-    out += [
-        "",
-        "## Recompute it",
-        "",
-        f"Every number above was computed from the ledger up to entry {doc['ledger']['seq']} "
-        f"(hash `{doc['ledger']['head_hash']}`). Anyone holding a copy of the ledger can recompute it and check "
-        "the signatures: `truce bulletin verify FILE.json`.",
-        "",
-    ]
+    out = [f"## {_('Signatures')}", ""]
+    out += [f"- {s}" for s in v.signatures] or [_("Not signed.")]
+    out += ["", f"## {_('Recompute it')}", "", _recompute(doc, "`%s`"), ""]
     return out
 
 
@@ -578,8 +724,8 @@ h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .4rem;bor
 padding-bottom:.15rem}.sub{color:#5b5b5b;margin:0 0 1rem}.note{color:#5b5b5b;font-size:.85rem}
 .warn{background:#fff4d6;padding:.4rem .6rem;border-radius:.25rem;margin:.4rem 0}
 table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.3rem 0}
-th,td{text-align:left;padding:.22rem .4rem;border-bottom:1px solid #e2e2e2;vertical-align:top}
-th{background:#f3f5f8}td.n,th.n{text-align:right}dl.facts{display:grid;grid-template-columns:max-content 1fr;
+th,td{text-align:start;padding:.22rem .4rem;border-bottom:1px solid #e2e2e2;vertical-align:top}
+th{background:#f3f5f8}td.n,th.n{text-align:end}dl.facts{display:grid;grid-template-columns:max-content 1fr;
 gap:.15rem 1rem;font-size:.9rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0;word-break:break-all}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto}figcaption{color:#5b5b5b;font-size:.85rem}
 code{font-size:.85rem}
@@ -598,12 +744,12 @@ def render_html_fragment(doc: dict[str, Any], imgs: dict[str, bytes], table_clas
     out = [f"<h1>{e(v.title)}</h1>", f'<p class="sub">{e(v.subtitle)}</p>']
     out += [f'<p class="warn sim-banner">{e(w)}</p>' for w in v.warnings]
     out.append('<dl class="facts">' + "".join(f"<dt>{e(k)}</dt><dd>{e(val)}</dd>" for k, val in v.facts) + "</dl>")
-    out.append("<h2>Summary</h2><ul>" + "".join(f"<li>{e(s)}</li>" for s in v.summary) + "</ul>")
+    out.append(f"<h2>{e(_('Summary'))}</h2><ul>" + "".join(f"<li>{e(s)}</li>" for s in v.summary) + "</ul>")
     if imgs.get("map"):
+        alt = _("Map of the incidents of %(day)s", day=doc["date"])
+        caption = _("The day's incidents coloured by verdict, the zones in force and the governorates.")
         out.append(
-            f'<figure><img src="{_data_uri(imgs["map"])}" alt="Map of the incidents of {e(doc["date"])}">'
-            "<figcaption>The day's incidents coloured by verdict, the zones in force and the governorates."
-            "</figcaption></figure>"
+            f'<figure><img src="{_data_uri(imgs["map"])}" alt="{e(alt)}"><figcaption>{e(caption)}</figcaption></figure>'
         )
     for s in v.sections:
         out.append(f"<h2>{e(s.title)}</h2>")
@@ -629,27 +775,28 @@ def render_html_fragment(doc: dict[str, Any], imgs: dict[str, bytes], table_clas
         if s.note:
             out.append(f'<p class="note">{e(s.note)}</p>')
     if imgs.get("trend"):
+        alt = _("Incidents and office reports per zone, 30 days to %(day)s", day=doc["date"])
         out.append(
-            f'<h2>30-day trend per zone</h2><figure><img src="{_data_uri(imgs["trend"])}" '
-            f'alt="Incidents and office reports per zone, 30 days to {e(doc["date"])}"></figure>'
+            f'<h2>{e(_("30-day trend per zone"))}</h2><figure><img src="{_data_uri(imgs["trend"])}" '
+            f'alt="{e(alt)}"></figure>'
         )
-    out.append("<h2>Signatures</h2>")
+    out.append(f"<h2>{e(_('Signatures'))}</h2>")
     out.append(
-        "<ul>" + "".join(f"<li>{e(s)}</li>" for s in v.signatures) + "</ul>" if v.signatures else "<p>Not signed.</p>"
+        "<ul>" + "".join(f"<li>{e(s)}</li>" for s in v.signatures) + "</ul>"
+        if v.signatures
+        else f"<p>{e(_('Not signed.'))}</p>"
     )
-    out.append(
-        f"<h2>Recompute it</h2><p>Every number above was computed from the ledger up to entry "
-        f"{e(str(doc['ledger']['seq']))} (hash <code>{e(doc['ledger']['head_hash'])}</code>). Anyone holding a copy "
-        "of the ledger can recompute it and check the signatures: <code>truce bulletin verify FILE.json</code>.</p>"
-    )
+    recompute = e(_recompute(doc, "\x00%s\x01")).replace("\x00", "<code>").replace("\x01", "</code>")
+    out.append(f"<h2>{e(_('Recompute it'))}</h2><p>{recompute}</p>")
     return "\n".join(out)
 
 
 def render_html(doc: dict[str, Any], imgs: dict[str, bytes]) -> str:
     """A self-contained page: styles inline, images as data: URIs, no scripts, nothing fetched."""
-    title = html.escape(f"Truce daily bulletin {doc['date']}")
+    title = html.escape(_("Truce daily bulletin %(day)s", day=doc["date"]))
+    lang = i18n.current()
     return (
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!doctype html>\n<html lang="{lang}" dir="{i18n.direction(lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
         "style-src 'unsafe-inline'\">\n"
@@ -681,6 +828,39 @@ def _pdf_fonts() -> tuple[str, str, str]:
         return "Helvetica", "Helvetica-Bold", "Courier"
 
 
+def shaped(text: str) -> str:
+    """Arabic and Persian text as drawn by a renderer that neither joins letters nor reorders (reportlab,
+    matplotlib): letters in their joined forms (arabic-reshaper), then in visual order (python-bidi). Other
+    text is returned as it is."""
+    if not text or not any("\u0600" <= ch <= "\u06ff" for ch in text):
+        return text
+    import arabic_reshaper
+    from bidi import get_display
+
+    return str(get_display(arabic_reshaper.reshape(text), base_dir="R" if i18n.is_rtl() else "L"))
+
+
+def _rtl_lines(text: str, font: str, size: float, width: float) -> list[str]:
+    """A right-to-left paragraph broken into lines that fit `width` in logical order (so that the first
+    line holds the start of the text), each then shaped: reportlab would otherwise wrap the visual string
+    and put the end of the text on the first line."""
+    import arabic_reshaper
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines: list[str] = []
+    cur = ""
+    for word in text.split():
+        cand = f"{cur} {word}" if cur else word
+        if cur and stringWidth(arabic_reshaper.reshape(cand), font, size) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = cand
+    if cur:
+        lines.append(cur)
+    return [shaped(line) for line in lines] or [""]
+
+
 def render_pdf(doc: dict[str, Any], imgs: dict[str, bytes]) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_LEFT, TA_RIGHT
@@ -700,12 +880,13 @@ def render_pdf(doc: dict[str, Any], imgs: dict[str, bytes]) -> bytes:
 
     regular, bold, mono = _pdf_fonts()
     v = build_view(doc)
-    base = ParagraphStyle("base", fontName=regular, fontSize=8.6, leading=11, alignment=TA_LEFT)
+    rtl = i18n.is_rtl()
+    base = ParagraphStyle("base", fontName=regular, fontSize=8.6, leading=11, alignment=TA_RIGHT if rtl else TA_LEFT)
     small = ParagraphStyle("small", parent=base, fontSize=7.4, leading=9.2, textColor=colors.HexColor("#555555"))
     cell = ParagraphStyle("cell", parent=base, fontSize=7.4, leading=9)
     cellb = ParagraphStyle("cellb", parent=cell, fontName=bold)
-    cellr = ParagraphStyle("cellr", parent=cell, alignment=TA_RIGHT)
-    cellbr = ParagraphStyle("cellbr", parent=cellb, alignment=TA_RIGHT)
+    cellr = ParagraphStyle("cellr", parent=cell, alignment=TA_LEFT if rtl else TA_RIGHT)
+    cellbr = ParagraphStyle("cellbr", parent=cellb, alignment=TA_LEFT if rtl else TA_RIGHT)
     h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=17, leading=21, spaceAfter=2)
     h2 = ParagraphStyle(
         "h2",
@@ -722,16 +903,26 @@ def render_pdf(doc: dict[str, Any], imgs: dict[str, bytes]) -> bytes:
     e = html.escape
     width = A4[0] - 30 * mm
 
-    def para(text: str, style: Any = base) -> Any:
-        return Paragraph(e(text), style)
+    def P(text: str, style: Any, avail: float) -> Any:  # noqa: N802  (a Paragraph, shaped when right to left)
+        if not rtl:
+            return Paragraph(e(text), style)
+        lines = _rtl_lines(text, style.fontName, style.fontSize, max(avail - 8, 20))
+        return Paragraph("<br/>".join(e(x) for x in lines), style)
 
-    story: list[Any] = [Paragraph(e(v.title), h1), para(v.subtitle, small), Spacer(1, 4)]
+    def para(text: str, style: Any = base) -> Any:
+        return P(text, style, width)
+
+    def row(cells: list[Any]) -> list[Any]:  # a table row, laid out from the right when right to left
+        return cells[::-1] if rtl else cells
+
+    story: list[Any] = [para(v.title, h1), para(v.subtitle, small), Spacer(1, 4)]
     for w in v.warnings:
         story.append(para(w, warn))
     facts = [
-        [Paragraph(e(k), cellb), Paragraph(e(val), monos if "hash" in k or "sha" in k else cell)] for k, val in v.facts
+        row([P(k, cellb, 40 * mm), P(val, monos if re.fullmatch(r"[0-9a-f]{40,}", val) else cell, width - 40 * mm)])
+        for k, val in v.facts
     ]
-    ft = Table(facts, colWidths=[40 * mm, width - 40 * mm])
+    ft = Table(facts, colWidths=row([40 * mm, width - 40 * mm]))
     ft.setStyle(
         TableStyle(
             [
@@ -741,25 +932,28 @@ def render_pdf(doc: dict[str, Any], imgs: dict[str, bytes]) -> bytes:
             ]
         )
     )
-    story += [ft, Paragraph("Summary", h2)]
-    story += [Paragraph("• " + e(s), base) for s in v.summary]
+    story += [ft, para(_("Summary"), h2)]
+    story += [para("• " + s if not rtl else s + " •", base) for s in v.summary]
     if imgs.get("map"):
         story.append(CondPageBreak(120 * mm))
-        story.append(Paragraph("Map of the day", h2))
+        story.append(para(_("Map of the day"), h2))
         story.append(_image(Image, imgs["map"], width * 0.86))
     for s in v.sections:
-        block: list[Any] = [Paragraph(e(s.title), h2)]
+        block: list[Any] = [para(s.title, h2)]
         if s.rows:
+            cw = _col_widths(s, width)
             data = [
-                [
-                    Paragraph(e(h), cellbr if s.numeric_from <= i < s.numeric_to else cellb)
-                    for i, h in enumerate(s.headers)
-                ]
+                row(
+                    [
+                        P(h, cellbr if s.numeric_from <= i < s.numeric_to else cellb, cw[i])
+                        for i, h in enumerate(s.headers)
+                    ]
+                )
             ] + [
-                [Paragraph(e(c), cellr if s.numeric_from <= i < s.numeric_to else cell) for i, c in enumerate(r)]
+                row([P(c, cellr if s.numeric_from <= i < s.numeric_to else cell, cw[i]) for i, c in enumerate(r)])
                 for r in s.rows
             ]
-            t = Table(data, repeatRows=1, colWidths=_col_widths(s, width))
+            t = Table(data, repeatRows=1, colWidths=row(cw))
             style = [
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#d0d0d0")),
@@ -781,30 +975,33 @@ def render_pdf(doc: dict[str, Any], imgs: dict[str, bytes]) -> bytes:
             story += block[1:]
     if imgs.get("trend"):
         story.append(CondPageBreak(90 * mm))
-        story.append(Paragraph("30-day trend per zone", h2))
+        story.append(para(_("30-day trend per zone"), h2))
         story.append(_image(Image, imgs["trend"], width))
-    story.append(Paragraph("Signatures", h2))
-    story += [para("• " + s) for s in v.signatures] or [para("Not signed.")]
-    story.append(Paragraph("Recompute it", h2))
-    story.append(
-        para(
-            f"Every number in this bulletin was computed from the ledger up to entry {doc['ledger']['seq']} (hash "
-            f"{doc['ledger']['head_hash']}). Anyone holding a copy of the ledger can recompute it and check the "
-            "signatures with: truce bulletin verify FILE.json",
-            small,
-        )
-    )
+    story.append(para(_("Signatures"), h2))
+    story += [para("• " + s) for s in v.signatures] or [para(_("Not signed."))]
+    story.append(para(_("Recompute it"), h2))
+    story.append(para(_recompute(doc, "%s"), small))
 
-    footer = (
-        f"Truce daily bulletin {doc['date']} · ledger entry {doc['ledger']['seq']} · {doc['ledger']['head_hash'][:16]}…"
+    footer = shaped(
+        _(
+            "Truce daily bulletin %(day)s · ledger entry %(seq)s · %(hash)s…",
+            day=doc["date"],
+            seq=doc["ledger"]["seq"],
+            hash=doc["ledger"]["head_hash"][:16],
+        )
     )
 
     def on_page(canvas: Any, pdoc: Any) -> None:
         canvas.saveState()
         canvas.setFont(regular, 7)
         canvas.setFillColor(colors.HexColor("#666666"))
-        canvas.drawString(15 * mm, 9 * mm, footer)
-        canvas.drawRightString(A4[0] - 15 * mm, 9 * mm, f"page {pdoc.page}")
+        page = shaped(_("page %(n)s", n=pdoc.page))
+        if rtl:
+            canvas.drawRightString(A4[0] - 15 * mm, 9 * mm, footer)
+            canvas.drawString(15 * mm, 9 * mm, page)
+        else:
+            canvas.drawString(15 * mm, 9 * mm, footer)
+            canvas.drawRightString(A4[0] - 15 * mm, 9 * mm, page)
         canvas.restoreState()
 
     buf = io.BytesIO()
@@ -815,7 +1012,7 @@ def render_pdf(doc: dict[str, Any], imgs: dict[str, bytes]) -> bytes:
         rightMargin=15 * mm,
         topMargin=14 * mm,
         bottomMargin=16 * mm,
-        title=f"Truce daily bulletin {doc['date']}",
+        title=_("Truce daily bulletin %(day)s", day=doc["date"]),
         author="Truce",
         subject="Daily bulletin",
         creator=str(doc.get("generated_with") or "truce"),
@@ -833,12 +1030,12 @@ def _image(image_cls: Any, png: bytes, width: float) -> Any:
 
 def _col_widths(s: Section, width: float) -> list[float]:
     n = len(s.headers)
-    if s.title.startswith("Verified incidents and"):
+    if s.key == "verified":
         return [width * f for f in (0.08, 0.08, 0.14, 0.08, 0.12, 0.11, 0.08, 0.1, 0.08, 0.13)]
-    if s.title.startswith("Violations recorded by each"):
+    if s.key == "offices":
         fixed = [0.13, 0.08, 0.08, 0.08, 0.1, 0.1]
         return [width * f for f in fixed] + [width * (1 - sum(fixed))]
-    if s.headers[-5:] == ["All", "Confirmed by others", "Disputed by others", "Killed", "Injured"]:
+    if s.key == "dim":
         tail = [0.06, 0.1, 0.095, 0.065, 0.08]
         offices = [0.075] * (n - 6)
         return [width * (1 - sum(tail) - sum(offices))] + [width * f for f in offices + tail]
@@ -853,9 +1050,21 @@ def _col_widths(s: Section, width: float) -> list[float]:
 
 
 def render(
-    doc: dict[str, Any], fmt: str, conn: Connection | None = None, imgs: dict[str, bytes] | None = None
+    doc: dict[str, Any],
+    fmt: str,
+    conn: Connection | None = None,
+    imgs: dict[str, bytes] | None = None,
+    lang: str | None = None,
 ) -> bytes:
-    """The document in one of FORMATS, as bytes (`imgs`: the charts and map, when drawn already)."""
+    """The document in one of FORMATS, as bytes (`imgs`: the charts and map, when drawn already), with its
+    labels in `lang` (default: the language of the moment). The JSON form is the signed document itself."""
+    if lang is None:
+        return _render(doc, fmt, conn, imgs)
+    with i18n.using(lang):
+        return _render(doc, fmt, conn, imgs)
+
+
+def _render(doc: dict[str, Any], fmt: str, conn: Connection | None, imgs: dict[str, bytes] | None) -> bytes:
     import json
 
     if fmt == "json":

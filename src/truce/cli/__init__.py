@@ -8,11 +8,17 @@ module's own help by a test, so `truce --help` cannot drift from the commands.
 
 from __future__ import annotations
 
+import gettext
 import importlib
-from typing import Any
+import os
+import sys
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+
+from truce import i18n
+from truce.i18n import N_, _
 
 # name on the command line -> (module under truce.cli, the Typer object in it, one-line help).
 # A Typer object named `commands` holds top-level commands (`truce init`), any other one a group.
@@ -20,72 +26,78 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": (
         "setup",
         "commands",
-        "Create the database (or bring it to the newest schema) and load the OCHA admin boundaries.",
+        N_("Create the database (or bring it to the newest schema) and load the OCHA admin boundaries."),
     ),
     "demo": (
         "setup",
         "commands",
-        "Build the demo: database, Astana 2017 scenario, 2017 UCDP events, demo users, simulated "
-        "guarantor-office reports (marked simulated), then serve the web app.",
+        N_(
+            "Build the demo: database, Astana 2017 scenario, 2017 UCDP events, demo users, simulated "
+            "guarantor-office reports (marked simulated), then serve the web app."
+        ),
     ),
-    "serve": ("setup", "commands", "Serve the web app and the API with uvicorn."),
-    "scenario": ("setup", "scenario_app", "Scenario files."),
-    "user": ("auth", "user_app", "Users."),
-    "org": ("auth", "org_app", "Organisations."),
-    "token": ("auth", "token_app", "API bearer tokens (stored hashed, revocable, with an expiry)."),
-    "agreement": ("agreements", "agreement_app", "Agreement versions."),
-    "party": ("parties", "party_app", "Parties to the truce and others it names."),
-    "accession": ("parties", "accession_app", "Accession to the truce."),
+    "serve": ("setup", "commands", N_("Serve the web app and the API with uvicorn.")),
+    "scenario": ("setup", "scenario_app", N_("Scenario files.")),
+    "user": ("auth", "user_app", N_("Users.")),
+    "org": ("auth", "org_app", N_("Organisations.")),
+    "token": ("auth", "token_app", N_("API bearer tokens (stored hashed, revocable, with an expiry).")),
+    "agreement": ("agreements", "agreement_app", N_("Agreement versions.")),
+    "party": ("parties", "party_app", N_("Parties to the truce and others it names.")),
+    "accession": ("parties", "accession_app", N_("Accession to the truce.")),
     "eligibility": (
         "parties",
         "commands",
-        'Evaluate the published eligibility criteria ("not deemed terrorist") for a party.',
+        N_('Evaluate the published eligibility criteria ("not deemed terrorist") for a party.'),
     ),
-    "position": ("parties", "position_app", "Position reports of parties' forces."),
-    "zone": ("zones", "zone_app", "Zones of the regime."),
-    "adm": ("zones", "admin_app", "Administrative areas (OCHA P-codes)."),
-    "report": ("reports", "report_app", "Reports of alleged violations."),
-    "incident": ("incidents", "incident_app", "Incidents."),
+    "position": ("parties", "position_app", N_("Position reports of parties' forces.")),
+    "zone": ("zones", "zone_app", N_("Zones of the regime.")),
+    "adm": ("zones", "admin_app", N_("Administrative areas (OCHA P-codes).")),
+    "report": ("reports", "report_app", N_("Reports of alleged violations.")),
+    "incident": ("incidents", "incident_app", N_("Incidents.")),
     "suggestion": (
         "incidents",
         "suggestion_app",
-        "Suggested links between reports and incidents, for a verifier to accept or reject.",
+        N_("Suggested links between reports and incidents, for a verifier to accept or reject."),
     ),
-    "finding": ("incidents", "finding_app", "Guarantors' findings on incidents."),
-    "import": ("ingest", "import_app", "Import data from other systems."),
-    "export": ("exports", "export_app", "Export data."),
-    "ledger": ("ledger", "ledger_app", "The hash-chained ledger."),
-    "measures": ("measures", "measures_app", "Evaluate the measures ladder."),
-    "measure": ("measures", "measure_app", "Measures against violators."),
+    "finding": ("incidents", "finding_app", N_("Guarantors' findings on incidents.")),
+    "import": ("ingest", "import_app", N_("Import data from other systems.")),
+    "export": ("exports", "export_app", N_("Export data.")),
+    "ledger": ("ledger", "ledger_app", N_("The hash-chained ledger.")),
+    "measures": ("measures", "measures_app", N_("Evaluate the measures ladder.")),
+    "measure": ("measures", "measure_app", N_("Measures against violators.")),
     "investigation": (
         "investigations",
         "investigation_app",
-        "Investigations of incidents, with a clock that denials of access pause.",
+        N_("Investigations of incidents, with a clock that denials of access pause."),
     ),
-    "notification": ("investigations", "notification_app", "Notifications addressed to your organisation."),
-    "reply": ("investigations", "reply_app", "The right of reply: a party answers an attribution."),
+    "notification": ("investigations", "notification_app", N_("Notifications addressed to your organisation.")),
+    "reply": ("investigations", "reply_app", N_("The right of reply: a party answers an attribution.")),
     "bulletin": (
         "bulletins",
         "bulletin_app",
-        "The daily bulletin: violations of a day by zone, governorate, party and type.",
+        N_("The daily bulletin: violations of a day by zone, governorate, party and type."),
     ),
-    "key": ("bulletins", "key_app", "Ed25519 keys with which the guarantor offices sign bulletins."),
+    "key": ("bulletins", "key_app", N_("Ed25519 keys with which the guarantor offices sign bulletins.")),
     "mirror": (
         "mirror",
         "mirror_app",
-        "A guarantor's own verified copy: follow another node over HTTP, check, replay, co-sign, raise alarms.",
+        N_("A guarantor's own verified copy: follow another node over HTTP, check, replay, co-sign, raise alarms."),
     ),
     "backup": (
         "mirror",
         "commands",
-        "Back up the deployment while it runs: the ledger read in one consistent snapshot, every file, and its "
-        "latest signed checkpoint, in one portable archive (both engines; restored by replay into either).",
+        N_(
+            "Back up the deployment while it runs: the ledger read in one consistent snapshot, every file, and its "
+            "latest signed checkpoint, in one portable archive (both engines; restored by replay into either)."
+        ),
     ),
     "restore": (
         "mirror",
         "commands",
-        "Restore a backup into an empty database by replay, then check it against the checkpoint in the backup and "
-        "the latest checkpoints of the nodes given: exit 3 if it is behind one, 1 if it diverges.",
+        N_(
+            "Restore a backup into an empty database by replay, then check it against the checkpoint in the backup "
+            "and the latest checkpoints of the nodes given: exit 3 if it is behind one, 1 if it diverges."
+        ),
     ),
 }
 
@@ -101,7 +113,17 @@ def load_command(name: str) -> Any:
     if attr == "commands":
         return group.commands.get(name)
     group.name = name
+    group.help = _translated_help(group.help)
     return group
+
+
+def _translated_help(text: str | None) -> str | None:
+    """A help text whose first paragraph (the one-line help, a catalogue message) is in the language of
+    the moment; the example below it is a command line and stays as it is."""
+    if not text:
+        return text
+    first, sep, rest = text.partition("\n\n")
+    return _(first) + sep + rest
 
 
 def all_commands() -> dict[str, Any]:
@@ -129,9 +151,13 @@ class LazyGroup(TyperGroup):
         return super().get_command(ctx, cmd_name) or load_command(cmd_name)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name in COMMANDS]
-        with formatter.section("Commands"):
+        rows = [(name, _(COMMANDS[name][2])) for name in self.list_commands(ctx) if name in COMMANDS]
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
+
+    def format_help_text(self, ctx: Any, formatter: Any) -> None:
+        self.help = _translated_help(self.help)
+        super().format_help_text(ctx, formatter)
 
 
 app = typer.Typer(
@@ -144,15 +170,72 @@ app = typer.Typer(
 )
 
 
+# click's own words (usage, headings, errors): click asks the process-wide gettext domain "messages",
+# which `use_language` points at Truce's catalogue.
+CLICK_MESSAGES = [
+    N_("Usage:"),
+    N_("Options"),
+    N_("Commands"),
+    N_("Show this message and exit."),
+    N_("Error: {message}"),
+    N_("Try '{command} {option}' for help."),
+    N_("Missing option"),
+    N_("Missing argument"),
+    N_("No such command {name!r}."),
+    N_("No such option {name!r}."),
+    N_("Invalid value for {param_hint}: {message}"),
+    N_("Truce: ceasefire monitoring, verification and enforcement."),
+]
+
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        envvar=i18n.ENV,
+        help="Language of messages and help: en, ar, ru, tr or fa (default: $TRUCE_LANG, else en)",
+    ),
+]
+
+
+def use_language(code: str | None) -> str:
+    """Set the language of the CLI (Truce's messages and click's); unknown codes are refused clearly."""
+    lang = i18n.normalize(code) if code else i18n.DEFAULT
+    if lang is None:
+        raise typer.BadParameter(
+            f"{code!r} is not a language of Truce: choose one of {', '.join(i18n.LANGUAGES)}", param_hint="--lang"
+        )
+    i18n.set_language(lang)
+    os.environ["LANGUAGE"] = lang
+    gettext.bindtextdomain(i18n.DOMAIN, str(i18n.LOCALE_DIR))
+    gettext.textdomain(i18n.DOMAIN)
+    return lang
+
+
 @app.callback()
-def _root() -> None:
+def _root(lang: LangOpt = None) -> None:
     """Truce: ceasefire monitoring, verification and enforcement.
 
     Example: truce demo   (builds truce.db with the Astana 2017 scenario and serves it)
     """
+    use_language(lang)
+
+
+def _lang_from_argv(argv: list[str]) -> str | None:
+    """--lang read before click parses, so that `truce --lang ar --help` is already in Arabic."""
+    for k, a in enumerate(argv):
+        if a == "--lang" and k + 1 < len(argv):
+            return argv[k + 1]
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1]
+        if not a.startswith("-"):
+            break
+    return os.environ.get(i18n.ENV)
 
 
 def main() -> Any:
+    code = _lang_from_argv(sys.argv[1:])
+    if i18n.normalize(code):
+        use_language(code)
     return app()
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from truce import i18n
 from truce.bulletins.compute import compute
 from truce.bulletins.render import render
 from truce.bulletins.service import create_key, document, list_keys, list_published, publish, revoke_key, sign
@@ -82,6 +83,14 @@ def bulletin(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Compute at the ledger head even when the day was published")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of the md, html and pdf forms: en, ar, ru, tr or fa (default: truce --lang, "
+            "$TRUCE_LANG, else en); the JSON document is the same in every language",
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """The daily bulletin: violations of a day by zone, governorate, party and type as recorded by each
@@ -92,9 +101,15 @@ def bulletin(
     its signatures.
 
     Example: truce bulletin --date 2017-09-21 --format pdf -o bulletin-2017-09-21.pdf
+    Example: truce bulletin --date 2017-09-21 --lang fa --format pdf -o bulletin-fa.pdf
     """
     if ctx.invoked_subcommand is not None:
         return
+    reader = i18n.normalize(lang) if lang else i18n.current()
+    if reader is None:
+        raise ValidationFailed(
+            f"lang: '{lang}' is not a language of Truce (choose one of {', '.join(i18n.LANGUAGES)})", field="lang"
+        )
     if date is None:
         console.print(ctx.get_help())
         raise typer.Exit(EXIT_REFUSED)
@@ -108,7 +123,7 @@ def bulletin(
             doc = {**compute(conn, date, seq), "generated_at": now_iso(), "signatures": []}
         else:
             doc = document(t, conn, date, seq)
-        data = render(doc, f, conn)
+        data = render(doc, f, conn, lang=reader)
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

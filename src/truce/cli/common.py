@@ -11,12 +11,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.errors import NotFound, TruceError
+from truce.i18n import _, label, localize
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -62,7 +64,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except TruceError as e:
-            err.print(f"[bold red]error[/]: {e.message}", highlight=False, markup=True)
+            word = _("error")
+            err.print(f"[bold red]{word}[/]: {escape(localize(e.message))}", highlight=False, markup=True)
             raise typer.Exit(exit_code(e)) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -115,11 +118,25 @@ def progress_bar() -> Progress:
     )
 
 
+# columns whose values are words of a closed vocabulary (shown in the language of the CLI)
+WORD_COLUMNS = frozenset(
+    {"kind", "status", "truce_status", "verdict", "finding", "role", "compliance", "result", "violation_type"}
+)
+
+
 def table(rows: list[dict[str, Any]], cols: list[str]) -> None:
+    """Rows as a table; the column names are the JSON keys (stable for scripts), values of closed
+    vocabularies are translated."""
     tab = Table(*cols, show_lines=False, highlight=False)
     for r in rows:
-        tab.add_row(*["" if r.get(c) is None else str(r.get(c)) for c in cols])
+        tab.add_row(*[_cell(c, r.get(c)) for c in cols])
     console.print(tab)
+
+
+def _cell(col: str, value: Any) -> str:
+    if value is None:
+        return ""
+    return label(value) if col in WORD_COLUMNS and isinstance(value, str) else str(value)
 
 
 def viewer_for(conn: Any, name: str | None) -> Any:

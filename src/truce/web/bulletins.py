@@ -20,6 +20,8 @@ from truce.bulletins import service
 from truce.bulletins.render import images, render, render_html_fragment
 from truce.errors import NotFound
 from truce.ledger.chain import canonical
+from truce.web import i18n
+from truce.web.views import _lang
 from truce.web.views import render as render_page
 
 router = APIRouter()
@@ -55,17 +57,19 @@ def _rendered(request: Request, doc: dict[str, Any], fmt: str, part: str = "") -
 
     # Keyed by content: the body's digest and the signatures (a cache shared by every database).
     sigs = hashlib.sha256(canonical(doc.get("signatures") or [])).hexdigest()
-    key = (service.digest(doc), doc["ledger"]["head_hash"], sigs, fmt, part)
+    lang = _lang(request) if fmt != "json" else i18n.DEFAULT  # the JSON document is the same in every language
+    key = (service.digest(doc), doc["ledger"]["head_hash"], sigs, fmt, part, lang)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    imgs = _images_for(request, doc) if fmt in ("html", "pdf") else None
+    imgs = _images_for(request, doc, lang) if fmt in ("html", "pdf") else None
     if part == "fragment":
-        data = render_html_fragment(doc, imgs or {}, table_class="list").encode("utf-8")
+        with i18n.using(lang):
+            data = render_html_fragment(doc, imgs or {}, table_class="list").encode("utf-8")
     else:
-        data = render(doc, fmt, None, imgs)
+        data = render(doc, fmt, None, imgs, lang=lang)
     with _cache_lock:
         _cache[key] = data
         while len(_cache) > CACHE_SIZE:
@@ -73,15 +77,15 @@ def _rendered(request: Request, doc: dict[str, Any], fmt: str, part: str = "") -
     return data
 
 
-def _images_for(request: Request, doc: dict[str, Any]) -> dict[str, bytes]:
-    """The map and the trend chart of a bulletin, drawn once for its HTML page, HTML file and PDF."""
+def _images_for(request: Request, doc: dict[str, Any], lang: str) -> dict[str, bytes]:
+    """The map and the trend chart of a bulletin, drawn once per language for its HTML page, HTML file and PDF."""
 
-    key = (service.digest(doc), doc["ledger"]["head_hash"])
+    key = (service.digest(doc), doc["ledger"]["head_hash"], lang)
     with _cache_lock:
         hit = _images.get(key)
     if hit is not None:
         return hit
-    with _truce(request).read() as conn:
+    with _truce(request).read() as conn, i18n.using(lang):
         imgs = images(doc, conn, dpi=130)
     with _cache_lock:
         _images[key] = imgs

@@ -1,39 +1,27 @@
-"""Languages of the web app: every string goes through gettext (catalogues in web/locale, template in
-web/locale/messages.pot). English is the default; Arabic and Persian are written right to left."""
+"""Languages of the web app: the core (catalogues, the language of the moment, `_`) is `truce.i18n`,
+shared with the CLI and the bulletin; here is what only the web needs: choosing the language of a
+request from ?lang=, the cookie or Accept-Language."""
 
 from __future__ import annotations
 
-import contextvars
-import gettext
-from pathlib import Path
-from typing import Any
+from truce.i18n import (  # noqa: F401  (re-exported for the views and templates)
+    DEFAULT,
+    DOMAIN,
+    LANGUAGES,
+    LOCALE_DIR,
+    _,
+    catalogue,
+    current,
+    direction,
+    label,
+    localize,
+    ngettext,
+    reset_language,
+    set_language,
+    using,
+)
 
-LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "messages"
-# code: (name in that language, direction)
-LANGUAGES: dict[str, tuple[str, str]] = {
-    "en": ("English", "ltr"),
-    "ar": ("العربية", "rtl"),
-    "ru": ("Русский", "ltr"),
-    "tr": ("Türkçe", "ltr"),
-    "fa": ("فارسی", "rtl"),
-}
-DEFAULT = "en"
 LANG_COOKIE = "truce_lang"
-
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("truce_lang", default=DEFAULT)
-_catalogues: dict[str, gettext.NullTranslations] = {}
-
-
-def catalogue(lang: str) -> gettext.NullTranslations:
-    t = _catalogues.get(lang)
-    if t is None:
-        t = _catalogues[lang] = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
-    return t
-
-
-def direction(lang: str) -> str:
-    return LANGUAGES.get(lang, LANGUAGES[DEFAULT])[1]
 
 
 def pick(query: str | None, cookie: str | None, accept: str | None) -> str:
@@ -55,25 +43,3 @@ def pick(query: str | None, cookie: str | None, accept: str | None) -> str:
         if code in LANGUAGES:
             best.append((q, code))
     return max(best)[1] if best else DEFAULT
-
-
-def set_language(lang: str) -> contextvars.Token[str]:
-    return _current.set(lang if lang in LANGUAGES else DEFAULT)
-
-
-def reset_language(token: contextvars.Token[str]) -> None:
-    _current.reset(token)
-
-
-def current() -> str:
-    return _current.get()
-
-
-def _(message: str, **params: Any) -> str:
-    text = catalogue(_current.get()).gettext(message)
-    return text % params if params else text
-
-
-def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
-    text = catalogue(_current.get()).ngettext(singular, plural, n)
-    return text % {"num": n, **params}

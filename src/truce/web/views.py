@@ -65,6 +65,8 @@ TEMPLATES.env.install_gettext_callables(  # type: ignore[attr-defined]
     newstyle=True,
 )
 TEMPLATES.env.policies["ext.i18n.trimmed"] = True
+TEMPLATES.env.filters["localize"] = lambda s: i18n.localize(str(s))
+TEMPLATES.env.filters["label"] = i18n.label
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
