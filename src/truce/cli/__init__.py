@@ -70,6 +70,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "The daily bulletin: violations of a day by zone, governorate, party and type.",
     ),
     "key": ("bulletins", "key_app", "Ed25519 keys with which the guarantor offices sign bulletins."),
+    "intake": (
+        "intake",
+        "intake_app",
+        "News articles and field messages read into candidate reports, for a person to review.",
+    ),
 }
 
 
