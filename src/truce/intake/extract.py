@@ -78,10 +78,13 @@ class Params:
     mention_weight: float = 1.0  # a mere mention, against agent_weight for a named agent
     victim_weight: float = 0.0  # an actor named as the one who was hit ("rebels were killed")
     cause_min: float = 1.0  # below this score the cause is unknown
+    clash_weight: float = 1.0  # "clashes", "fighting": often a story without one cause of death
     early_weight: float = 1.5  # a place named in the 600 characters after the lead
     capital_weight: float = 1.0  # "Damascus" often means the government, not the place
     count_rule: str = "first"  # which casualty statement counts: first | max | title
-    date_rule: str = "publication"  # publication | relative (yesterday / on Tuesday resolved)
+    count_window: int = 100_000  # only statements this many characters into the text count
+    any_as_civilian: bool = False  # "killed five" (nobody named) counts as civilians
+    date_rule: str = "relative"  # relative (yesterday / on Tuesday resolved) | publication (the article's day)
 
 
 DEFAULT = Params()
@@ -383,7 +386,7 @@ class Features:
     place_best: dict[str, tuple[str, str | None, str | None, str]]  # adm1 → (kind, adm2, adm3/name, words)
     actors: dict[str, list[float]]  # actor → [title, lead, body, agent, victim] scores
     actor_words: dict[str, str]
-    causes: dict[str, list[float]]  # violation kind → [title, lead, body]
+    causes: dict[str, list[float]]  # violation kind → [title, lead, rest of body, early body]
     cause_words: dict[str, str]
     counts: list[tuple[int, str, int, str, str]]  # (offset, what, number, group, words); group: civ/com/any
 
@@ -454,11 +457,14 @@ def features(article: Article) -> Features:
             if rules.VICTIM_AFTER.match(after):
                 actors[actor][4] += 1
             actor_words.setdefault(actor, text[m.start() : m.end()])
-    causes: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    causes: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     cause_words: dict[str, str] = {}
     for rx, kind, w in rules.cause_patterns():
         for m in rx.finditer(low):
-            causes[kind][zone(m.start())] += w
+            z = zone(m.start())
+            if z == 2 and m.start() < lead_end + 600:
+                z = 3
+            causes[kind][z] += w
             cause_words.setdefault(kind, text[m.start() : m.end()])
     counts = casualty_statements(text, low, lang)
     return Features(
@@ -525,6 +531,8 @@ def _what(before: str, after: str) -> str | None:
             dist = len(before) - ms[-1].end()
             if b2 is None or dist < b2[0]:
                 b2 = (dist, what)
+    if b2 is not None and b2[0] <= 12:
+        return b2[1]  # "killed six people and injured ten": the verb just before wins
     if best is not None and (b2 is None or best[0] <= b2[0] + 10):
         return best[1]
     return b2[1] if b2 is not None else None
@@ -537,7 +545,7 @@ def casualty_statements(text: str, low: str, lang: str) -> list[tuple[int, str, 
     seen: set[int] = set()
     for m in _NUM_NOUN.finditer(text):
         n = to_int(m.group(1))
-        if n is None or n > 5000:
+        if n is None or n > 5000 or 1900 <= n <= 2100:
             continue
         noun = m.group(4).lower()
         group = rules.group_of(noun)
@@ -552,7 +560,7 @@ def casualty_statements(text: str, low: str, lang: str) -> list[tuple[int, str, 
             if m.start(gi) in seen:
                 continue
             n = to_int(m.group(gi))
-            if n is None or n > 5000:
+            if n is None or n > 5000 or 1900 <= n <= 2100:
                 continue
             verb = m.group(gi + 2 if rx is _NUM_VERB else 1).lower()
             if rx is _VERB_NUM:
@@ -656,7 +664,7 @@ def decide_cause(f: Features, p: Params) -> Found:
     best: tuple[float, str] | None = None
     total = 0.0
     for k, z in f.causes.items():
-        s = _score(z, p)
+        s = (_score(z, p) + z[3] * p.early_weight) * (p.clash_weight if k == "armed_clash" else 1.0)
         total += s
         if best is None or s > best[0]:
             best = (s, k)
@@ -680,16 +688,18 @@ def _pick(items: list[tuple[int, str, int, str, str]], rule: str, tlen: int) -> 
 
 def decide_casualties(f: Features, p: Params, tlen: int) -> dict[str, Found]:
     out: dict[str, Found] = {}
-    killed = [c for c in f.counts if c[1] == "killed"]
-    hurt = [c for c in f.counts if c[1] == "injured"]
+    counts = [c for c in f.counts if c[0] < p.count_window]
+    killed = [c for c in counts if c[1] == "killed"]
+    hurt = [c for c in counts if c[1] == "injured"]
+    civ = ("civ", "child", "woman", "any") if p.any_as_civilian else ("civ", "child", "woman")
     groups = {
         "killed": killed,
-        "killed_civilian": [c for c in killed if c[3] in ("civ", "child", "woman")],
+        "killed_civilian": [c for c in killed if c[3] in civ],
         "killed_combatant": [c for c in killed if c[3] == "com"],
         "killed_children": [c for c in killed if c[3] == "child"],
         "killed_women": [c for c in killed if c[3] == "woman"],
         "injured": hurt,
-        "injured_civilian": [c for c in hurt if c[3] in ("civ", "child", "woman")],
+        "injured_civilian": [c for c in hurt if c[3] in civ],
         "injured_combatant": [c for c in hurt if c[3] == "com"],
     }
     for k, items in groups.items():

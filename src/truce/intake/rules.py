@@ -225,7 +225,7 @@ _CAUSES: tuple[tuple[str, str, float], ...] = (
     ),
     (
         r"car\s+bomb\w*|suicide|explosion|explosive\w*|blasts?|booby|ied|improvised|land\s*mines?|mines?|"
-        r"detonat\w*|bomb\s+attack|bombings?|exploded|انفجار|مفخخه|عبوه|انتحاري|لغم",
+        r"detonat\w*|bomb\s+attack|bombings?|exploded|blew\s+(?:himself|herself|themselves)\s+up|انفجار|مفخخه|عبوه|انتحاري|لغم",
         "ied",
         1.0,
     ),
