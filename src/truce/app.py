@@ -53,8 +53,8 @@ def _register_appliers() -> None:
     from truce.geo import service as _g  # noqa: F401
     from truce.incidents import service as _i  # noqa: F401
     from truce.incidents import verification as _ver  # noqa: F401
-    from truce.intake import service as _intake  # noqa: F401
     from truce.ingest import service as _ing  # noqa: F401
+    from truce.intake import service as _intake  # noqa: F401
     from truce.investigations import service as _inv  # noqa: F401
     from truce.measures import service as _m  # noqa: F401
     from truce.parties import service as _p  # noqa: F401

@@ -7,7 +7,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from truce.api import auth, geo, incidents, investigations, ledger, measures, notifications, parties, queue, reports
+from truce.api import (
+    auth,
+    geo,
+    incidents,
+    intake,
+    investigations,
+    ledger,
+    measures,
+    notifications,
+    parties,
+    queue,
+    reports,
+)
 from truce.web.views import render
 
 api_router = APIRouter(prefix="/api/v1")
@@ -27,18 +39,30 @@ def docs(request: Request) -> Any:
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
             params = [
-                {"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                 "description": p.get("description") or p.get("schema", {}).get("description", "")}
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required", False),
+                    "description": p.get("description") or p.get("schema", {}).get("description", ""),
+                }
                 for p in op.get("parameters", [])
             ]
             body = op.get("requestBody", {}).get("content", {})
-            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                        "tags": op.get("tags", []), "params": params, "body": sorted(body),
-                        "responses": sorted(op.get("responses", {}))})
+            ops.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "tags": op.get("tags", []),
+                    "params": params,
+                    "body": sorted(body),
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
     return render(request, "api_docs.html", {"spec": spec, "ops": ops})
 
 
 # Incidents first: FastAPI tries the routes in order, so the most requested paths (the incident list, the
 # map) are matched after the fewest others (the order of the OpenAPI document follows).
-for r in (incidents, auth, parties, geo, reports, investigations, queue, measures, notifications, ledger):
+for r in (incidents, auth, parties, geo, reports, investigations, queue, measures, notifications, ledger, intake):
     api_router.include_router(r.router)

@@ -292,7 +292,8 @@ class PlaceIndex:
             toks = tuple(key.split())
             if not toks or len(toks) > 4:
                 continue
-            if len(toks) == 1 and (len(toks[0]) < 4 or toks[0] in rules.NOT_PLACES):
+            short = 3 if _AR.match(toks[0]) else 4
+            if len(toks) == 1 and (len(toks[0]) < short or toks[0] in rules.NOT_PLACES):
                 continue
             if adm1 is None:
                 continue
@@ -514,6 +515,9 @@ _KILL = re.compile(
 _HURT = re.compile(r"\b(wound|injur|hurt)", re.I)
 
 
+_INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|among\s+whom|among\s+the\s+dead|among)\s*$", re.I)
+
+
 def _what(before: str, after: str) -> str | None:
     """'killed' or 'injured' for a number, from the nearest casualty word around it."""
     best: tuple[int, str] | None = None
@@ -531,6 +535,8 @@ def _what(before: str, after: str) -> str | None:
             dist = len(before) - ms[-1].end()
             if b2 is None or dist < b2[0]:
                 b2 = (dist, what)
+    if _INCLUDING.search(before) and b2 is not None:
+        return b2[1]  # "killed 15 civilians including four children": the statement it is part of
     if b2 is not None and b2[0] <= 12:
         return b2[1]  # "killed six people and injured ten": the verb just before wins
     if best is not None and (b2 is None or best[0] <= b2[0] + 10):

@@ -179,9 +179,16 @@ def actor_patterns() -> list[tuple[re.Pattern[str], str]]:
     out = []
     for pid, ns in names.items():
         alts = "|".join(re.escape(n) for n in sorted(ns, key=len, reverse=True) if n not in ("is",))
-        rx = rf"(?<![\w-])(?:{alts})(?![\w-])"
-        out.append((re.compile(rx), pid))
+        out.append((re.compile(bounded(alts)), pid))
     return out
+
+
+_AR_LETTER = re.compile(r"[\u0600-\u06ff]")
+
+
+def bounded(alts: str) -> str:
+    """A pattern of alternatives as whole words; an Arabic word may carry a one-letter prefix (و ب ل ف ك)."""
+    return rf"(?:(?<![\w-])|(?<=[\s\W][وبلفك]))(?:{alts})(?![\w-])"
 
 
 def side_of(pid: str) -> str:
@@ -242,7 +249,7 @@ _CAUSES: tuple[tuple[str, str, float], ...] = (
 
 @lru_cache(maxsize=1)
 def cause_patterns() -> list[tuple[re.Pattern[str], str, float]]:
-    return [(re.compile(rf"(?<![\w-])(?:{rx})(?![\w-])"), kind, w) for rx, kind, w in _CAUSES]
+    return [(re.compile(bounded(rx)), kind, w) for rx, kind, w in _CAUSES]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -281,7 +288,7 @@ def group_of_ar(noun: str) -> str:
         return "child"
     if noun.startswith(("نساء", "امراه", "سيدات")):
         return "woman"
-    if noun.startswith(("عناصر", "مقاتل", "جنود", "جندي", "مسلح", "عسكري")):
+    if noun.startswith(("عناصر", "عنصر", "مقاتل", "جنود", "جندي", "مسلح", "عسكري")):
         return "com"
     if noun.startswith(("مدني", "اشخاص", "شخص", "مواطن")):
         return "civ"
