@@ -64,8 +64,8 @@ AR_PUB = datetime(2017, 4, 19, 9, 0, tzinfo=UTC)
 
 
 def test_arabic_place_party_type_and_casualties_in_words():
-    x = extract(Article(body="قصف لقوات النظام على مدينة سراقب في ريف إدلب أمس أدى إلى مقتل خمسة مدنيين وإصابة ١٢ آخرين",
-                        published=AR_PUB))
+    body = "قصف لقوات النظام على مدينة سراقب في ريف إدلب أمس أدى إلى مقتل خمسة مدنيين وإصابة ١٢ آخرين"
+    x = extract(Article(body=body, published=AR_PUB))
     assert x.language == "ar"
     assert x.place.value["adm1_pcode"] == "SY07" and x.place.evidence  # سراقب, Idleb governorate
     assert x.party.value == "SYR" and x.party.evidence == "قوات النظام"
