@@ -34,7 +34,7 @@ def test_an_english_article_every_field():
     assert x.party.value == "SYR" and "regime" in x.party.evidence.lower()
     assert x.violation_type.value == "airstrike"
     c = x.casualties
-    assert c["killed_civilian"].value == 15 and c["killed_civilian"].evidence == "15 civilians"
+    assert c["killed_civilian"].value == 15 and "15" in c["killed_civilian"].evidence
     assert c["killed_children"].value == 4 and c["injured"].value == 30
     assert all(0 < f.confidence <= 1 for f in c.values())
 

@@ -106,8 +106,10 @@ def test_the_same_article_again_is_skipped_and_other_content_under_its_id_refuse
     [
         ("empty.csv", b"", "the file is empty"),
         ("blob.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a binary file"),
-        ("news.jsonl", b'{"title": "t", "body": "Shelling on Douma."}\n{"title": "no body"}\n', "line 2: the article has no body"),
-        ("news.csv", b"id,title,body,published\n1,t,Shelling on Douma.,last Tuesday\n", "published: 'last Tuesday' is not a date"),
+        ("news.jsonl", b'{"title": "t", "body": "Shelling on Douma."}\n{"title": "no body"}\n',
+         "line 2: the article has no body"),
+        ("news.csv", b"id,title,body,published\n1,t,Shelling on Douma.,last Tuesday\n",
+         "published: 'last Tuesday' is not a date"),
     ],
     ids=["empty", "binary", "no-body", "unreadable-date"],
 )

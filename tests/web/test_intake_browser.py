@@ -32,7 +32,7 @@ def test_a_monitor_accepts_one_candidate_with_a_correction_and_rejects_another(b
     shot(page, "intake-queue")
     page.locator(f"#candidates tr[data-candidate='{accepted}'] td a").first.click()
     page.wait_for_url(f"{base}/intake/{accepted}")
-    assert "three civilians" in page.inner_text("#extraction")  # the words each field came from
+    assert "kills three" in page.inner_text("#extraction")  # the words each field came from
     assert page.input_value("#accept-form input[name=killed_civilian]") == "3"
     page.fill("#accept-form input[name=killed_civilian]", "4")
     page.fill("#accept-form input[name=killed]", "4")

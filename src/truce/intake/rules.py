@@ -149,9 +149,12 @@ AGENT_AFTER = re.compile(
     r"snipers?|suicide|militia\w*|shot)\b"
 )
 VICTIM_AFTER = re.compile(
-    r"^(?:\s+[\w-]+){0,2}?\s+(?:were|was|have\s+been|had\s+been)?\s*(?:killed|dead|died|wounded|injured|"
-    r"captured|executed)\b"
+    r"^(?:(?:\s+[\w-]+){0,2}?\s+(?:were|was|have\s+been|had\s+been)?\s*(?:killed|dead|died|wounded|injured|"
+    r"captured|executed)\b|\s+(?:areas?|territory|territories|enclaves?|positions|strongholds?|bastion|"
+    r"neighbourhoods?|districts?|towns?|villages?|held|controlled)\b)"
 )
+# Sides that fly: an air strike nobody is named for is the government's (or its allies') in this war.
+AIR_SIDE = "SYR"
 AGENT_BEFORE = re.compile(
     r"\b(?:by|blamed\s+on|claimed\s+by|carried\s+out\s+by|backed\s+by|led\s+by)\s+(?:the\s+)?(?:[\w-]+\s+)?$"
 )
