@@ -79,8 +79,10 @@ def test_reject_needs_a_reason_and_a_reviewer(astana_url):
         service.reject(app, conn, get_actor(conn, "rus_monitor"), cid, "  ")
     with app.write() as conn, pytest.raises(PermissionDenied):
         service.reject(app, conn, get_actor(conn, "syr_liaison"), cid, "not ours")
+    with app.write() as conn, pytest.raises(PermissionDenied):
+        service.reject(app, conn, get_actor(conn, "rus_verifier"), cid, "verifiers do not decide intake")
     with app.write() as conn:
-        service.reject(app, conn, get_actor(conn, "analyst"), cid, "a report on the talks, not an event")
+        service.reject(app, conn, get_actor(conn, "tur_monitor"), cid, "a report on the talks, not an event")
     with app.read() as conn:
         c = service.get_candidate(conn, cid)
     assert c["status"] == "rejected" and c["reason"] == "a report on the talks, not an event"

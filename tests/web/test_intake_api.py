@@ -28,11 +28,13 @@ def test_a_gateway_posts_field_messages_with_its_token_and_a_reviewer_decides(wo
     assert got["channel"] == "gateway" and got["extraction"]["place"]["value"]["adm1_pcode"] == "SY05"
     assert got["extraction"]["casualties"]["killed_civilian"]["value"] == 2
     assert_error(c.get("/api/v1/intake", headers=bearer(w, "syr_liaison")), 403, "permission_denied")
-    queue = c.get("/api/v1/intake", headers=bearer(w, "analyst")).json()
+    queue = c.get("/api/v1/intake", headers=bearer(w, "rus_verifier")).json()
     assert [q["id"] for q in queue] == [cid]
-    r = c.post(f"/api/v1/intake/{cid}/accept", json={"edits": {"killed": 3}}, headers=bearer(w, "analyst"))
+    assert_error(c.post(f"/api/v1/intake/{cid}/accept", json={}, headers=bearer(w, "rus_verifier")), 403,
+                 "permission_denied")
+    r = c.post(f"/api/v1/intake/{cid}/accept", json={"edits": {"killed": 3}}, headers=bearer(w, "tur_monitor"))
     assert r.status_code == 200 and r.json()["edits"] == {"killed": [2, 3]}, r.text
-    rep = c.get(f"/api/v1/reports/{r.json()['report_id']}", headers=bearer(w, "analyst")).json()
+    rep = c.get(f"/api/v1/reports/{r.json()['report_id']}", headers=bearer(w, "tur_monitor")).json()
     assert rep["source_kind"] == "media" and rep["killed"] == 3
     r = c.post("/api/v1/intake", json={"title": "Talks resume", "body": "Delegations met in Astana."},
                headers=bearer(w, "rus_monitor"))

@@ -55,6 +55,7 @@ def candidate_page(cid: int, request: Request) -> Any:
 @router.post("/intake/{cid}/accept")
 async def accept_candidate(cid: int, request: Request) -> Any:
     a = await security.form_actor(request)
+    require(a, "intake.decide")
     form = await request.form()
     app = request.app.state.truce
 
