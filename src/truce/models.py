@@ -8,6 +8,7 @@ from truce.eligibility import models as _eligibility  # noqa: F401
 from truce.geo import models as _geo  # noqa: F401
 from truce.idempotency import idempotency_keys as _idempotency  # noqa: F401
 from truce.incidents import models as _incidents  # noqa: F401
+from truce.intake import models as _intake  # noqa: F401
 from truce.ledger import models as _ledger  # noqa: F401
 from truce.measures import models as _measures  # noqa: F401
 from truce.mirror import models as _mirror  # noqa: F401

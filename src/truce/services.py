@@ -16,6 +16,7 @@ from truce.incidents import service as incidents
 from truce.incidents import verification
 from truce.ingest import bulk as bulk_import
 from truce.ingest import service as batch_import
+from truce.intake import service as intake
 from truce.investigations import service as investigations
 from truce.ledger import reactions, signing
 from truce.ledger.chain import APPLIERS
@@ -45,6 +46,7 @@ MODULES = (
     reports,
     zones,
     signing,
+    intake,
 )
 
 

@@ -95,6 +95,14 @@ def report_form() -> dict[str, Any]:
 
 
 WEB_AUTH_REDIRECT = 303  # a page that needs a session sends the public to the sign-in page
+# intake: monitors (and admins) add, monitors, verifiers and admins see the queue, monitors decide
+MONITORS = frozenset({"rus_monitor", "tur_monitor", "irn_monitor", "obs_monitor"})
+INTAKE_ADD = MONITORS | {"admin", "joint_admin"}
+INTAKE_VIEW = INTAKE_ADD | GUARANTOR_VERIFIERS | {"joint_verifier"}
+
+
+def new_article() -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "title": "Shelling on Saraqib", "body": "Shelling hit Saraqib, killing 2."}
 
 CASES: dict[str, Callable[[dict[str, Any]], Case]] = {
     # --- the API ----------------------------------------------------------------------------------
@@ -202,6 +210,18 @@ CASES: dict[str, Callable[[dict[str, Any]], Case]] = {
     "GET /api/v1/exports/incidents.acled.csv": lambda w: Case("/api/v1/exports/incidents.acled.csv", everyone()),
     # bulletins are published for everyone
     "GET /api/v1/bulletins": lambda w: Case("/api/v1/bulletins", everyone()),
+    # intake: no candidate 999 exists, so those allowed get 404 and the others 403 (checked before the look-up)
+    "POST /api/v1/intake": lambda w: Case("/api/v1/intake", answer(201, INTAKE_ADD), json=new_article()),
+    "POST /api/v1/intake/messages": lambda w: Case(
+        "/api/v1/intake/messages", answer(201, INTAKE_ADD),
+        json={"text": "Shelling hit Saraqib, killing 2.", "message_id": str(uuid.uuid4())},
+    ),
+    "GET /api/v1/intake": lambda w: Case("/api/v1/intake", answer(200, INTAKE_VIEW)),
+    "GET /api/v1/intake/{cid}": lambda w: Case("/api/v1/intake/999", answer(404, INTAKE_VIEW)),
+    "POST /api/v1/intake/{cid}/accept": lambda w: Case("/api/v1/intake/999/accept", answer(404, MONITORS), json={}),
+    "POST /api/v1/intake/{cid}/reject": lambda w: Case(
+        "/api/v1/intake/999/reject", answer(404, MONITORS), json={"reason": "no"}
+    ),
     # --- the pages --------------------------------------------------------------------------------
     "GET /": lambda w: Case("/", everyone(), web=True),
     "GET /incidents": lambda w: Case("/incidents", everyone(), web=True),
@@ -231,6 +251,14 @@ CASES: dict[str, Callable[[dict[str, Any]], Case]] = {
         form={"approve": "no", "reason": "not yet"},
     ),
     "GET /bulletins": lambda w: Case("/bulletins", everyone(), web=True),
+    "GET /intake": lambda w: Case("/intake", answer(200, INTAKE_VIEW, public=WEB_AUTH_REDIRECT), web=True),
+    "GET /intake/{cid}": lambda w: Case("/intake/999", answer(404, INTAKE_VIEW, public=WEB_AUTH_REDIRECT), web=True),
+    "POST /intake/{cid}/accept": lambda w: Case(
+        "/intake/999/accept", answer(404, MONITORS, public=403), web=True, form={}
+    ),
+    "POST /intake/{cid}/reject": lambda w: Case(
+        "/intake/999/reject", answer(404, MONITORS, public=403), web=True, form={"reason": "no"}
+    ),
     "GET /bulletins/{name}": lambda w: Case(f"/bulletins/{w['bulletin']}.json", everyone(), web=True),
     "GET /parties": lambda w: Case("/parties", everyone(), web=True),
     "GET /parties/{party_id}": lambda w: Case("/parties/FAYLAQ", everyone(), web=True),

@@ -11,6 +11,7 @@ from truce.api import (
     auth,
     geo,
     incidents,
+    intake,
     investigations,
     ledger,
     measures,
@@ -39,19 +40,44 @@ def docs(request: Request) -> Any:
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
             params = [
-                {"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                 "description": p.get("description") or p.get("schema", {}).get("description", "")}
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required", False),
+                    "description": p.get("description") or p.get("schema", {}).get("description", ""),
+                }
                 for p in op.get("parameters", [])
             ]
             body = op.get("requestBody", {}).get("content", {})
-            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                        "tags": op.get("tags", []), "params": params, "body": sorted(body),
-                        "responses": sorted(op.get("responses", {}))})
+            ops.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "tags": op.get("tags", []),
+                    "params": params,
+                    "body": sorted(body),
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
     return render(request, "api_docs.html", {"spec": spec, "ops": ops})
 
 
 # Incidents first: FastAPI tries the routes in order, so the most requested paths (the incident list, the
 # map) are matched after the fewest others (the order of the OpenAPI document follows).
 # mirror before ledger: /ledger/entries before /ledger/{seq}
-for r in (incidents, auth, parties, geo, reports, investigations, queue, measures, notifications, mirror, ledger):
+for r in (
+    incidents,
+    auth,
+    parties,
+    geo,
+    reports,
+    investigations,
+    queue,
+    measures,
+    notifications,
+    mirror,
+    ledger,
+    intake,
+):
     api_router.include_router(r.router)

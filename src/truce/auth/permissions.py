@@ -19,6 +19,10 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "zone.version": (frozenset({"admin"}), "change a zone's geometry"),
     "report.submit": (frozenset({"monitor", "liaison", "admin"}), "submit reports"),
     "import.batch": (frozenset({"admin"}), "import data files"),
+    "intake.add": (frozenset({"monitor", "admin"}), "add articles and messages to the intake queue"),
+    "intake.view": (frozenset({"monitor", "verifier", "admin"}), "see the intake queue"),
+    # accepting submits a report: only those who may submit reports decide (not liaisons: a party's office)
+    "intake.decide": (frozenset({"monitor"}), "accept or reject intake candidates"),
     "incident.link": (frozenset({"verifier", "admin"}), "link, unlink or split reports"),
     "suggestion.decide": (frozenset({"verifier", "admin"}), "accept or reject suggested links"),
     "investigation.open": (frozenset({"verifier", "admin"}), "open investigations"),

@@ -99,6 +99,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
             "and the latest checkpoints of the nodes given: exit 3 if it is behind one, 1 if it diverges."
         ),
     ),
+    "intake": (
+        "intake",
+        "intake_app",
+        N_("News articles and field messages read into candidate reports, for a person to review."),
+    ),
 }
 
 

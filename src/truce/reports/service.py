@@ -35,7 +35,7 @@ SOURCE_BY_ORG_KIND = {
     "admin": "media",
 }
 ALLOWED_SOURCES_BY_ORG_KIND = {
-    "guarantor_office": {"guarantor_office", "monitor", "sensor"},
+    "guarantor_office": {"guarantor_office", "monitor", "sensor", "media"},  # media: an accepted intake candidate
     "party_liaison": {"party_complaint"},
     "joint_group": {"monitor", "sensor"},
     "observer": {"monitor", "ngo", "media"},

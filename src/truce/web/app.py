@@ -20,6 +20,7 @@ from truce.api.routes import api_router
 from truce.app import Truce
 from truce.errors import TruceError
 from truce.web import bulletins as bulletin_pages
+from truce.web import intake as intake_pages
 from truce.web import limits, security, views
 from truce.web import mirror as mirror_pages
 
@@ -51,6 +52,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     api.include_router(exports_api.router)
     api.include_router(bulletins_api.router)
     api.include_router(views.router)
+    api.include_router(intake_pages.router)
     api.include_router(bulletin_pages.router)
     api.include_router(mirror_pages.router)
     api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

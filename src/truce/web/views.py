@@ -85,6 +85,7 @@ def _nav(v: Actor | None) -> dict[str, bool]:
     return {
         "report": v is not None and allowed(v, "report.submit"),
         "queue": v is not None and allowed(v, "queue.view"),
+        "intake": v is not None and allowed(v, "intake.view"),
         "board": may_see_board(v),
         "inbox": v is not None,
     }

@@ -1,0 +1,162 @@
+"""Intake on SQLite and PostgreSQL: candidates with their likely incident, review decisions as ledger entries,
+idempotency, and bad input refused with a clear message and nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from tests.helpers import ledger_count, report, table_count
+from typer.testing import CliRunner
+
+from truce.app import Truce
+from truce.auth.service import get_actor
+from truce.cli import app as cli
+from truce.errors import Conflict, PermissionDenied, ValidationFailed
+from truce.intake import service
+from truce.intake.models import intake_candidates
+from truce.ledger.models import ledger_entries
+from truce.ledger.service import verify
+from truce.reports.service import get_report, submit
+
+runner = CliRunner()
+
+SARAQIB = {
+    "id": "wire-1",
+    "source": "wire",
+    "title": "Shelling kills three in Saraqib",
+    "body": "Regime shelling on Saraqib in Idlib province killed three civilians and wounded seven on Tuesday, "
+    "a monitor said.",
+    "published": "2017-09-20T10:00:00Z",
+}
+
+
+def _add(app: Truce, user: str, *articles: dict) -> service.AddResult:
+    items = [service.prepare(service.article_from(a, f"item {i}")) for i, a in enumerate(articles, 1)]
+    with app.write() as conn:
+        return service.add(app, conn, get_actor(conn, user), items)
+
+
+def test_a_candidate_is_matched_accepted_with_a_correction_and_recorded(astana_url):
+    app = Truce(astana_url)
+    with app.write() as conn:  # an office already reported the same shelling
+        first = submit(app, conn, get_actor(conn, "tur_monitor"),
+                       report(lat=35.8636, lon=36.8039, occurred_at="2017-09-19T06:30:00Z", alleged_party="SYR"))
+    res = _add(app, "rus_monitor", SARAQIB)
+    [cid] = res.added
+    with app.read() as conn:
+        c = service.get_candidate(conn, cid)
+    x = c["extraction"]
+    assert x["date"]["value"] == "2017-09-19" and x["date"]["evidence"] == "on Tuesday"
+    assert x["place"]["value"]["adm1_pcode"] == "SY07" and x["place"]["evidence"] == "Saraqib"
+    assert x["party"]["value"] == "SYR" and x["violation_type"]["value"] == "shelling"
+    assert x["casualties"]["killed_civilian"]["value"] == 3 and x["casualties"]["injured"]["value"] == 7
+    assert c["likely_incident_id"] == first.incident_id and c["status"] == "pending"
+
+    with app.write() as conn:
+        d = service.accept(app, conn, get_actor(conn, "rus_monitor"), cid, {"killed_civilian": "4", "killed": 4})
+    assert d.edits == {"killed_civilian": [3, 4], "killed": [3, 4]}
+    with app.read() as conn:
+        rep = get_report(conn, d.report_id)
+        c = service.get_candidate(conn, cid)
+        cmds = [r.command for r in conn.execute(select(ledger_entries.c.command).order_by(ledger_entries.c.seq))]
+    assert rep["source_kind"] == "media" and rep["killed_civilian"] == 4 and rep["killed"] == 4
+    assert len(rep["evidence"]) == 1 and rep["evidence"][0]["media_type"] == "application/json"
+    assert json.loads(app.blobs.read(rep["evidence"][0]["sha256"]))["body"] == SARAQIB["body"]
+    assert c["status"] == "accepted" and c["decided_by"] == "rus_monitor" and c["report_id"] == d.report_id
+    assert c["edits"] == {"killed": [3, 4], "killed_civilian": [3, 4]}
+    assert cmds[-3:] == ["intake.add", "report.submit", "intake.accept"]
+    with app.write() as conn, pytest.raises(Conflict, match="already accepted"):
+        service.reject(app, conn, get_actor(conn, "rus_monitor"), cid, "changed my mind")
+    assert verify(app).ok
+
+
+def test_reject_needs_a_reason_and_a_reviewer(astana_url):
+    app = Truce(astana_url)
+    [cid] = _add(app, "rus_monitor", SARAQIB).added
+    with app.write() as conn, pytest.raises(ValidationFailed, match="reason"):
+        service.reject(app, conn, get_actor(conn, "rus_monitor"), cid, "  ")
+    with app.write() as conn, pytest.raises(PermissionDenied):
+        service.reject(app, conn, get_actor(conn, "syr_liaison"), cid, "not ours")
+    with app.write() as conn, pytest.raises(PermissionDenied):
+        service.reject(app, conn, get_actor(conn, "rus_verifier"), cid, "verifiers do not decide intake")
+    with app.write() as conn:
+        service.reject(app, conn, get_actor(conn, "tur_monitor"), cid, "a report on the talks, not an event")
+    with app.read() as conn:
+        c = service.get_candidate(conn, cid)
+    assert c["status"] == "rejected" and c["reason"] == "a report on the talks, not an event"
+    assert verify(app).ok
+
+
+def test_the_same_article_again_is_skipped_and_other_content_under_its_id_refused(astana_url):
+    app = Truce(astana_url)
+    first = _add(app, "rus_monitor", SARAQIB)
+    before = ledger_count(app)
+    again = _add(app, "rus_monitor", SARAQIB)
+    assert again.added == [] and again.duplicates == first.added and ledger_count(app) == before
+    with pytest.raises(Conflict, match="different content"):
+        _add(app, "rus_monitor", {**SARAQIB, "body": SARAQIB["body"] + " Updated."})
+    no_id = {k: v for k, v in SARAQIB.items() if k != "id"}
+    assert len(_add(app, "rus_monitor", no_id).added) == 1  # known by the hash of its text
+    assert _add(app, "rus_monitor", no_id).added == []
+    assert table_count(app, intake_candidates) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("blob.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a binary file"),
+        ("news.jsonl", b'{"title": "t", "body": "Shelling on Douma."}\n{"title": "no body"}\n',
+         "line 2: the article has no body"),
+        ("news.csv", b"id,title,body,published\n1,t,Shelling on Douma.,last Tuesday\n",
+         "published: 'last Tuesday' is not a date"),
+    ],
+    ids=["empty", "binary", "no-body", "unreadable-date"],
+)
+def test_bad_input_is_refused_by_the_import_command_and_nothing_is_written(astana_url, tmp_path, name, data, message):
+    app = Truce(astana_url)
+    before = ledger_count(app)
+    path = tmp_path / name
+    path.write_bytes(data)
+    res = runner.invoke(cli, ["intake", "import", str(path), "--db", astana_url, "--as", "rus_monitor"])
+    assert res.exit_code != 0 and message in res.output, res.output
+    assert "Traceback" not in res.output
+    assert ledger_count(app) == before and table_count(app, intake_candidates) == 0
+
+
+def test_import_add_list_show_accept_reject_on_the_command_line(astana_url, tmp_path):
+    app = Truce(astana_url)
+    news = tmp_path / "news.jsonl"
+    arabic = {"id": "ar-1", "source": "sms", "published": "2017-04-19T09:00:00Z",
+              "body": "غارات للتحالف على الرقة يوم الثلاثاء أسفرت عن مقتل 20 عنصرا من داعش"}
+    news.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in (SARAQIB, arabic)) + "\n", "utf-8")
+    base = ["--db", astana_url, "--as", "rus_monitor"]
+    res = runner.invoke(cli, ["intake", "import", str(news), *base, "--json"])
+    assert res.exit_code == 0, res.output
+    ids = json.loads(res.output[res.output.index("{"):])["added"]
+    assert len(ids) == 2
+    res = runner.invoke(cli, ["intake", "import", str(news), *base, "--json"])  # idempotent
+    assert json.loads(res.output[res.output.index("{"):])["added"] == []
+    res = runner.invoke(cli, ["intake", "add", "-", *base, "--published", "2017-09-21T08:00:00Z"],
+                        input="Mortar fire on Douma yesterday killed two children.")
+    assert res.exit_code == 0 and "1 candidate(s) added" in res.output, res.output
+    res = runner.invoke(cli, ["intake", "list", *base, "--json"])
+    rows = json.loads(res.output)
+    assert [r["id"] for r in rows] == [*ids, ids[-1] + 1]
+    res = runner.invoke(cli, ["intake", "show", str(ids[1]), *base, "--json"])
+    shown = json.loads(res.output)
+    assert shown["extraction"]["place"]["value"]["adm1_pcode"] == "SY11" and shown["language"] == "ar"
+    res = runner.invoke(cli, ["intake", "accept", str(ids[1]), "--set", "killed_combatant=21", *base])
+    assert res.exit_code == 0 and "corrected killed_combatant: 20 → 21" in res.output, res.output
+    res = runner.invoke(cli, ["intake", "reject", str(ids[0]), "--reason", "duplicate", *base])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["intake", "accept", "999", *base])
+    assert res.exit_code != 0 and "no intake candidate 999" in res.output
+    res = runner.invoke(cli, ["intake", "accept", str(ids[-1] + 1), "--set", "killed=-3", *base])
+    assert res.exit_code != 0 and "edits.killed: -3 is negative" in res.output
+    with app.read() as conn:
+        st = {r.id: r.status for r in conn.execute(select(intake_candidates.c.id, intake_candidates.c.status))}
+    assert st == {ids[0]: "rejected", ids[1]: "accepted", ids[-1] + 1: "pending"}
+    assert verify(app).ok
