@@ -486,3 +486,26 @@ def test_scalar_and_vectorised_scores_agree_and_are_symmetric(seed):
 def _count(app: Truce, table) -> int:
     with app.read() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_accepting_one_suggestion_says_it_closes_its_siblings_and_they_are_not_called_rejected(astana_url):
+    """A report with two suggested incidents: accepting one says it also closed the other; trying to reject
+    that one afterwards says it was closed by the acceptance, not "already rejected by" someone who never did."""
+    app = Truce(astana_url)
+    west_inc = _submit(app, "rus_monitor", _at(east(IDLIB_CITY, -7.0)))
+    east_inc = _submit(app, "irn_monitor", _at(east(IDLIB_CITY, 7.0)))
+    doubt = _submit(app, "tur_monitor", _at(IDLIB_CITY))
+    assert sorted(s["incident"] for s in doubt.suggestions) == sorted([west_inc.incident_id, east_inc.incident_id])
+    with app.read() as conn:
+        rows, _ = list_suggestions(conn, report=doubt.report_id)
+    first, second = rows[0]["id"], rows[1]["id"]
+    r = runner.invoke(cli, ["suggestion", "accept", str(first), "--as", "tur_verifier", "--db", astana_url])
+    assert r.exit_code == 0, r.output
+    assert f"also closed: suggestion(s) {second} for the same report" in r.output
+    r = runner.invoke(cli, ["suggestion", "reject", str(second), "--reason", "no", "--as", "rus_verifier",
+                            "--db", astana_url])
+    assert r.exit_code == 2
+    assert f"suggestion {second} was closed at" in r.output
+    assert "when tur_verifier accepted another suggestion" in r.output
+    assert "already rejected" not in r.output
+    _verified(app)
