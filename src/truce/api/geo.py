@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from truce.api.deps import read
+from truce.geo.gazetteer import Gazetteer
 from truce.geo.models import admin_areas
 from truce.geo.service import list_admin_areas
 from truce.zones.service import list_zones, show_zone, zones_geojson
@@ -76,7 +77,6 @@ def areas_geojson(
 
 @router.get("/places", summary="Place-name suggestions from the gazetteer (OCHA, GeoNames, Syrian Archive)")
 def places(q: str = Query("", max_length=100), limit: int = Query(10, ge=1, le=50)) -> Any:
-    from truce.geo.gazetteer import Gazetteer
 
     out = []
     for label, res in Gazetteer.bundled().suggest(q, limit=limit):

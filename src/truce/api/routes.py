@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from truce.api import auth, geo, incidents, investigations, ledger, measures, notifications, parties, queue, reports
+from truce.web.views import render
 
 api_router = APIRouter(prefix="/api/v1")
 
@@ -20,7 +21,6 @@ def health() -> Any:
 @api_router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
 def docs(request: Request) -> Any:
     """The API reference, rendered on the server from the OpenAPI document (no scripts, works offline)."""
-    from truce.web.views import render
 
     spec = request.app.openapi()
     ops = []

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from truce.agreements import service as agreements
 from truce.cli.common import (
     DbOpt,
     JsonOpt,
@@ -27,7 +28,6 @@ def agreement_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce agreement list --json
     """
-    from truce.agreements import service as agreements
 
     t = get_app(db)
     with t.read() as conn:
@@ -52,7 +52,6 @@ def agreement_show(
 
     Example: truce agreement show astana-2017 --version 1
     """
-    from truce.agreements import service as agreements
 
     t = get_app(db)
     with t.read() as conn:

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from truce.auth import credentials
+from truce.auth import service as auth
+from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -49,7 +52,6 @@ def user_add(
 
     Example: truce user add tur_verifier --org TUR_OFFICE --role verifier
     """
-    from truce.auth import service as auth
 
     t = get_app(db)
     with t.write() as conn:
@@ -65,7 +67,6 @@ def user_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce user list --json
     """
-    from truce.auth import service as auth
 
     t = get_app(db)
     with t.read() as conn:
@@ -82,7 +83,6 @@ def org_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce org list
     """
-    from truce.auth import service as auth
 
     t = get_app(db)
     with t.read() as conn:
@@ -124,8 +124,6 @@ def user_passwd(
 
     Example: truce user passwd rus_monitor --password-file pw.txt
     """
-    from truce.auth import credentials
-    from truce.auth.service import get_actor
 
     password = _read_password(password_file)
     t = get_app(db)
@@ -150,8 +148,6 @@ def token_create(
 
     Example: truce token create --user rus_monitor --days 30
     """
-    from truce.auth import credentials
-    from truce.auth.service import get_actor
 
     t = get_app(db)
     with t.write() as conn:
@@ -175,8 +171,6 @@ def token_list(
 
     Example: truce token list --user rus_monitor --json
     """
-    from truce.auth import credentials
-    from truce.auth.service import get_actor
 
     t = get_app(db)
     with t.read() as conn:
@@ -198,8 +192,6 @@ def token_revoke(
 
     Example: truce token revoke 3
     """
-    from truce.auth import credentials
-    from truce.auth.service import get_actor
 
     t = get_app(db)
     with t.write() as conn:

@@ -9,6 +9,10 @@ from typing import Annotated
 
 import typer
 
+from truce.bulletins.compute import compute
+from truce.bulletins.render import render
+from truce.bulletins.service import create_key, document, list_keys, list_published, publish, revoke_key, sign
+from truce.bulletins.verify import verify_document
 from truce.cli.common import (
     EXIT_DIFFERENCES,
     EXIT_REFUSED,
@@ -25,6 +29,7 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
+from truce.ledger.chain import now_iso
 from truce.times import check_day
 
 bulletin_app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
@@ -91,8 +96,6 @@ def bulletin(
     if date is None:
         console.print(ctx.get_help())
         raise typer.Exit(EXIT_REFUSED)
-    from truce.bulletins.render import render
-    from truce.bulletins.service import document
 
     f = _format(fmt, out)
     if f == "pdf" and out is None and sys.stdout.isatty():
@@ -100,9 +103,6 @@ def bulletin(
     t = get_app(db)
     with t.read() as conn:
         if fresh:
-            from truce.bulletins.compute import compute
-            from truce.ledger.chain import now_iso
-
             doc = {**compute(conn, date, seq), "generated_at": now_iso(), "signatures": []}
         else:
             doc = document(t, conn, date, seq)
@@ -132,7 +132,6 @@ def bulletin_verify(
 
     Example: truce bulletin verify bulletin-2017-09-21.json
     """
-    from truce.bulletins.verify import verify_document
 
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
@@ -175,7 +174,6 @@ def bulletin_publish(date: DateOpt, db: DbOpt = None, as_user: AsOpt = None, jso
 
     Example: truce bulletin publish --date 2017-09-21 --as joint_verifier
     """
-    from truce.bulletins.service import publish
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -210,7 +208,6 @@ def bulletin_sign(
 
     Example: truce bulletin sign --date 2017-09-21 --org RUS_OFFICE --as rus_verifier
     """
-    from truce.bulletins.service import sign
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -237,7 +234,6 @@ def bulletin_list(
 
     Example: truce bulletin list --json
     """
-    from truce.bulletins.service import list_published
 
     t = get_app(db)
     with t.read() as conn:
@@ -270,7 +266,6 @@ def key_create(
 
     Example: truce key create --org RUS_OFFICE --as rus_verifier
     """
-    from truce.bulletins.service import create_key
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -296,7 +291,6 @@ def key_list(
 
     Example: truce key list --org TUR_OFFICE
     """
-    from truce.bulletins.service import list_keys
 
     t = get_app(db)
     with t.read() as conn:
@@ -318,7 +312,6 @@ def key_revoke(
 
     Example: truce key revoke 3f2a9c0d1e4b5a67 --as rus_verifier
     """
-    from truce.bulletins.service import revoke_key
 
     t = get_app(db)
     actor = actor_for(t, as_user)

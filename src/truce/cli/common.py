@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from truce.app import Truce
+from truce.auth.service import get_actor
 from truce.errors import NotFound, TruceError
 
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -87,13 +89,11 @@ def handle_errors(fn: F) -> F:
 
 
 def get_app(db: str | None) -> Any:
-    from truce.app import Truce
 
     return Truce(db)
 
 
 def actor_for(truce: Any, name: str | None) -> Any:
-    from truce.auth.service import get_actor
 
     with truce.read() as conn:
         return get_actor(conn, name)
@@ -122,7 +122,6 @@ def table(rows: list[dict[str, Any]], cols: list[str]) -> None:
 
 
 def viewer_for(conn: Any, name: str | None) -> Any:
-    from truce.auth.service import get_actor
 
     return get_actor(conn, name)
 

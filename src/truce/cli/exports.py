@@ -16,6 +16,8 @@ from truce.cli.common import (
     handle_errors,
     progress_bar,
 )
+from truce.exports import service as exports
+from truce.incidents.service import IncidentFilter
 
 export_app = typer.Typer(
     help="Export data.\n\nExample: truce export incidents --format hxl --zone Z1 -o z1.csv", no_args_is_help=True
@@ -45,8 +47,6 @@ def export_incidents(
 
     Example: truce export incidents --format acled --zone Z1 --since 2017-05-06 -o z1-acled.csv
     """
-    from truce.exports import service as exports
-    from truce.incidents.service import IncidentFilter
 
     exports.check_format(format)
     flt = IncidentFilter(

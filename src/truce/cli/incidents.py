@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -18,6 +19,19 @@ from truce.cli.common import (
     table,
     viewer_for,
 )
+from truce.geo.service import admin_names
+from truce.incidents.linking import (
+    accept_suggestion,
+    link_report,
+    list_suggestions,
+    reject_suggestion,
+    split_incident,
+    unlink_report,
+)
+from truce.incidents.models import incidents
+from truce.incidents.service import IncidentFilter, list_incidents, require_incident
+from truce.incidents.verification import add_finding, current_findings, finding_history
+from truce.incidents.views import incident_detail
 
 incident_app = typer.Typer(help="Incidents.\n\nExample: truce incident list --zone Z1", no_args_is_help=True)
 
@@ -56,7 +70,6 @@ def incident_list(
 
     Example: truce incident list --zone Z3 --since 2017-07-01 --until 2017-07-31 --limit 20
     """
-    from truce.incidents.service import IncidentFilter, list_incidents
 
     t = get_app(db)
     flt = IncidentFilter(
@@ -103,8 +116,6 @@ def incident_show(
 
     Example: truce incident show 42 --as syr_liaison --json
     """
-    from truce.geo.service import admin_names
-    from truce.incidents.views import incident_detail
 
     t = get_app(db)
     with t.read() as conn:
@@ -197,7 +208,6 @@ def incident_link(
 
     Example: truce incident link 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 42 --as tur_verifier --reason "same crater"
     """
-    from truce.incidents.linking import link_report
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -222,7 +232,6 @@ def incident_unlink(
 
     Example: truce incident unlink 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --as tur_verifier --reason "other village"
     """
-    from truce.incidents.linking import unlink_report
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -248,7 +257,6 @@ def incident_split(
 
     Example: truce incident split 42 --report 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --report 5d1c… --as rus_verifier
     """
-    from truce.incidents.linking import split_incident
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -278,7 +286,6 @@ def suggestion_list(
 
     Example: truce suggestion list --status open --json
     """
-    from truce.incidents.linking import list_suggestions
 
     t = get_app(db)
     with t.read() as conn:
@@ -317,7 +324,6 @@ def suggestion_accept(
 
     Example: truce suggestion accept 7 --as irn_verifier
     """
-    from truce.incidents.linking import accept_suggestion
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -350,7 +356,6 @@ def suggestion_reject(
 
     Example: truce suggestion reject 7 --as irn_verifier --reason "different village, same day"
     """
-    from truce.incidents.linking import reject_suggestion
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -383,9 +388,6 @@ def finding_add(
 
     Example: truce finding add 42 --as rus_verifier --finding confirmed --reason site_visit --party SYR --note "craters"
     """
-    from truce.auth.service import get_actor
-    from truce.incidents.models import incidents
-    from truce.incidents.verification import add_finding
 
     t = get_app(db)
     with t.write() as conn:
@@ -421,8 +423,6 @@ def finding_list(
 
     Example: truce finding list 42 --history
     """
-    from truce.incidents.service import require_incident
-    from truce.incidents.verification import current_findings, finding_history
 
     t = get_app(db)
     with t.read() as conn:

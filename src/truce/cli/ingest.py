@@ -21,6 +21,9 @@ from truce.cli.common import (
     progress_bar,
 )
 from truce.errors import ValidationFailed
+from truce.ingest.bulk import import_file
+from truce.ingest.mapped import load_mapping
+from truce.ingest.service import import_ucdp as run
 
 import_app = typer.Typer(
     help="Import data from other systems.\n\nExample: truce import ucdp events.csv", no_args_is_help=True
@@ -75,7 +78,6 @@ def import_ucdp(
 
     Example: truce import ucdp ucdp_aec_syria_train.csv --rejects rejects.csv
     """
-    from truce.ingest.service import import_ucdp as run
 
     if not file.is_file():
         raise ValidationFailed(f"{file}: no such file", field="file")
@@ -108,7 +110,6 @@ def import_acled(
 
     Example: truce import acled 2017-01-01-2020-12-31-Syria.csv --rejects rejects.csv
     """
-    from truce.ingest.bulk import import_file
 
     if source_kind not in ("ngo", "media"):
         raise ValidationFailed(f"source-kind: '{source_kind}' is not ngo or media", field="source_kind")
@@ -141,8 +142,6 @@ def import_csv(
 
     Example: truce import csv sheet.csv --mapping sheet-mapping.yaml --rejects rejects.csv
     """
-    from truce.ingest.bulk import import_file
-    from truce.ingest.mapped import load_mapping
 
     m = load_mapping(mapping)
     t = get_app(db)

@@ -18,6 +18,18 @@ from truce.cli.common import (
     print_json,
     table,
 )
+from truce.incidents.service import require_incident
+from truce.investigations.service import (
+    close_investigation,
+    deny_access,
+    get_investigation,
+    list_investigations,
+    open_investigation,
+    resume_investigation,
+)
+from truce.notifications.service import list_notifications
+from truce.replies.service import file_reply, replies_for
+from truce.reports.service import EvidenceFile
 
 investigation_app = typer.Typer(
     help="Investigations of incidents, with a clock that denials of access pause.\n\n"
@@ -53,7 +65,6 @@ def _duration(seconds: float) -> str:
 
 
 def _files(paths: list[Path] | None) -> list[Any]:
-    from truce.reports.service import EvidenceFile
 
     return [EvidenceFile.from_path(p) for p in (paths or [])]
 
@@ -71,7 +82,6 @@ def investigation_open(
 
     Example: truce investigation open 42 --as rus_verifier
     """
-    from truce.investigations.service import open_investigation
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -103,7 +113,6 @@ def investigation_deny(
 
     Example: truce investigation deny 3 --party SYR --site 'Khan Shaykhun checkpoint' --as rus_verifier
     """
-    from truce.investigations.service import deny_access
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -131,7 +140,6 @@ def investigation_resume(
 
     Example: truce investigation resume 3 --as rus_verifier
     """
-    from truce.investigations.service import resume_investigation
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -162,7 +170,6 @@ def investigation_close(
     Example: truce investigation close 3 --finding confirmed --summary 'Crater analysis' --report report.pdf
     --as rus_verifier
     """
-    from truce.investigations.service import close_investigation
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -191,7 +198,6 @@ def investigation_show(
 
     Example: truce investigation show 3 --json
     """
-    from truce.investigations.service import get_investigation
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -236,7 +242,6 @@ def investigation_list(
 
     Example: truce investigation list --status paused
     """
-    from truce.investigations.service import list_investigations
 
     t = get_app(db)
     with t.read() as conn:
@@ -270,7 +275,6 @@ def notification_list(
 
     Example: truce notification list --as syr_liaison
     """
-    from truce.notifications.service import list_notifications
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -306,7 +310,6 @@ def reply_add(
 
     Example: truce reply add 42 --as syr_liaison --text 'No unit of ours was there' --evidence log.pdf
     """
-    from truce.replies.service import file_reply
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -334,8 +337,6 @@ def reply_list(
 
     Example: truce reply list 42 --json
     """
-    from truce.incidents.service import require_incident
-    from truce.replies.service import replies_for
 
     t = get_app(db)
     actor = actor_for(t, as_user)

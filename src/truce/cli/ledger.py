@@ -18,6 +18,7 @@ from truce.cli.common import (
     progress_bar,
     table,
 )
+from truce.ledger.service import log, verify
 
 ledger_app = typer.Typer(help="The hash-chained ledger.\n\nExample: truce ledger verify", no_args_is_help=True)
 
@@ -30,7 +31,6 @@ def ledger_verify(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce ledger verify
     """
-    from truce.ledger.service import verify
 
     t = get_app(db)
     with progress_bar() as prog:
@@ -64,7 +64,6 @@ def ledger_log(
 
     Example: truce ledger log --limit 5 --json --payload
     """
-    from truce.ledger.service import log
 
     t = get_app(db)
     with t.read() as conn:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -18,6 +19,7 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
+from truce.measures.service import decide_measure, evaluate, get_measure, list_measures, record_compliance
 
 measures_app = typer.Typer(
     help="Evaluate the measures ladder.\n\nExample: truce measures evaluate --as-of 2017-09-30", no_args_is_help=True
@@ -42,8 +44,6 @@ def measures_evaluate(
 
     Example: truce measures evaluate --as-of 2017-09-30 --as joint_verifier --json
     """
-    from truce.auth.service import get_actor
-    from truce.measures.service import evaluate
 
     t = get_app(db)
     with t.write() as conn:
@@ -82,7 +82,6 @@ def measure_list(
 
     Example: truce measure list --status approved --json
     """
-    from truce.measures.service import list_measures
 
     t = get_app(db)
     with t.read() as conn:
@@ -106,7 +105,6 @@ def measure_show(
 
     Example: truce measure show 1 --json
     """
-    from truce.measures.service import get_measure
 
     t = get_app(db)
     with t.read() as conn:
@@ -145,8 +143,6 @@ def measure_decide(
 
     Example: truce measure decide 1 --approve --reason "three grave breaches" --as rus_verifier
     """
-    from truce.auth.service import get_actor
-    from truce.measures.service import decide_measure
 
     t = get_app(db)
     with t.write() as conn:
@@ -175,8 +171,6 @@ def measure_comply(
 
     Example: truce measure comply 1 --complied --reason "artillery withdrawn, verified" --as joint_verifier
     """
-    from truce.auth.service import get_actor
-    from truce.measures.service import record_compliance
 
     t = get_app(db)
     with t.write() as conn:

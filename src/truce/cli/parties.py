@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -19,7 +20,10 @@ from truce.cli.common import (
     print_json,
     table,
 )
+from truce.eligibility.service import evaluate, list_positions, report_position
 from truce.errors import ValidationFailed
+from truce.measures.service import apply_accession, decide_accession, list_accessions
+from truce.parties import service as parties
 
 commands = typer.Typer()
 
@@ -53,7 +57,6 @@ def party_list(
 
     Example: truce party list --status signatory --as-of 2017-06-01
     """
-    from truce.parties import service as parties
 
     t = get_app(db)
     with t.read() as conn:
@@ -72,7 +75,6 @@ def party_show(
 
     Example: truce party show NUSRA
     """
-    from truce.parties import service as parties
 
     t = get_app(db)
     with t.read() as conn:
@@ -100,8 +102,6 @@ def accession_apply(
 
     Example: truce accession apply AHRAR --as ahrar_liaison
     """
-    from truce.auth.service import get_actor
-    from truce.measures.service import apply_accession
 
     t = get_app(db)
     with t.write() as conn:
@@ -125,8 +125,6 @@ def accession_decide(
 
     Example: truce accession decide 1 --approve --reason "meets the criteria" --as tur_verifier
     """
-    from truce.auth.service import get_actor
-    from truce.measures.service import decide_accession
 
     t = get_app(db)
     with t.write() as conn:
@@ -144,7 +142,6 @@ def accession_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce accession list --json
     """
-    from truce.measures.service import list_accessions
 
     t = get_app(db)
     with t.read() as conn:
@@ -170,7 +167,6 @@ def eligibility(
 
     Example: truce eligibility FAYLAQ --as-of 2017-09-21 --json
     """
-    from truce.eligibility.service import evaluate
 
     t = get_app(db)
     with t.read() as conn:
@@ -205,8 +201,6 @@ def position_report(
 
     Example: truce position report --party FAYLAQ --date 2017-09-20 --lat 35.8 --lon 36.6 --as rus_monitor
     """
-    from truce.auth.service import get_actor
-    from truce.eligibility.service import report_position
 
     geo = None
     if area:
@@ -229,7 +223,6 @@ def position_list(
 
     Example: truce position list --party NUSRA --json
     """
-    from truce.eligibility.service import list_positions
 
     t = get_app(db)
     with t.read() as conn:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -21,6 +22,7 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.reports.schemas import CASUALTY_FIELDS
+from truce.reports.service import EvidenceFile, get_report, submit
 
 report_app = typer.Typer(help="Reports of alleged violations.\n\nExample: truce report show UUID", no_args_is_help=True)
 
@@ -89,7 +91,6 @@ def report_submit(
     Example: truce report submit --as rus_monitor --occurred-at 2017-09-21T06:30:00Z
     --lat 35.93 --lon 36.63 --type shelling --party SYR --killed 2
     """
-    from truce.reports.service import EvidenceFile, submit
 
     if file:
         text = sys.stdin.read() if file == "-" else _read_text(file)
@@ -115,8 +116,6 @@ def report_submit(
     t = get_app(db)
     files = [EvidenceFile.from_path(p) for p in (evidence or [])]
     with t.write() as conn:
-        from truce.auth.service import get_actor
-
         actor = get_actor(conn, as_user)
         res = submit(t, conn, actor, data, files)
     if json_:
@@ -150,7 +149,6 @@ def report_show(
 
     Example: truce report show 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --json
     """
-    from truce.reports.service import get_report
 
     t = get_app(db)
     with t.read() as conn:

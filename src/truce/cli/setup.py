@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from truce import scenario
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -16,6 +17,10 @@ from truce.cli.common import (
     handle_errors,
     progress_bar,
 )
+from truce.demo import build_demo, write_password_file
+from truce.geo.service import load_bundled_admin_areas
+from truce.ledger.chain import SYSTEM
+from truce.web.app import create_app
 
 commands = typer.Typer()
 
@@ -29,8 +34,6 @@ def init(db: DbOpt = None) -> None:
 
     Example: truce init --db sqlite:///truce.db
     """
-    from truce.geo.service import load_bundled_admin_areas
-    from truce.ledger.chain import SYSTEM
 
     t = get_app(db)
     with t.write() as conn:
@@ -59,7 +62,6 @@ def demo(
 
     Example: truce demo --no-serve --db sqlite:///demo.db
     """
-    from truce.demo import build_demo
 
     t = get_app(db)
     with progress_bar() as prog:
@@ -71,7 +73,6 @@ def demo(
 
 
 def _print_demo_passwords(summary: dict[str, Any]) -> None:
-    from truce.demo import write_password_file
 
     new = summary.get("passwords") or {}
     if new:
@@ -109,8 +110,6 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> None:
 
     import uvicorn
 
-    from truce.web.app import create_app
-
     console.print(f"serving {url} on http://{host}:{port} with {workers} worker(s)  (Ctrl-C stops)")
     # The HTTP parser is httptools (uvicorn[standard]). The event loop: with one worker, asyncio's, which
     # accepts every waiting connection at once, where uvloop (libuv) accepts one per turn of its loop, so
@@ -143,7 +142,6 @@ def scenario_load(
 
     Example: truce scenario load astana-2017.yaml
     """
-    from truce import scenario
 
     t = get_app(db)
     res = scenario.load(t, actor_for(t, as_user), file)

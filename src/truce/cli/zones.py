@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from truce.auth.service import get_actor
 from truce.cli.common import (
     EXIT_REFUSED,
     AsOpt,
@@ -21,6 +22,10 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
+from truce.geo.service import list_admin_areas
+from truce.zones import service as zones
+from truce.zones.io import import_geojson
+from truce.zones.service import split_zone, unite_zone, zone_history
 
 zone_app = typer.Typer(help="Zones of the regime.\n\nExample: truce zone list", no_args_is_help=True)
 
@@ -41,7 +46,6 @@ def zone_list(
 
     Example: truce zone list --as-of 2017-09-21
     """
-    from truce.zones import service as zones
 
     t = get_app(db)
     with t.read() as conn:
@@ -63,7 +67,6 @@ def zone_show(
 
     Example: truce zone show Z1 --json --geometry
     """
-    from truce.zones import service as zones
 
     t = get_app(db)
     with t.read() as conn:
@@ -108,7 +111,6 @@ def zone_import(
 
     Example: truce zone import zones.geojson --valid-from 2017-05-06 --id-property zone --name-property title
     """
-    from truce.zones.io import import_geojson
 
     t = get_app(db)
     actor = actor_for(t, as_user)
@@ -157,8 +159,6 @@ def zone_unite(
 
     Example: truce zone unite Z4 --adm SY120100 --as-of 2017-07-09 --reason "reconciled settlement"
     """
-    from truce.auth.service import get_actor
-    from truce.zones.service import unite_zone
 
     t = get_app(db)
     with t.write() as conn:
@@ -182,8 +182,6 @@ def zone_split(
 
     Example: truce zone split Z1 --adm SY070305 --as-of 2017-10-01 --new-zone Z1b
     """
-    from truce.auth.service import get_actor
-    from truce.zones.service import split_zone
 
     t = get_app(db)
     with t.write() as conn:
@@ -205,7 +203,6 @@ def zone_history_cmd(
 
     Example: truce zone history Z4
     """
-    from truce.zones.service import zone_history
 
     t = get_app(db)
     with t.read() as conn:
@@ -231,7 +228,6 @@ def adm_list(
 
     Example: truce adm list --level 1
     """
-    from truce.geo.service import list_admin_areas
 
     t = get_app(db)
     with t.read() as conn:

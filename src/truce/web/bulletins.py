@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from truce.bulletins import service
+from truce.bulletins.render import images, render, render_html_fragment
 from truce.errors import NotFound
 from truce.ledger.chain import canonical
 from truce.web.views import render as render_page
@@ -51,7 +52,6 @@ def _published_doc(request: Request, day: str) -> tuple[dict[str, Any], Any]:
 
 
 def _rendered(request: Request, doc: dict[str, Any], fmt: str, part: str = "") -> bytes:
-    from truce.bulletins.render import render, render_html_fragment
 
     # Keyed by content: the body's digest and the signatures (a cache shared by every database).
     sigs = hashlib.sha256(canonical(doc.get("signatures") or [])).hexdigest()
@@ -75,7 +75,6 @@ def _rendered(request: Request, doc: dict[str, Any], fmt: str, part: str = "") -
 
 def _images_for(request: Request, doc: dict[str, Any]) -> dict[str, bytes]:
     """The map and the trend chart of a bulletin, drawn once for its HTML page, HTML file and PDF."""
-    from truce.bulletins.render import images
 
     key = (service.digest(doc), doc["ledger"]["head_hash"])
     with _cache_lock:

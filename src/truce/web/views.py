@@ -17,21 +17,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from truce.api.deps import SESSION_COOKIE, read, viewer, who, write
+from truce.api.deps import SESSION_COOKIE, CsrfFailed, read, viewer, who, write
 from truce.api.reports import read_upload
 from truce.auth import credentials
 from truce.auth.permissions import allowed
 from truce.auth.visibility import may_see_board, may_see_measure, sees_all_incidents
 from truce.eligibility import service as eligibility
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
+from truce.geo.gazetteer import Gazetteer
 from truce.incidents import linking
 from truce.incidents.browse import decode_cursor, encode_cursor, open_suggestions, verifier_queue
 from truce.incidents.models import FINDINGS, VERDICTS
 from truce.incidents.service import IncidentFilter, list_incidents
 from truce.incidents.verification import REASON_CODES, add_finding
 from truce.incidents.views import incident_detail
+from truce.investigations.service import open_investigation
 from truce.ledger.chain import Actor
 from truce.measures import service as measures
+from truce.notifications.service import list_notifications
+from truce.parties.service import get_party_row, list_parties, show_party
+from truce.replies.service import file_reply
 from truce.reports.models import (
     LOCATION_PRECISIONS,
     OBSERVATION_MODES,
@@ -39,8 +44,10 @@ from truce.reports.models import (
     VIOLATION_TYPES,
     VISIBILITY_TIERS,
 )
+from truce.reports.service import submit
 from truce.web import i18n, security
 from truce.web.i18n import _
+from truce.zones.service import list_zones, show_zone
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -154,8 +161,6 @@ def _filter(request: Request) -> tuple[IncidentFilter, dict[str, str]]:
 
 
 def _filter_choices(conn: Any) -> dict[str, Any]:
-    from truce.parties.service import list_parties
-    from truce.zones.service import list_zones
 
     return {
         "zones": list_zones(conn),
@@ -198,7 +203,6 @@ def incident_list(request: Request, cursor: str | None = None, v: Actor | None =
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(incident_id: int, request: Request, v: Actor | None = Depends(viewer)) -> Any:
-    from truce.parties.service import list_parties
 
     with read(request) as conn:
         d = incident_detail(conn, incident_id, v)
@@ -238,7 +242,6 @@ async def post_finding(incident_id: int, request: Request) -> Any:
 
 @router.post("/incidents/{incident_id}/replies")
 async def post_reply(incident_id: int, request: Request) -> Any:
-    from truce.replies.service import file_reply
 
     a = await security.form_actor(request)
     form = await request.form()
@@ -256,7 +259,6 @@ async def post_reply(incident_id: int, request: Request) -> Any:
 
 @router.post("/incidents/{incident_id}/investigations")
 async def post_investigation(incident_id: int, request: Request) -> Any:
-    from truce.investigations.service import open_investigation
 
     a = await security.form_actor(request)
     app = request.app.state.truce
@@ -274,7 +276,6 @@ async def post_investigation(incident_id: int, request: Request) -> Any:
 
 @router.get("/report", response_class=HTMLResponse)
 def report_form(request: Request) -> Any:
-    from truce.parties.service import list_parties
 
     v = _signed_in(request)
     if not allowed(v, "report.submit"):
@@ -341,7 +342,6 @@ def report_from_form(form: Any) -> dict[str, Any]:
 
 @router.post("/report")
 async def post_report(request: Request) -> Any:
-    from truce.reports.service import submit
 
     a = await security.form_actor(request)
     form = await request.form()
@@ -373,7 +373,6 @@ async def post_report(request: Request) -> Any:
 @router.get("/places", response_class=HTMLResponse)
 def places(request: Request, place_name: str = Query("", max_length=100), q: str = Query("", max_length=100)) -> Any:
     """Gazetteer suggestions as <option>s of a datalist (htmx)."""
-    from truce.geo.gazetteer import Gazetteer
 
     text = q or place_name
     items = [
@@ -465,7 +464,6 @@ async def board_decision(measure_id: int, request: Request) -> Any:
 
 @router.get("/parties", response_class=HTMLResponse)
 def parties_page(request: Request, as_of: str | None = None) -> Any:
-    from truce.parties.service import list_parties
 
     with read(request) as conn:
         rows = list_parties(conn, as_of=as_of or None)
@@ -477,7 +475,6 @@ def parties_page(request: Request, as_of: str | None = None) -> Any:
 
 @router.get("/parties/{party_id}", response_class=HTMLResponse)
 def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any:
-    from truce.parties.service import get_party_row, show_party
 
     elig = None
     with read(request) as conn:
@@ -490,7 +487,6 @@ def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any
 
 @router.get("/zones", response_class=HTMLResponse)
 def zones_page(request: Request, as_of: str | None = None) -> Any:
-    from truce.zones.service import list_zones
 
     with read(request) as conn:
         rows = list_zones(conn, as_of or None)
@@ -499,7 +495,6 @@ def zones_page(request: Request, as_of: str | None = None) -> Any:
 
 @router.get("/zones/{zone_id}", response_class=HTMLResponse)
 def zone_page(zone_id: str, request: Request) -> Any:
-    from truce.zones.service import show_zone
 
     with read(request) as conn:
         z = show_zone(conn, zone_id)
@@ -508,7 +503,6 @@ def zone_page(zone_id: str, request: Request) -> Any:
 
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request) -> Any:
-    from truce.notifications.service import list_notifications
 
     v = _signed_in(request)
     with read(request) as conn:
@@ -543,7 +537,6 @@ async def login(request: Request) -> Any:
         w.via == "session" and credentials.same_secret(token if isinstance(token, str) else None, w.csrf)
     )
     if not ok_csrf:
-        from truce.api.deps import CsrfFailed
 
         raise CsrfFailed(_("The sign-in form expired: reload the page and try again."), field="csrf")
     client = security.client_address(request)
