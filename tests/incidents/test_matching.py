@@ -486,3 +486,62 @@ def test_scalar_and_vectorised_scores_agree_and_are_symmetric(seed):
 def _count(app: Truce, table) -> int:
     with app.read() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_accepting_one_suggestion_says_it_closes_its_siblings_and_they_are_not_called_rejected(astana_url):
+    """A report with two suggested incidents: accepting one says it also closed the other; trying to reject
+    that one afterwards says it was closed by the acceptance, not "already rejected by" someone who never did."""
+    app = Truce(astana_url)
+    west_inc = _submit(app, "rus_monitor", _at(east(IDLIB_CITY, -7.0)))
+    east_inc = _submit(app, "irn_monitor", _at(east(IDLIB_CITY, 7.0)))
+    doubt = _submit(app, "tur_monitor", _at(IDLIB_CITY))
+    assert sorted(s["incident"] for s in doubt.suggestions) == sorted([west_inc.incident_id, east_inc.incident_id])
+    with app.read() as conn:
+        rows, _ = list_suggestions(conn, report=doubt.report_id)
+    first, second = rows[0]["id"], rows[1]["id"]
+    r = runner.invoke(cli, ["suggestion", "accept", str(first), "--as", "tur_verifier", "--db", astana_url])
+    assert r.exit_code == 0, r.output
+    assert f"also closed: suggestion(s) {second} for the same report" in r.output
+    r = runner.invoke(cli, ["suggestion", "reject", str(second), "--reason", "no", "--as", "rus_verifier",
+                            "--db", astana_url])
+    assert r.exit_code == 2
+    assert f"suggestion {second} was closed at" in r.output
+    assert "when tur_verifier accepted another suggestion" in r.output
+    assert "already rejected" not in r.output
+    _verified(app)
+
+
+def test_incident_show_lists_the_entries_that_moved_its_reports_and_not_those_of_reports_moved_out(astana_url):
+    """`incident show`'s ledger entries: the link, unlink and split entries that moved reports in or out are
+    listed; the submit entry of a report that was moved out is not (it is listed on its new incident)."""
+    app = Truce(astana_url)
+    db = ["--db", astana_url]
+    one = _submit(app, "rus_monitor", _at(IDLIB_CITY))
+    two = _submit(app, "tur_monitor", _at(east(IDLIB_CITY, 1.0)))
+    assert two.incident_id == one.incident_id and two.how == "auto"
+
+    def entries(incident: int) -> dict[int, str]:
+        r = runner.invoke(cli, ["incident", "show", str(incident), *db, "--json"])
+        assert r.exit_code == 0, r.output
+        return {e["seq"]: e["command"] for e in json.loads(r.output)["ledger"]}
+
+    assert two.ledger_seq in entries(one.incident_id)
+    r = runner.invoke(cli, ["incident", "unlink", two.report_id, *db, "--as", "rus_verifier", "--json"])
+    assert r.exit_code == 0, r.output
+    unlink = json.loads(r.output)
+    left, new = entries(one.incident_id), entries(unlink["to"])
+    assert unlink["ledger_seq"] in left and left[unlink["ledger_seq"]] == "incident.unlink"
+    assert two.ledger_seq not in left  # moved out: its submit entry is no longer this incident's
+    assert unlink["ledger_seq"] in new and two.ledger_seq in new
+    r = runner.invoke(cli, ["incident", "link", two.report_id, str(one.incident_id), *db, "--as", "tur_verifier",
+                            "--json"])
+    assert r.exit_code == 0, r.output
+    link_seq = json.loads(r.output)["ledger_seq"]
+    r = runner.invoke(cli, ["incident", "split", str(one.incident_id), "--report", two.report_id, *db,
+                            "--as", "irn_verifier", "--json"])
+    assert r.exit_code == 0, r.output
+    split_seq = json.loads(r.output)["ledger_seq"]
+    got = entries(one.incident_id)
+    assert got.get(link_seq) == "incident.link" and got.get(split_seq) == "incident.split"
+    assert two.ledger_seq not in got
+    _verified(app)

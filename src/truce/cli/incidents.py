@@ -350,6 +350,12 @@ def suggestion_accept(
         console.print(f"suggestion {suggestion} accepted: report {res['report']} was already in incident {res['to']}")
     else:
         console.print(f"suggestion {suggestion} accepted: " + _moved(res, "linked to"), highlight=False)
+    if res["rejected"]:
+        closed = ", ".join(map(str, res["rejected"]))
+        console.print(
+            f"also closed: suggestion(s) {closed} for the same report (a report belongs to one incident)",
+            highlight=False,
+        )
 
 
 @suggestion_app.command("reject")

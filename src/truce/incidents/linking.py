@@ -284,11 +284,23 @@ def _apply_split(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None
     ctx.mark("incidents", [p["incident"], p["to"]])
 
 
+# The reason written on the sibling suggestions an acceptance closes (the ledger's replay writes it too).
+SIBLING_CLOSED = "report linked to incident"
+
+
 def _suggestion(conn: Connection, sid: int) -> Any:
     row = conn.execute(select(link_suggestions).where(link_suggestions.c.id == sid)).first()
     if row is None:
         raise NotFound(f"suggestion: no suggestion {sid}", field="suggestion")
     if row.status != "open":
+        why = row.decision_reason or ""
+        if row.status == "rejected" and why.startswith(SIBLING_CLOSED):
+            # closed by the acceptance of another suggestion for the same report, not rejected by anyone
+            raise Conflict(
+                f"suggestion {sid} was closed at {row.decided_at} when {row.decided_by} accepted another "
+                f"suggestion for the same report: {why}",
+                field="suggestion",
+            )
         raise Conflict(
             f"suggestion {sid} was already {row.status} by {row.decided_by} at {row.decided_at}", field="suggestion"
         )
@@ -318,7 +330,7 @@ def accept_suggestion(app: App, conn: Connection, actor: Actor, sid: int, reason
 @applier("suggestion.accept")
 def _apply_accept(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     _settle(conn, [p["suggestion"]], "accepted", p["reason"], ctx)
-    _settle(conn, p["rejected"], "rejected", f"report linked to incident {p['to']} (suggestion {p['suggestion']})", ctx)
+    _settle(conn, p["rejected"], "rejected", f"{SIBLING_CLOSED} {p['to']} (suggestion {p['suggestion']})", ctx)
     if p["from"] != p["to"]:
         _move(conn, [p["report"]], p["to"], "manual", ctx)
         refresh(conn, [p["from"], p["to"]], ctx)

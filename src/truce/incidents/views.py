@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from truce.auth.models import organisations
 from truce.auth.visibility import may_see_incident, may_see_report, tiers_for
@@ -19,6 +19,29 @@ from truce.ledger.models import ledger_entries
 from truce.parties.models import parties
 from truce.replies.service import replies_for
 from truce.reports.models import report_evidence
+
+# The commands that move reports between incidents (their payloads name the incidents: from, to, incident).
+LINK_COMMANDS = ("incident.link", "incident.unlink", "incident.split", "suggestion.accept", "suggestion.reject")
+
+
+def _creation_entry(conn: Connection, incident_id: int) -> list[int]:
+    """The ledger entry that made the incident (its time is the incident's created_at)."""
+    created = select(incidents.c.created_at).where(incidents.c.id == incident_id).scalar_subquery()
+    seq = conn.execute(select(func.min(ledger_entries.c.seq)).where(ledger_entries.c.at == created)).scalar()
+    return [int(seq)] if seq is not None else []
+
+
+def _link_entries(conn: Connection, incident_id: int) -> list[int]:
+    """The entries that linked reports to the incident or moved them out of it (link, unlink, split, a
+    suggestion accepted or rejected): manual decisions, few beside the ledger's imports."""
+    out = []
+    for e in conn.execute(
+        select(ledger_entries.c.seq, ledger_entries.c.payload).where(ledger_entries.c.command.in_(LINK_COMMANDS))
+    ):
+        p = json.loads(e.payload)
+        if incident_id in (p.get("from"), p.get("to"), p.get("incident")):
+            out.append(int(e.seq))
+    return out
 
 
 def incident_detail(conn: Connection, incident_id: int, viewer: Actor | None = SYSTEM) -> dict[str, Any]:
@@ -58,7 +81,8 @@ def incident_detail(conn: Connection, incident_id: int, viewer: Actor | None = S
     d["investigations"] = _investigations(conn, incident_id)
     d["replies"] = _replies(conn, incident_id, viewer)
     seqs = {
-        d["ledger_seq"],
+        *_creation_entry(conn, incident_id),
+        *_link_entries(conn, incident_id),
         *[r["ledger_seq"] for r in d["reports"]],
         *[f["ledger_seq"] for f in d["finding_history"]],
         *[i.get("ledger_seq") for i in d["investigations"]],
