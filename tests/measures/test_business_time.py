@@ -9,9 +9,11 @@ from datetime import date, timedelta
 
 import pytest
 from tests.measures.test_measures import _evaluate, _verified_breach
+from typer.testing import CliRunner
 
 from truce.app import Truce
 from truce.auth.service import get_actor
+from truce.cli import app as cli
 from truce.eligibility.service import evaluate as eligibility
 from truce.eligibility.service import report_position
 from truce.errors import PermissionDenied, ValidationFailed
@@ -75,7 +77,11 @@ def test_a_party_with_no_status_that_applies_has_applied_and_undetermined_needs_
             measures.override_eligibility(app, conn, get_actor(conn, "rus_verifier"), res["id"], "no")
         with pytest.raises(ValidationFailed):
             measures.override_eligibility(app, conn, SYSTEM, res["id"], "  ")
-        measures.override_eligibility(app, conn, SYSTEM, res["id"], "positions verified by the UN panel")
+    r = CliRunner().invoke(
+        cli,
+        ["accession", "override", str(res["id"]), "--reason", "positions verified by the UN panel", "--db", astana_url],
+    )
+    assert r.exit_code == 0 and "override recorded" in r.output, r.output
     out = _approve_all(app, res["id"])
     assert out["outcome"] == "approved" and out["on"] == APPLIED  # dated by the application
     assert out["status_change"]["effective"] == APPLIED

@@ -65,7 +65,7 @@ def ledger_reactions(json_: JsonOpt = False) -> None:
 
     Example: truce ledger reactions
     """
-    from truce.services import reactions_table
+    from truce.services import reactions_table  # lazy: loads every domain module, only for this command
 
     rows = reactions_table()
     if json_:

@@ -24,7 +24,7 @@ from truce.cli.common import (
 )
 from truce.eligibility.service import evaluate, list_positions, report_position
 from truce.errors import ValidationFailed
-from truce.measures.service import apply_accession, decide_accession, list_accessions
+from truce.measures.service import apply_accession, decide_accession, list_accessions, override_eligibility
 from truce.parties import service as parties
 
 commands = typer.Typer()
@@ -160,9 +160,6 @@ def accession_override(
 
     Example: truce accession override 1 --reason "positions confirmed by the UN panel"
     """
-    from truce.auth.service import get_actor
-    from truce.measures.service import override_eligibility
-
     t = get_app(db)
     with t.write() as conn:
         override_eligibility(t, conn, get_actor(conn, as_user), accession_id, reason)
