@@ -42,7 +42,7 @@ class VerifyResult:
 
 # Tables written outside the ledger (web sessions, sign-in attempts, idempotency keys): not projections,
 # never replayed.
-OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts", "idempotency_keys"})
+OPERATIONAL_TABLES = frozenset({"web_sessions", "login_attempts", "idempotency_keys", "totp_secrets"})
 
 
 def projection_tables() -> list[Table]:
