@@ -2,6 +2,7 @@
 
 from truce.agreements import models as _agreements  # noqa: F401
 from truce.auth import models as _auth  # noqa: F401
+from truce.auth import totp as _totp  # noqa: F401
 from truce.bulletins import models as _bulletins  # noqa: F401
 from truce.db import metadata
 from truce.eligibility import models as _eligibility  # noqa: F401

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from truce import times
+from truce.auth import totp
 from truce.auth.models import api_tokens, login_attempts, users, web_sessions
 from truce.auth.service import get_actor
 from truce.db import next_id
@@ -72,7 +73,7 @@ def _user_row(conn: Connection, name: str) -> Any:
     return row
 
 
-def _self_or_admin(actor: Actor, name: str, what: str) -> None:
+def self_or_admin(actor: Actor, name: str, what: str) -> None:
     if actor.role == "admin" or actor.name == name:
         return
     raise PermissionDenied(
@@ -97,7 +98,7 @@ def set_password(app: App, conn: Connection, actor: Actor, name: str, password: 
     """Set (or change) a user's web sign-in password. The ledger keeps only its argon2id hash.
     Every open session of the user ends."""
     _user_row(conn, name)
-    _self_or_admin(actor, name, "set the password")
+    self_or_admin(actor, name, "set the password")
     check_password_strength(password)
     payload = {"name": name, "password_hash": _hasher.hash(password)}
     seq, _ = app.record(conn, actor, "user.password", payload)
@@ -140,7 +141,7 @@ def retry_after(conn: Connection, name: str, client: str, now: datetime) -> int:
     return max(0, int(wait + 0.999))
 
 
-def authenticate(app: App, name: str, password: str, client: str = "unknown") -> Actor:
+def authenticate(app: App, name: str, password: str, client: str = "unknown", code: str | None = None) -> Actor:
     """Check a sign-in and record the attempt (in its own transaction, so that failures count).
     Refused with 429 (and the seconds to wait) while the pair (name, client address) must wait after its
     failures (`throttle_delay`), with 401 when the name or password is wrong. The password is checked outside
@@ -157,12 +158,15 @@ def authenticate(app: App, name: str, password: str, client: str = "unknown") ->
                 field="password", retry_after=wait,
             )
         row = conn.execute(select(users.c.password_hash, users.c.active).where(users.c.name == name)).first()
+        second = totp.secret_of(conn, name)
     stored = row.password_hash if row is not None and row.active else None
     ok = False
     try:
         ok = _hasher.verify(stored or _DUMMY_HASH, password or "") and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
+    if ok and second is not None:  # the second factor: the code of the user's authenticator app (the answer
+        ok = totp.verify(second, code)  # does not tell which of password and code was wrong)
     actor: Actor | None = None
     with app.write() as conn:
         conn.execute(insert(login_attempts).values(user_name=name, client=client, at=times.fmt(now), ok=ok))
@@ -172,7 +176,7 @@ def authenticate(app: App, name: str, password: str, client: str = "unknown") ->
         if ok:
             actor = get_actor(conn, name)
     if actor is None:
-        raise NotAuthenticated("wrong user name or password", field="password")
+        raise NotAuthenticated("wrong user name, password or code", field="password")
     return actor
 
 
@@ -189,7 +193,7 @@ def create_token(
 ) -> dict[str, Any]:
     """Create a bearer token for a user. Returns the token itself once; only its sha256 is kept."""
     row = _user_row(conn, user_name)
-    _self_or_admin(actor, user_name, "create API tokens")
+    self_or_admin(actor, user_name, "create API tokens")
     if not row.active:
         raise ValidationFailed(f"user: '{user_name}' is deactivated", field="user")
     if not 1 <= int(days) <= MAX_TOKEN_DAYS:
@@ -213,7 +217,7 @@ def revoke_token(app: App, conn: Connection, actor: Actor, token_id: int) -> dic
     row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
     if row is None:
         raise NotFound(f"no token {token_id}", field="token")
-    _self_or_admin(actor, row.user_name, "revoke the tokens")
+    self_or_admin(actor, row.user_name, "revoke the tokens")
     if row.revoked_at:
         return {"id": token_id, "revoked_at": row.revoked_at, "already": True}
     seq, _ = app.record(conn, actor, "token.revoke", {"id": token_id})

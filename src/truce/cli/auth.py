@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from truce.auth import credentials
 from truce.auth import service as auth
@@ -23,7 +24,7 @@ from truce.cli.common import (
     print_json,
     table,
 )
-from truce.errors import ValidationFailed
+from truce.errors import NotFound, ValidationFailed
 
 user_app = typer.Typer(
     help="Users.\n\nExample: truce user add rus_monitor --org RUS_OFFICE --role monitor", no_args_is_help=True
@@ -133,6 +134,44 @@ def user_passwd(
         actor = get_actor(conn, as_user)
         credentials.set_password(t, conn, actor, name, password)
     console.print(f"password of {name} set")
+
+
+@user_app.command("totp")
+@handle_errors
+def user_totp(
+    name: Annotated[str, typer.Argument(help="User name (a verifier or an admin)")],
+    off: Annotated[bool, typer.Option("--off", help="Turn the second factor off")] = False,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Turn on (or off) the second factor of a verifier's or an admin's web sign-in: a time-based one-time code
+    (RFC 6238) from an authenticator app. Prints the secret and the otpauth:// URI to enter in the app (once;
+    a new secret each time). The sign-in form then asks for the 6-digit code with the password.
+
+    Example: truce user totp rus_verifier
+    """
+    from truce import times
+    from truce.auth import totp
+    from truce.auth.models import users
+
+    t = get_app(db)
+    with t.write() as conn:
+        actor = get_actor(conn, as_user)
+        credentials.self_or_admin(actor, name, "turn the second factor on or off")
+        role = conn.execute(select(users.c.role).where(users.c.name == name)).scalar()
+        if role is None:
+            raise NotFound(f"user: no user {name}", field="user")
+        if off:
+            totp.disable(conn, name)
+            secret = None
+        else:
+            secret = totp.enable(conn, name, role, times.now())
+    if secret is None:
+        console.print(f"second factor of {name} off")
+        return
+    console.print(f"second factor of {name} on: enter this secret in an authenticator app (shown once)")
+    print(secret)
+    print(totp.uri(secret, name))
 
 
 @token_app.command("create")

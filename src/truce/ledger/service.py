@@ -58,6 +58,7 @@ OPERATIONAL_TABLES = frozenset(
         "mirror_state",
         "mirror_seen",
         "mirror_alarms",
+        "totp_secrets",
     }
 )
 

@@ -561,7 +561,8 @@ async def login(request: Request) -> Any:
 
     def run() -> tuple[str, str]:
         actor = credentials.authenticate(
-            request.app.state.truce, name, password if isinstance(password, str) else "", client
+            request.app.state.truce, name, password if isinstance(password, str) else "", client,
+            security.field(form, "code"),
         )
         with write(request) as conn:
             old = request.cookies.get(SESSION_COOKIE)
@@ -574,7 +575,7 @@ async def login(request: Request) -> Any:
         if e.status not in (401, 429):
             raise
         msg = _("Too many failed sign-ins from this address: wait a moment and try again.") if e.status == 429 \
-            else _("Wrong user name or password.")
+            else _("Wrong user name, password or code.")
         page = render(request, "login.html", {"next": nxt, "error": msg, "name": name}, status=e.status)
         if e.status == 429:
             page.headers["Retry-After"] = str(getattr(e, "retry_after", 1))
