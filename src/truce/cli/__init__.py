@@ -210,10 +210,24 @@ def use_language(code: str | None) -> str:
             f"{code!r} is not a language of Truce: choose one of {', '.join(i18n.LANGUAGES)}", param_hint="--lang"
         )
     i18n.set_language(lang)
-    os.environ["LANGUAGE"] = lang
-    gettext.bindtextdomain(i18n.DOMAIN, str(i18n.LOCALE_DIR))
-    gettext.textdomain(i18n.DOMAIN)
+    global _saved_language
+    if lang != i18n.DEFAULT:
+        if _saved_language is None:
+            _saved_language = (os.environ.get("LANGUAGE"),)
+        os.environ["LANGUAGE"] = lang  # click reads it; only this process (and its children) sees it
+        gettext.bindtextdomain(i18n.DOMAIN, str(i18n.LOCALE_DIR))
+        gettext.textdomain(i18n.DOMAIN)
+    elif _saved_language is not None:  # back to English: the environment as it was
+        (old,) = _saved_language
+        if old is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = old
+        _saved_language = None
     return lang
+
+
+_saved_language: tuple[str | None] | None = None
 
 
 @app.callback()
