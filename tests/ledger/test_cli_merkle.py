@@ -59,7 +59,7 @@ def test_checkpoint_cosign_prove_consistency(astana_url, tmp_path, monkeypatch):
     r = run("ledger", "cosign", "--org", "RUS_OFFICE", "--key", str(files["TUR_OFFICE"]), *db)
     assert r.exit_code == 2 and "not a registered, unrevoked key of RUS_OFFICE" in r.output
     r = run("ledger", "cosign", "--org", "RUS_OFFICE", "--key", str(tmp_path / "none.pem"), *db)
-    assert r.exit_code == 1 and "no key file" in r.output
+    assert r.exit_code == 3 and "no key file" in r.output  # not found (README: exit codes)
     for i, (org, _user) in enumerate(OFFICES):
         r = run("ledger", "cosign", "--org", org, "--key", str(files[org]), *db, "--json")
         assert r.exit_code == 0, r.output

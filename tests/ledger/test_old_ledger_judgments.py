@@ -61,7 +61,9 @@ def test_an_old_ledger_replays_with_only_its_stale_judgments_corrected(sqlite_ur
     tables = maker.table_rows(Path(sqlite_url.removeprefix("sqlite:///")))
     new_incidents = tables.pop("incidents")
     new_notes = tables.pop("notifications")
-    assert {t: maker.digest(rows) for t, rows in tables.items()} == doc["digests"]
+    # Tables that did not exist when the old ledger was written (the Merkle tree, intake, mirrors...) are not
+    # compared: the old ledger made no row of them to compare with.
+    assert {t: maker.digest(rows) for t, rows in tables.items() if t in doc["digests"]} == doc["digests"]
 
     old_incidents = doc["incidents"]
     cols = old_incidents[0]

@@ -25,7 +25,7 @@ def test_the_mapped_importer_takes_exactly_the_list_and_the_rows_own_id():
 
 def test_report_submit_flags_set_fields_of_the_list():
     cmd = all_commands()["report submit"]
-    params = {p.name for p in cmd.params} - {"file", "evidence", "db", "as_user", "json_", "weapon"}
+    params = {p.name for p in cmd.params} - {"file", "evidence", "db", "as_user", "json_", "weapon", "request_id"}
     assert params == set(FLAG_FIELDS), "every flag of `report submit` maps to a field (FLAG_FIELDS)"
     assert set(FLAG_FIELDS.values()) <= set(REPORT_INPUT_FIELDS)
 

@@ -3,7 +3,7 @@ corrected casualty count and rejects another."""
 
 from __future__ import annotations
 
-from tests.web.test_browser import DESKTOP, Watch, browser, server, shot, sign_in  # noqa: F401 (fixtures)
+from tests.web.test_browser import DESKTOP, Watch, server, shot, sign_in  # noqa: F401 (fixtures)
 
 from truce.app import Truce
 from truce.auth.service import get_actor

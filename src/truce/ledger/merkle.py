@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from truce.ledger.models import ledger_entries, ledger_tree
+from truce.ledger.models import ledger_entries, ledger_head, ledger_tree
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -268,9 +268,9 @@ class Tree:
         self.conn = conn
 
     def size(self) -> int:
-        from truce.ledger.chain import head
-
-        return head(self.conn)[0]
+        """The ledger's size: its head's sequence number (0 before the first entry)."""
+        seq = self.conn.execute(select(ledger_head.c.seq).where(ledger_head.c.id == 1)).scalar()
+        return int(seq or 0)
 
     def _check_size(self, size: int, what: str = "size") -> int:
         if not _ints(size) or size < 0:
