@@ -21,7 +21,17 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
-from truce.measures.service import decide_measure, evaluate, get_measure, list_measures, record_compliance
+from truce.measures.service import (
+    apply_accession,
+    decide_accession,
+    decide_measure,
+    evaluate,
+    get_measure,
+    list_accessions,
+    list_measures,
+    override_eligibility,
+    record_compliance,
+)
 
 measures_app = typer.Typer(
     help="Evaluate the measures ladder.\n\nExample: truce measures evaluate --as-of 2017-09-30", no_args_is_help=True
@@ -50,7 +60,11 @@ def measures_evaluate(
 
     t = get_app(db)
     res = once(
-        t, as_user, request_id, "measures evaluate", locals(),
+        t,
+        as_user,
+        request_id,
+        "measures evaluate",
+        locals(),
         lambda conn: evaluate(t, conn, get_actor(conn, as_user), as_of),
     )
     if json_:
@@ -156,7 +170,11 @@ def measure_decide(
 
     t = get_app(db)
     res = once(
-        t, as_user, request_id, "measure decide", locals(),
+        t,
+        as_user,
+        request_id,
+        "measure decide",
+        locals(),
         lambda conn: decide_measure(t, conn, get_actor(conn, as_user), measure_id, approve, reason, on),
     )
     if json_:
@@ -187,7 +205,118 @@ def measure_comply(
 
     t = get_app(db)
     res = once(
-        t, as_user, request_id, "measure comply", locals(),
+        t,
+        as_user,
+        request_id,
+        "measure comply",
+        locals(),
         lambda conn: record_compliance(t, conn, get_actor(conn, as_user), measure_id, complied, reason, on),
     )
     console.print(f"measure {measure_id}: {res['compliance']}")
+
+
+accession_app = typer.Typer(
+    help="Accession to the truce.\n\nExample: truce accession apply AHRAR --as ahrar_liaison", no_args_is_help=True
+)
+
+
+@accession_app.command("apply")
+@handle_errors
+def accession_apply(
+    party: Annotated[str, typer.Argument(help="Party id")],
+    on: DecisionDateOpt = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
+) -> None:
+    """Apply to join the truce; the eligibility criteria are evaluated and kept with the application.
+
+    Example: truce accession apply AHRAR --as ahrar_liaison
+    """
+
+    t = get_app(db)
+    res = once(
+        t,
+        as_user,
+        request_id,
+        "accession apply",
+        locals(),
+        lambda conn: apply_accession(t, conn, get_actor(conn, as_user), party, on),
+    )
+    if json_:
+        return print_json(res)
+    console.print(f"application {res['id']} of {res['party_id']} recorded; eligibility: {res['eligibility']['result']}")
+
+
+@accession_app.command("decide")
+@handle_errors
+def accession_decide(
+    accession_id: Annotated[int, typer.Argument(help="Application id")],
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="Your guarantor's vote")],
+    reason: Annotated[str, typer.Option("--reason", help="Why")],
+    on: Annotated[
+        str | None, typer.Option("--date", help="Day of the decision (default: the application's day)")
+    ] = None,
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+    request_id: RequestIdOpt = None,
+) -> None:
+    """Cast your guarantor's vote on an application; accepted, the party becomes a signatory. The decision
+    is dated by the application's day unless --date says otherwise, and eligibility is evaluated on that
+    day: approval needs "eligible" (undetermined only after `truce accession override`).
+
+    Example: truce accession decide 1 --approve --reason "meets the criteria" --as tur_verifier
+    """
+
+    t = get_app(db)
+    res = once(
+        t,
+        as_user,
+        request_id,
+        "accession decide",
+        locals(),
+        lambda conn: decide_accession(t, conn, get_actor(conn, as_user), accession_id, approve, reason, on),
+    )
+    console.print(
+        f"{res['guarantor']} voted {'yes' if approve else 'no'} on application {accession_id}: "
+        f"{res['outcome'] or 'still pending'}"
+    )
+
+
+@accession_app.command("override")
+@handle_errors
+def accession_override(
+    accession_id: Annotated[int, typer.Argument(help="Application id")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the undetermined criteria may be set aside")],
+    db: DbOpt = None,
+    as_user: AsOpt = None,
+) -> None:
+    """Let the guarantors approve an application whose eligibility is undetermined (an admin, with a
+    reason kept with the application). A failed criterion cannot be overridden.
+
+    Example: truce accession override 1 --reason "positions confirmed by the UN panel"
+    """
+    t = get_app(db)
+    with t.write() as conn:
+        override_eligibility(t, conn, get_actor(conn, as_user), accession_id, reason)
+    console.print(f"application {accession_id}: eligibility override recorded")
+
+
+@accession_app.command("list")
+@handle_errors
+def accession_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
+    """List accession applications with their eligibility result and votes.
+
+    Example: truce accession list --json
+    """
+
+    t = get_app(db)
+    with t.read() as conn:
+        rows = list_accessions(conn)
+    if json_:
+        return print_json(rows)
+    table(
+        [{**r, "eligibility": r["eligibility"]["result"]} for r in rows],
+        ["id", "party_id", "applied_at", "status", "eligibility", "decided_at"],
+    )
