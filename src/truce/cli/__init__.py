@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "position": ("parties", "position_app", "Position reports of parties' forces."),
     "zone": ("zones", "zone_app", "Zones of the regime."),
     "adm": ("zones", "admin_app", "Administrative areas (OCHA P-codes)."),
+    "geo": ("geo", "geo_app", "Boundaries and places of any country (OCHA COD-AB, GeoNames)."),
     "report": ("reports", "report_app", "Reports of alleged violations."),
     "incident": ("incidents", "incident_app", "Incidents."),
     "suggestion": (
