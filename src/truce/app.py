@@ -50,6 +50,7 @@ def _register_appliers() -> None:
     from truce.auth import service as _u  # noqa: F401
     from truce.bulletins import service as _bul  # noqa: F401
     from truce.eligibility import service as _el  # noqa: F401
+    from truce.geo import places as _gp  # noqa: F401
     from truce.geo import service as _g  # noqa: F401
     from truce.incidents import service as _i  # noqa: F401
     from truce.incidents import verification as _ver  # noqa: F401

@@ -75,6 +75,44 @@ def geo_import(
             console.print(f"  repaired {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
 
 
+@geo_app.command("import-places")
+@handle_errors
+def geo_import_places(
+    file: Annotated[
+        str, typer.Argument(help="A GeoNames country file (YE.txt) or a CSV with name, latitude, longitude")
+    ],
+    country: Annotated[
+        str | None, typer.Option(help="ISO 3166-1 code (default: the file's country code column)")
+    ] = None,
+    classes: Annotated[
+        str, typer.Option(help="GeoNames feature classes to keep (P populated places, S spots…)")
+    ] = "P",
+    as_: AsOpt = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Load the places of a GeoNames file into the gazetteer, each placed in the loaded admin areas.
+
+    A report's place name then resolves to these places (alternate names included), with their P-codes.
+    Load the country's boundaries first (`truce geo import`).
+
+    Example: truce geo import-places YE.txt --country YE
+    """
+    from truce.geo.places import import_places
+
+    t = get_app(db)
+    actor = actor_for(t, as_)
+    with t.write() as conn:
+        res = import_places(t, conn, actor, file, country=country, classes=classes)
+    if json_:
+        return print_json(res.__dict__)
+    console.print(
+        f"loaded {res.loaded} places of {res.country} ({res.read} read, {res.outside} outside its boundaries, "
+        f"{res.skipped} skipped)",
+        highlight=False,
+    )
+
+
 @geo_app.command("countries")
 @handle_errors
 def geo_countries(db: DbOpt = None, json_: JsonOpt = False) -> None:

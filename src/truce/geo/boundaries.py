@@ -215,8 +215,14 @@ def detect_fields(
     lower = {k.lower(): k for k in keys}
     center = [lower["center_lat"], lower["center_lon"]] if "center_lat" in lower and "center_lon" in lower else None
     country = next((lower[k] for k in _COUNTRY_KEYS if k in lower), None)
+    adm0: dict[str, str] = {}
+    for k in keys:
+        if (m := _LANG_SUFFIX.match(k)) and m.group(1) == "0":
+            adm0.setdefault(m.group(2).lower(), k)
+        elif (m := _NAME.match(k)) and m.group(1) == "0" and not m.group(2):
+            adm0.setdefault(lang, k)
     return {"pcode": levels[level], "parents": parents, "names": names, "alt": alt, "center": center,
-            "country": country, "level": level}
+            "country": country, "level": level, "adm0": adm0}
 
 
 def country_of(layer: Layer, fields: dict[str, Any], given: str | None) -> str:

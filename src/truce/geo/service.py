@@ -138,7 +138,7 @@ def import_boundaries(
             "source": source or f"OCHA COD-AB {iso}",
             "country": iso,
             "format": layer.fmt,
-            "fields": {k: fields[k] for k in ("pcode", "parents", "names", "alt", "center")},
+            "fields": {k: fields[k] for k in ("pcode", "parents", "names", "alt", "center", "adm0")},
         }
         if layer.fmt == "shapefile":
             payload["blob"] = app.blobs.put_bytes(layer.parts["shp"])
@@ -196,6 +196,7 @@ def build_rows(
             )
         names = {lg: str(props[k]).strip() for lg, k in fields["names"].items() if str(props.get(k) or "").strip()}
         alts = [str(props[k]).strip() for k in fields["alt"] if str(props.get(k) or "").strip()]
+        adm0 = {lg: str(props[k]).strip() for lg, k in (fields.get("adm0") or {}).items() if props.get(k)}
         primary = names.get("en") or next(iter(names.values()), None) or pcode
         geom, rep = repair(shp)
         if rep:
@@ -225,7 +226,11 @@ def build_rows(
                 "geojson": to_geojson(geom),
                 "repaired": rep is not None,
                 "country": country,
-                "names": json.dumps({**names, **({"alt": alts} if alts else {})}, ensure_ascii=False, sort_keys=True),
+                "names": json.dumps(
+                    {**names, **({"alt": alts} if alts else {}), **({"adm0": adm0} if adm0 and level == 1 else {})},
+                    ensure_ascii=False,
+                    sort_keys=True,
+                ),
             }
         )
     return rows, repairs

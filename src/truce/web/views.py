@@ -24,7 +24,7 @@ from truce.auth.permissions import allowed
 from truce.auth.visibility import may_see_board, may_see_measure, sees_all_incidents
 from truce.eligibility import service as eligibility
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
-from truce.geo.gazetteer import Gazetteer
+from truce.geo.gazetteer import gazetteer_for
 from truce.incidents import linking
 from truce.incidents.browse import decode_cursor, encode_cursor, open_suggestions, verifier_queue
 from truce.incidents.models import FINDINGS, VERDICTS
@@ -375,10 +375,11 @@ def places(request: Request, place_name: str = Query("", max_length=100), q: str
     """Gazetteer suggestions as <option>s of a datalist (htmx)."""
 
     text = q or place_name
-    items = [
-        {"label": label, "lat": r.lat, "lon": r.lon, "precision": r.precision}
-        for label, r in (Gazetteer.bundled().suggest(text, limit=8) if len(text.strip()) >= 2 else [])
-    ]
+    hits: list[Any] = []
+    if len(text.strip()) >= 2:
+        with request.app.state.truce.read() as conn:
+            hits = gazetteer_for(conn).suggest(text, limit=8)
+    items = [{"label": label, "lat": r.lat, "lon": r.lon, "precision": r.precision} for label, r in hits]
     return render(request, "_places.html", {"places": items})
 
 
