@@ -424,6 +424,14 @@ class Gazetteer:
         ids = self._alias.get(key, []) + self._index.get(key, [])
         return key in self._country_keys or any(self._entries[i].kind in (ADM1, ADM2) for i in ids)
 
+    def country_code(self, name: str) -> str | None:
+        """The ISO code of the loaded country a name denotes ("Yemen", "اليمن", "Syrian Arab Republic")."""
+        return self._country_keys.get(normalise(name)) if name and name.strip() else None
+
+    def country_label(self) -> str:
+        """The deployment's countries by name: "Syria", "Syria or Yemen"."""
+        return " or ".join(c.names[0] for c in self.countries.values()) or "a loaded country"
+
     def area(self, pcode: str) -> Resolution:
         """The resolution of an OCHA admin area by P-code (at its label point)."""
         try:
@@ -740,7 +748,8 @@ def gazetteer_for(conn: Any) -> Gazetteer:
             meta = json.loads(r.names or "{}")
             names = [r.name_en] + [v for k, v in sorted(meta.items()) if isinstance(v, str) and v != r.name_en]
             names += [a for a in meta.get("alt", []) if a not in names]
-            for v in (meta.get("adm0") or {}).values():
+            adm0 = meta.get("adm0") or {}
+            for v in sorted(adm0.values(), key=lambda v: v != adm0.get("en")):  # English first
                 if v not in cnames:
                     cnames.append(v)
             kind = kinds.get(r.level, POINT)

@@ -31,11 +31,15 @@ class LoadResult:
 
 
 def load_bundled_admin_areas(app: Any, conn: Connection, actor: Actor) -> list[LoadResult]:
-    """Load the bundled OCHA ADM1-ADM3 boundaries (skipping levels already loaded)."""
+    """Load the bundled OCHA ADM1-ADM3 boundaries of Syria (skipping levels already loaded)."""
     require(actor, "admin.load")
     results = []
     for level in (1, 2, 3):
-        have = conn.execute(select(func.count()).select_from(admin_areas).where(admin_areas.c.level == level))
+        have = conn.execute(
+            select(func.count())
+            .select_from(admin_areas)
+            .where(admin_areas.c.level == level, admin_areas.c.country == "SY")
+        )
         if have.scalar_one():
             continue
         data = bundled_path(f"syr_adm{level}.geojson").read_bytes()
@@ -246,8 +250,14 @@ def _apply_admin_load(conn: Connection, p: dict[str, Any], ctx: ApplyContext) ->
     if fmt == "shapefile":
         for key, ext in (("dbf", ".dbf"), ("shx", ".shx")):
             if p.get(key):
-                ensure_blob_row(conn, p[key], len(ctx.blobs.read(p[key])), "application/octet-stream",
-                                p["name"].rsplit(".", 1)[0] + ext, ctx)
+                ensure_blob_row(
+                    conn,
+                    p[key],
+                    len(ctx.blobs.read(p[key])),
+                    "application/octet-stream",
+                    p["name"].rsplit(".", 1)[0] + ext,
+                    ctx,
+                )
     # entries recorded before `fields` existed are the bundled Syrian layers, read as they were then
     fields = p.get("fields") or LEGACY_FIELDS[level]
     features = layer_from_payload(p, ctx.blobs.read) if fmt == "shapefile" else parse_geojson(raw, p["name"]).features
@@ -314,8 +324,13 @@ def admin_index(conn: Connection) -> AdminIndex | None:
     # the leaves: areas no loaded area lies in (every ADM3 of Syria; an ADM2 of a country whose ADM3 layer
     # does not cover it; ADM4 where ADM4 is loaded)
     meta = conn.execute(
-        select(admin_areas.c.pcode, admin_areas.c.level, admin_areas.c.adm1_pcode, admin_areas.c.adm2_pcode,
-               admin_areas.c.adm3_pcode)
+        select(
+            admin_areas.c.pcode,
+            admin_areas.c.level,
+            admin_areas.c.adm1_pcode,
+            admin_areas.c.adm2_pcode,
+            admin_areas.c.adm3_pcode,
+        )
     ).all()
     parents = {r.adm1_pcode for r in meta if r.level > 1} | {r.adm2_pcode for r in meta if r.level > 2}
     parents |= {r.adm3_pcode for r in meta if r.level > 3}
@@ -401,3 +416,65 @@ def list_countries(conn: Connection) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float] | None:
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _meets(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def data_extent(conn: Connection) -> tuple[float, float, float, float] | None:
+    """What the deployment's data covers, as (min lon, min lat, max lon, max lat): the loaded countries in
+    which its zones and incidents lie (every loaded country when there are none yet), and any incident
+    outside them. None when nothing is loaded. Frames the web map and the bulletin map."""
+    from truce.incidents.models import incidents
+    from truce.zones.models import zone_versions
+
+    countries = {
+        r[0]: (float(r[1]), float(r[2]), float(r[3]), float(r[4]))
+        for r in conn.execute(
+            select(
+                admin_areas.c.country,
+                func.min(admin_areas.c.minx),
+                func.min(admin_areas.c.miny),
+                func.max(admin_areas.c.maxx),
+                func.max(admin_areas.c.maxy),
+            ).group_by(admin_areas.c.country)
+        )
+    }
+    used: set[str] = {
+        r[0]
+        for r in conn.execute(
+            select(admin_areas.c.country)
+            .distinct()
+            .where(
+                admin_areas.c.pcode.in_(
+                    select(incidents.c.adm1_pcode).distinct().where(incidents.c.adm1_pcode.isnot(None))
+                )
+            )
+        )
+    }
+    extra: list[tuple[float, float, float, float]] = []
+    for z in conn.execute(
+        select(zone_versions.c.minx, zone_versions.c.miny, zone_versions.c.maxx, zone_versions.c.maxy)
+    ):
+        box = (z.minx, z.miny, z.maxx, z.maxy)
+        hit = [c for c, b in countries.items() if _meets(box, b)]
+        if hit:
+            used.update(hit)
+        else:
+            extra.append(box)
+    out = conn.execute(
+        select(
+            func.min(incidents.c.lon), func.min(incidents.c.lat), func.max(incidents.c.lon), func.max(incidents.c.lat)
+        ).where(incidents.c.adm1_pcode.is_(None), incidents.c.lat.isnot(None))
+    ).one()
+    if out[0] is not None:
+        extra.append((float(out[0]), float(out[1]), float(out[2]), float(out[3])))
+    boxes = [countries[c] for c in sorted(used)] or list(countries.values())
+    return _union(boxes + extra)

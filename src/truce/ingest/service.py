@@ -162,17 +162,17 @@ def import_ucdp(
 ) -> ImportSummary:
     """Import a UCDP-AEC CSV, or UCDP GED's own CSV (told apart by the header), as media reports,
     idempotent on the UCDP id."""
-    from truce.geo.gazetteer import Gazetteer
+    from truce.geo.gazetteer import gazetteer_for
     from truce.ingest.ucdp import RowError, read_ucdp_aec
 
     with app.read() as conn:
         require(actor, "import.batch")
+        gaz = gazetteer_for(conn)
     path = Path(path)
     if _is_ged(path):
         return _bulk.import_file(app, actor, path, "ucdp_ged", org=org, source_kind="media", progress=progress)
     sha = app.blobs.put_file(path)
     summary = ImportSummary(source="ucdp_aec", file=path.name, sha256=sha)
-    gaz = Gazetteer.bundled()
     records: list[Any] = []
     for item in read_ucdp_aec(path, gaz):
         summary.rows += 1
