@@ -689,6 +689,16 @@ def _insert(conn: Connection, table: Any, cols: tuple[str, ...], rows: list[tupl
 # --- the formats ------------------------------------------------------------------------------------------
 
 
+def _hint(conn: Connection, ctx: ApplyContext, source: str) -> Callable[[str], str | None]:
+    """The scenario's external names of ``source`` (read once per apply context: once per import)."""
+    from truce.parties.service import external_hint
+
+    key = f"external_hint:{source}"
+    if key not in ctx.cache:
+        ctx.cache[key] = external_hint(conn, source)
+    return ctx.cache[key]
+
+
 def _acled_header(columns: list[str], options: dict[str, Any]) -> None:
     acled.check_header(columns)
 
@@ -696,7 +706,7 @@ def _acled_header(columns: list[str], options: dict[str, Any]) -> None:
 def _acled_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
-    resolver = PartyResolver(conn, acled.actor_party_hint, res.unknown_actors)
+    resolver = PartyResolver(conn, _hint(conn, ctx, "acled"), res.unknown_actors)
     recs, rejects = acled.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
     res.rejected.extend(rejects)
     return recs
@@ -712,9 +722,8 @@ def _ged_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
     from truce.ingest import ged
-    from truce.ingest.service import UCDP_ACTORS
 
-    resolver = PartyResolver(conn, lambda n: UCDP_ACTORS.get(n.strip().lower()), res.unknown_actors)
+    resolver = PartyResolver(conn, _hint(conn, ctx, "ucdp"), res.unknown_actors)
     recs, rejects = ged.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
     res.rejected.extend(rejects)
     return recs

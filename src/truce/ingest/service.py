@@ -21,33 +21,12 @@ from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports, link_suggestions
 from truce.ledger.chain import Actor, ApplyContext, applier
-from truce.parties.service import resolve_party
+from truce.parties.service import external_hint, resolve_party
 from truce.reports.models import reports
 from truce.reports.service import content_hash, insert_reports
 
 NAMESPACE = uuid.UUID("6f1c1c7e-5d2a-4c4e-9a57-7d2f6b0c1a11")
 BATCH_SIZE = 1000
-
-# UCDP actor names → the party ids of the bundled Astana scenario (used only when such a party exists).
-UCDP_ACTORS = {
-    "government of syria": "SYR",
-    "government of russia (soviet union)": "RUS",
-    "government of russia": "RUS",
-    "government of turkey": "TUR",
-    "government of iran": "IRN",
-    "is": "ISIL",
-    "hts": "NUSRA",
-    "jabhat fateh al-sham": "NUSRA",
-    "jabhat al-nusra": "NUSRA",
-    "sham legion": "FAYLAQ",
-    "faylaq al-sham": "FAYLAQ",
-    "ahrar al-sham": "AHRAR",
-    "jaysh al-islam": "JAISH_ISLAM",
-    "jaish al-islam": "JAISH_ISLAM",
-    "jaysh al-mujahidin": "MUJAHIDEEN",
-    "levant front": "SHAMIYA",
-}
-
 
 @dataclass
 class ImportSummary:
@@ -85,13 +64,19 @@ class ImportSummary:
         }
 
 
-def resolve_side(conn: Connection, name: str, cache: dict[str, str | None]) -> str | None:
+_HINT = "\0hint"  # the scenario's UCDP names, kept in the side cache of one import
+
+
+def resolve_side(conn: Connection, name: str, cache: dict[str, Any]) -> str | None:
     """The first party named in a UCDP side ("A, B, C" lists several)."""
     if name in cache:
         return cache[name]
     found = None
+    hint = cache.get(_HINT)
+    if hint is None:
+        hint = cache[_HINT] = external_hint(conn, "ucdp")
     for part in [name, *[p.strip() for p in name.split(",")]]:
-        pid = UCDP_ACTORS.get(part.strip().lower())
+        pid = hint(part)
         pid = pid if pid and resolve_party(conn, pid) == pid else resolve_party(conn, part)
         if pid:
             found = pid
@@ -106,7 +91,7 @@ def ucdp_record_to_report(
     org: str,
     actor: str,
     received_at: str,
-    side_cache: dict[str, str | None],
+    side_cache: dict[str, Any],
     summary: ImportSummary,
 ) -> dict[str, Any]:
     res = r.resolution
@@ -198,7 +183,7 @@ def _import_chunk(
     from truce.ledger.chain import now_iso
 
     received = now_iso()
-    side_cache: dict[str, str | None] = {}
+    side_cache: dict[str, Any] = {}
     recs = [ucdp_record_to_report(conn, r, org_id, actor.name, received, side_cache, summary) for r in chunk]
     ext_ids = [r["external_id"] for r in recs]
     existing: dict[str, list[Any]] = {}

@@ -1,4 +1,4 @@
-"""countries: admin areas of any country and level; gazetteer places loaded from files
+"""countries: admin areas of any country and level; gazetteer places; parties' external names
 
 Revision ID: 0008
 Revises: 0001
@@ -43,7 +43,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_places_country"), ["country"], unique=False)
 
 
+    op.create_table(
+        "party_external_names",
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("norm", sa.String(length=300), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("party_id", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["party_id"], ["parties.id"]),
+        sa.PrimaryKeyConstraint("source", "norm"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("party_external_names")
     with op.batch_alter_table("places", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_places_country"))
     op.drop_table("places")
