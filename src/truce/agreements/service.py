@@ -36,6 +36,18 @@ class Clause(BaseModel):
     text: str
     prohibited: list[str] = Field(default_factory=list)
     excluded_parties: list[str] = Field(default_factory=list)
+    # Where the clause applies: inside the zones (the default), or country-wide: `scope: country` (every
+    # loaded country) or `countries: [YE]` (ISO 3166-1 alpha-2 codes, the first letters of OCHA P-codes).
+    scope: Literal["zones", "country"] | None = None
+    countries: list[str] | None = None
+
+    @field_validator("countries")
+    @classmethod
+    def _iso(cls, v: list[str] | None) -> list[str] | None:
+        bad = [c for c in v or [] if not (len(c) == 2 and c.isalpha() and c.isupper())]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an ISO 3166-1 alpha-2 code (YE, SY, UA…)")
+        return v
 
     @field_validator("prohibited")
     @classmethod
@@ -102,7 +114,7 @@ def add_version(app: Any, conn: Connection, actor: Actor, data: dict[str, Any]) 
         "term_months": a.term_months,
         "guarantors": a.guarantors,
         "decision_rule": a.decision_rule,
-        "clauses": [c.model_dump() for c in a.clauses],
+        "clauses": [c.model_dump(exclude_none=True) for c in a.clauses],
         "settings": settings,
     }
     app.record(conn, actor, "agreement.add", payload)

@@ -53,7 +53,7 @@ from truce.incidents.models import (
     incidents,
     investigations,
 )
-from truce.incidents.verification import classify, decide, severity
+from truce.incidents.verification import classify, decide, own_only, severity
 from truce.ledger.models import ledger_entries
 from truce.measures.models import accessions, measures, votes
 from truce.parties.models import parties, party_status_history
@@ -440,7 +440,8 @@ def _judge(
         rs = reps.get(iid, [])
         f = cur.get(iid, {})
         source_orgs = {r.org_id for r in rs}
-        sole = {offices[o] for o in source_orgs if o in offices} if len(source_orgs) == 1 else set()
+        # an impartial monitor's own patrols may verify (agreement setting own_reports_verify)
+        sole = own_only(offices, source_orgs, settings)
         counted = [g for g in guarantors if g not in sole]
         current = {g: f[g].finding for g in f if g in guarantors}
         verdict = decide(rule, counted, current)

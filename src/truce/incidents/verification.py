@@ -153,6 +153,15 @@ def finding_history(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
 # --- the verdict -----------------------------------------------------------------------------------
 
 
+def own_only(offices: dict[str, str], source_orgs: set[str], settings: dict[str, Any]) -> set[str]:
+    """The guarantor whose own office is the only source of an incident's reports: its finding does not
+    count (no one verifies alone what it alone asserted), unless the agreement says its own reports verify
+    (`own_reports_verify: true`, for an impartial monitor such as a UN or OSCE mission)."""
+    if len(source_orgs) != 1 or settings.get("own_reports_verify") is True:
+        return set()
+    return {offices[o] for o in source_orgs if o in offices}
+
+
 def decide(rule: str, counted: list[str], current: dict[str, str]) -> str:
     """The joint verdict from the current findings of the guarantors that count."""
     n = len(counted)
@@ -246,7 +255,8 @@ def evaluate(conn: Connection, inc: dict[str, Any], offices: dict[str, str], des
     rule = agreement["decision_rule"] if agreement else "unanimity"
     cur = current_findings(conn, iid)
     source_orgs = {r.org_id for r in reps}
-    sole = {offices[o] for o in source_orgs if o in offices} if len(source_orgs) == 1 else set()
+    # an impartial monitor's own patrols may verify (agreement setting own_reports_verify)
+    sole = own_only(offices, source_orgs, settings)
     counted = [g for g in guarantors if g not in sole]
     current = {g: f["finding"] for g, f in cur.items() if g in guarantors}
     verdict = decide(rule, counted, current)
@@ -311,7 +321,8 @@ def classify(
             f"{inc['violation_type']}",
         }
     cid = clause["id"]
-    if not in_zone:
+    wide = country_wide(clause, inc.get("adm1_pcode"))
+    if not in_zone and not wide:
         return {"clause_id": cid, "breach": "no_breach", "breach_reason": "outside every zone on that date"}
     if target_party and target_party in excluded:
         return {
@@ -329,8 +340,19 @@ def classify(
     return {
         "clause_id": cid,
         "breach": "breach",
-        "breach_reason": f"{inc['violation_type']} in a zone, prohibited by {cid}",
+        "breach_reason": f"{inc['violation_type']} in a zone, prohibited by {cid}"
+        if in_zone
+        else f"{inc['violation_type']} in {wide}, prohibited country-wide by {cid}",
     }
+
+
+def country_wide(clause: dict[str, Any], adm1_pcode: str | None) -> str | None:
+    """The country in which a country-wide clause applies to an incident placed in ``adm1_pcode`` (the
+    country is the P-code's first two letters, as OCHA P-codes are built), or None."""
+    if not adm1_pcode or not (clause.get("scope") == "country" or clause.get("countries")):
+        return None
+    iso = adm1_pcode[:2].upper()
+    return iso if not clause.get("countries") or iso in clause["countries"] else None
 
 
 def severity(vtype: str, in_zone: bool, killed_civilians: int, settings: dict[str, Any]) -> dict[str, Any]:
