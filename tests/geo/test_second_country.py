@@ -93,3 +93,22 @@ def test_partisan_guarantor_default_is_unchanged(sqlite_url: str, tmp_path: Path
                     attributed_party="HOUTHI")
     with app.read() as conn:
         assert get_incident(conn, res.incident_id)["verdict"] == "pending"
+
+
+def test_readme_commands_for_another_country(db_url: str) -> None:
+    """The commands of the README section "Starting a deployment for another country", run in order on
+    the fixture's files."""
+    import shlex
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("## Starting a deployment for another country", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    files = {p.name: str(p) for p in YEMEN.iterdir()}
+    outputs = []
+    for line in block.strip().splitlines():
+        argv = shlex.split(line, comments=True)
+        assert argv[0] == "truce"
+        outputs.append(_ok(*[files.get(a, a) for a in argv[1:]], "--db", db_url))
+    assert len(outputs) == 6
+    assert outputs[0].splitlines()[-1] == "loaded ADM3: 10 areas"
+    assert "place YE180202 (near)" in outputs[-1]
