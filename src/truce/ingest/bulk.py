@@ -272,6 +272,7 @@ def import_file(
                 "source_kind": source_kind,
                 "visibility": visibility,
                 "options": opts,
+                "actor_names": "declared",  # actors mapped through the parties' declared external names
             }
             res = _record_batch(app, actor, payload)
             summary.rows += res.rows
@@ -689,10 +690,17 @@ def _insert(conn: Connection, table: Any, cols: tuple[str, ...], rows: list[tupl
 # --- the formats ------------------------------------------------------------------------------------------
 
 
-def _hint(conn: Connection, ctx: ApplyContext, source: str) -> Callable[[str], str | None]:
-    """The scenario's external names of ``source`` (read once per apply context: once per import)."""
+def _hint(conn: Connection, ctx: ApplyContext, p: dict[str, Any], source: str) -> Callable[[str], str | None]:
+    """The scenario's external names of ``source`` (read once per entry); a batch recorded before names were
+    data (no ``actor_names`` in its payload) replays with the tables of that time."""
     from truce.parties.service import external_hint
 
+    if p.get("actor_names") != "declared":
+        from truce.ingest import legacy_names
+
+        if source == "acled":
+            return lambda n: legacy_names.acled_v1(acled.actor_key(n))
+        return lambda n: legacy_names.UCDP_V1.get(n.strip().lower())
     key = f"external_hint:{source}"
     if key not in ctx.cache:
         ctx.cache[key] = external_hint(conn, source)
@@ -706,7 +714,7 @@ def _acled_header(columns: list[str], options: dict[str, Any]) -> None:
 def _acled_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
-    resolver = PartyResolver(conn, _hint(conn, ctx, "acled"), res.unknown_actors)
+    resolver = PartyResolver(conn, _hint(conn, ctx, p, "acled"), res.unknown_actors)
     recs, rejects = acled.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
     res.rejected.extend(rejects)
     return recs
@@ -723,7 +731,7 @@ def _ged_parse(
 ) -> list[dict[str, Any]]:
     from truce.ingest import ged
 
-    resolver = PartyResolver(conn, _hint(conn, ctx, "ucdp"), res.unknown_actors)
+    resolver = PartyResolver(conn, _hint(conn, ctx, p, "ucdp"), res.unknown_actors)
     recs, rejects = ged.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
     res.rejected.extend(rejects)
     return recs
