@@ -36,6 +36,8 @@ def _files(tmp: Path) -> dict[str, Path]:
     put("empty", b"")
     put("binary", bytes(range(256)) * 8)
     put("wrong_header", "foo,bar\n1,2\n")
+    put("wrong_header_csv", "foo,bar\n1,2\n")
+    f["wrong_header_csv"] = f["wrong_header_csv"].rename(tmp / "wrong_header.csv")
     acled = generate_acled(tmp / "acled-src.csv", 1, seed=1).read_text("utf-8").splitlines()
     put("huge_acled", acled[0] + "\n" + acled[1].replace(",", f',"{HUGE}"', 1).rsplit(",", 1)[0] + "\n")
     ucdp = UCDP_AEC.read_text("utf-8").splitlines()
@@ -165,9 +167,9 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         "key revoke": [["NOPE"], ["NOPE", "--as", "rus_monitor"]],
         "ledger checkpoint": [bad_db],
         "ledger checkpoints": [["--limit", "-1"], bad_db],
-        "ledger prove": [[UNKNOWN_INT], ["-1"], ["0"], ["abc"], ["5", "--size", "2"], ["1", "--size", UNKNOWN_INT],
+        "ledger prove": [[UNKNOWN_INT], ["0"], ["abc"], ["5", "--size", "2"], ["1", "--size", UNKNOWN_INT],
                          ["1", "--size", "-3"]],
-        "ledger consistency": [["20", "10"], ["-1", "5"], ["5", UNKNOWN_INT], ["abc", "1"]],
+        "ledger consistency": [["20", "10"], ["0", "5"], ["5", UNKNOWN_INT], ["abc", "1"]],
         "ledger cosign": [["--org", "NOPE", "--key", str(f["binary"])],
                           ["--org", "RUS_OFFICE", "--key", str(f["empty"])],
                           ["--org", "RUS_OFFICE", "--key", str(f["binary"])],
@@ -177,9 +179,10 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         "ledger replay": [["--into", "postgresql://nobody@/nowhere?host=/nonexistent"],
                           ["--into", "sqlite:///" + str(f["binary"])], ["--into", "mysql://x/y"]],
         "ledger check-proof": [[p] for p in [*files, str(f["not_json"]), str(f["empty"]) + ".missing"]],
-        "mirror follow": [[UNREACHABLE, "--once"], [UNREACHABLE, "--once", "--interval", "0"],
-                          ["not a url", "--once"], [UNREACHABLE, "--once", "--witness", "NOPE", "--key",
-                                                    str(f["binary"])]],
+        "mirror follow": [[UNREACHABLE, "--once"], [UNREACHABLE, "--once", "--db", fresh],
+                          [UNREACHABLE, "--once", "--interval", "0", "--db", fresh],
+                          ["not a url", "--once", "--db", "sqlite:///" + str(tmp / "fresh2.db")],
+                          [UNREACHABLE, "--once", "--witness", "NOPE", "--key", str(f["binary"]), "--db", fresh]],
         "mirror gossip": [[UNREACHABLE], ["not a url"]],
         "mirror status": [bad_db],
         "backup": [[str(f["binary"]) + "/x.zip"], [str(tmp / "no" / "such" / "dir" / "x.zip")],
@@ -187,18 +190,20 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         "restore": [[p, "--db", fresh] for p in [*files, str(f["empty"]) + ".missing"]]
         + [[str(f["binary"])], [str(f["binary"]), "--db", fresh, "--against", UNREACHABLE]],
         "intake add": [[p] for p in [str(f["empty"]), str(f["binary"]), "-"]]
-        + [[str(f["binary"]), "--published", d] for d in dates]
+        + [[str(f["wrong_header"]), "--published", d] for d in dates]
         + [[str(f["not_json"]), "--as", "nobody"], [str(f["empty"]) + ".missing"]],
         "intake import": [[p] for p in [*files, str(f["not_json"]), str(f["empty"]) + ".missing"]]
-        + [[str(f["wrong_header"]), "--as", "nobody"]],
+        + [[str(f["wrong_header"]), "--as", "nobody"], [str(f["wrong_header_csv"])]],
         "intake extract": [[p] for p in [*files, str(f["empty"]) + ".missing"]]
         + [[str(f["wrong_header"]), "--format", "king"]],
         "intake eval": [[p] for p in [*files, str(f["empty"]) + ".missing"]] + [[str(f["wrong_header"]), "--cv", "-1"]],
         "intake list": [["--status", "king"], ["--limit", "-1"], ["--as", "nobody"]],
         "intake show": [[UNKNOWN_INT], ["abc"], [UNKNOWN_INT, "--as", "nobody"]],
-        "intake accept": [[UNKNOWN_INT, "--as", "rus_monitor"], [UNKNOWN_INT, "--set", "killed=abc"],
+        "intake accept": [[UNKNOWN_INT, "--as", "rus_monitor"],
+                          [UNKNOWN_INT, "--set", "killed=abc", "--as", "rus_monitor"],
                           [UNKNOWN_INT, "--set", "nofield"], [UNKNOWN_INT, "--as", "nobody"]],
-        "intake reject": [[UNKNOWN_INT, "--reason", "r"], [UNKNOWN_INT, "--reason", "r", "--as", "nobody"]],
+        "intake reject": [[UNKNOWN_INT, "--reason", "r"], [UNKNOWN_INT, "--reason", "r", "--as", "rus_monitor"],
+                          [UNKNOWN_INT, "--reason", "r", "--as", "nobody"]],
         "accession override": [[UNKNOWN_INT, "--reason", "r"], [UNKNOWN_INT, "--reason", "r", "--as", "rus_monitor"],
                                ["abc", "--reason", "r"]],
         "user totp": [["nobody"], ["rus_monitor"], ["admin", "--as", "rus_monitor"],
