@@ -175,7 +175,7 @@ def intake_import(
 @handle_errors
 def intake_list(
     status: Annotated[str, typer.Option("--status", help="pending, accepted, rejected or all")] = "pending",
-    limit: Annotated[int, typer.Option("--limit", help="At most this many")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many", min=1)] = 50,
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,

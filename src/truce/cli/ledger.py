@@ -143,7 +143,7 @@ def ledger_checkpoint(db: DbOpt = None, json_: JsonOpt = False) -> None:
 @ledger_app.command("checkpoints")
 @handle_errors
 def ledger_checkpoints(
-    limit: Annotated[int, typer.Option(help="Checkpoints to show, newest first")] = 20,
+    limit: Annotated[int, typer.Option(help="Checkpoints to show, newest first", min=1)] = 20,
     db: DbOpt = None,
     json_: JsonOpt = False,
 ) -> None:

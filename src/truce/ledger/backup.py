@@ -68,6 +68,10 @@ class BackupResult:
 def backup(app: Any, file: Path, progress: Progress | None = None) -> BackupResult:
     file = Path(file)
     tmp = file.with_name(file.name + ".partial")
+    try:  # an archive that cannot be written is refused before the ledger is read
+        tmp.open("wb").close()
+    except OSError as e:
+        raise ValidationFailed(f"{file}: cannot be written ({e.strerror})", field="file") from e
     with _snapshot(app.engine) as conn, conn.begin():
         seq, h = chain.head(conn)  # the first read fixes the snapshot
         note = latest_checkpoint_note(conn, seq)
@@ -229,6 +233,8 @@ def replay_into(app: Any, url: str, progress: Progress | None = None) -> MoveRes
     from truce.app import Truce
     from truce.ledger.service import compare_table, projection_tables
 
+    if not url.startswith(("sqlite", "postgresql")):
+        raise ValidationFailed(f"--into: {url!r} is not a SQLite or PostgreSQL database URL", field="into")
     target = Truce(url)
     if target.url == app.url:
         raise ValidationFailed("--into: that is this deployment's own database", field="into")
