@@ -13,7 +13,8 @@ from truce.agreements.documents import read_scenario
 from truce.agreements.models import agreements as agreements_table
 from truce.auth import service as auth
 from truce.auth.models import organisations
-from truce.geo.service import load_bundled_admin_areas
+from truce.errors import ValidationFailed
+from truce.geo.service import deepest_levels, load_bundled_admin_areas
 from truce.ledger.chain import Actor
 from truce.ledger.context import App
 from truce.parties import service as parties
@@ -74,10 +75,18 @@ def load(app: App, actor: Actor, path: str | Path | None = None) -> dict[str, An
         "zones": [],
         "organisations": [],
     }
+    country = str(data.get("country") or "SY").upper()
     with app.write() as conn:
-        for res in load_bundled_admin_areas(app, conn, actor):
-            done["admin_levels"].append({"level": res.level, "count": res.count})
-            done["repairs"].extend(res.repairs)
+        if country == "SY":  # the bundled boundaries; another country's are loaded first with `truce geo import`
+            for res in load_bundled_admin_areas(app, conn, actor):
+                done["admin_levels"].append({"level": res.level, "count": res.count})
+                done["repairs"].extend(res.repairs)
+        elif country not in deepest_levels(conn):
+            raise ValidationFailed(
+                f"country: the scenario is for {country}, whose boundaries are not loaded: "
+                f"run `truce geo import` with its COD-AB layers first",
+                field="country",
+            )
         if not conn.execute(select(agreements_table.c.id).where(agreements_table.c.id == ag["id"])).first():
             agreements.add_version(
                 app,

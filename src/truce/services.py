@@ -11,6 +11,7 @@ from truce.auth import credentials
 from truce.auth import service as users
 from truce.bulletins import service as bulletins
 from truce.eligibility import service as eligibility
+from truce.geo import places as geo_places
 from truce.geo import service as geo
 from truce.incidents import service as incidents
 from truce.incidents import verification
@@ -33,6 +34,7 @@ MODULES = (
     users,
     bulletins,
     eligibility,
+    geo_places,
     geo,
     incidents,
     verification,

@@ -80,7 +80,8 @@ CASES = [
       "parties: RUS, TUR, IRN, SYR"]),
     ("setting", lambda t: t.replace(ANCHOR, ANCHOR + SETTING), "match_radius_kms",
      ["agreement.settings.match_radius_kms", "unknown key 'match_radius_kms'",
-      "allowed: match_window_hours, match_radius_km, reply_window_days, severity, measures, eligibility"]),
+      "allowed: match_window_hours, match_radius_km, reply_window_days, own_reports_verify, severity, measures, "
+      "eligibility"]),
     ("parameter of another kind", lambda t: t.replace(ANCHOR, ANCHOR + PARAM), "statuses: [signatory], km: 3",
      ["agreement.eligibility.criteria[1].km",
       "'km' is not a parameter of kind truce_status; its parameters: statuses"]),

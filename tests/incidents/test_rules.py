@@ -35,6 +35,32 @@ def test_decide_and_attribute_by_hand():
     assert (v.verdict, v.attributed_party_id) == ("disputed", None)
 
 
+def test_own_reports_verify_and_country_wide_clauses_are_rules():
+    """An impartial monitor's own reports verify only when the agreement says so; a country-wide clause
+    makes a breach outside the zones in its countries (the ADM1 P-code's first two letters), not elsewhere."""
+    unmha = {"id": "h", "version": 1, "decision_rule": "unanimity", "guarantors": ["UNMHA"],
+             "clauses": [{"id": "C2", "prohibited": ["obstruction_of_monitors"], "countries": ["YE"]}]}
+    offices = {"UNMHA_OFFICE": "UNMHA"}
+    found = {"UNMHA": rules.Finding("confirmed", "HOUTHI")}
+    assert rules.verdict_of(unmha, offices, ["UNMHA_OFFICE"], found).verdict == "pending"
+    own = {**unmha, "settings": {"own_reports_verify": True}}
+    assert rules.verdict_of(own, offices, ["UNMHA_OFFICE"], found).verdict == "verified"
+
+    def judged(adm1: str | None) -> dict:
+        return rules.judge(rules.Facts(
+            violation_type="obstruction_of_monitors", agreement=own, offices=offices,
+            sources=[rules.Source("UNMHA_OFFICE")], findings=found, in_zone=False, adm1_pcode=adm1,
+        ))
+
+    assert (judged("YE18")["breach"], judged("YE18")["breach_reason"]) == (
+        "breach", "obstruction_of_monitors in YE, prohibited country-wide by C2")
+    assert judged("SY07")["breach"] == "no_breach"
+    assert judged(None)["breach_reason"] == "outside every zone on that date"
+    everywhere = {**own, "clauses": [{"id": "C2", "prohibited": ["obstruction_of_monitors"], "scope": "country"}]}
+    wide = rules.classify("obstruction_of_monitors", everywhere, False, None, "HOUTHI", (), "SY07")
+    assert wide["breach"] == "breach"
+
+
 def test_the_bulletin_and_the_stored_verdict_follow_the_one_rule(astana_url):
     """Many incidents of one day, each with another combination of findings (and one or two reporting
     offices): the verdict and attribution that `rules.verdict_of` gives for those findings is the one

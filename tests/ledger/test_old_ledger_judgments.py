@@ -33,6 +33,16 @@ JUDGED = {
 }
 
 
+# Columns added to old tables after the old ledger was written (issue 15: admin areas of any country).
+ADDED_COLUMNS = {"admin_areas": {"country", "adm3_pcode", "names"}}
+
+
+def _without(rows: list[list], drop: set[str]) -> list[list]:
+    """A table's rows (header first) without the columns ``drop``."""
+    keep = [i for i, c in enumerate(rows[0]) if c not in drop]
+    return [[r[i] for i in keep] for r in rows]
+
+
 def _maker():
     spec = importlib.util.spec_from_file_location("make_old_ledger", DATA / "make_old_ledger.py")
     assert spec and spec.loader
@@ -61,7 +71,11 @@ def test_an_old_ledger_replays_with_only_its_stale_judgments_corrected(sqlite_ur
     tables = maker.table_rows(Path(sqlite_url.removeprefix("sqlite:///")))
     new_incidents = tables.pop("incidents")
     new_notes = tables.pop("notifications")
-    assert {t: maker.digest(rows) for t, rows in tables.items()} == doc["digests"]
+    # Tables and columns added since the old ledger was written (mirror, merkle, idempotency, intake,
+    # countries) are not part of its digests: the old tables' old columns must be identical.
+    assert set(doc["digests"]) <= set(tables)
+    old_tables = {t: _without(tables[t], ADDED_COLUMNS.get(t, set())) for t in doc["digests"]}
+    assert {t: maker.digest(rows) for t, rows in old_tables.items()} == doc["digests"]
 
     old_incidents = doc["incidents"]
     cols = old_incidents[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -62,6 +62,18 @@ DecisionRule = Annotated[str, AfterValidator(_one_of(DECISION_RULES, "a decision
 MissedDeadline = Annotated[str, AfterValidator(_one_of(MISSED_DEADLINE, "a missed-deadline rule"))]
 PartyKind = Annotated[str, AfterValidator(_one_of(PARTY_KINDS, "a party kind"))]
 ZoneKind = Annotated[str, AfterValidator(_one_of(ZONE_KINDS, "a zone kind"))]
+ExternalSource = Annotated[str, AfterValidator(_one_of(("acled", "ucdp"), "an external source"))]
+
+
+def _iso_country(v: str) -> str:
+    if not (len(v) == 2 and v.isalpha() and v.isupper()):
+        raise PydanticCustomError(
+            "not_allowed", "{value} is not an ISO 3166-1 alpha-2 code (YE, SY, UA…)", {"value": repr(v)}
+        )
+    return v
+
+
+CountryCode = Annotated[str, AfterValidator(_iso_country)]
 
 
 def _refuse_at(at: str, message: str, **ctx: Any) -> PydanticCustomError:
@@ -101,6 +113,10 @@ class Clause(Doc):
     text: str
     prohibited: list[ViolationType] = Field(default_factory=list)
     excluded_parties: list[str] = Field(default_factory=list)
+    # Where the clause applies: inside the zones (the default), or country-wide: `scope: country` (every
+    # loaded country) or `countries: [YE]` (ISO 3166-1 alpha-2 codes, the first letters of OCHA P-codes).
+    scope: Literal["zones", "country"] | None = None
+    countries: list[CountryCode] | None = None
 
 
 class Severity(Doc):
@@ -192,6 +208,9 @@ class Settings(Doc):
     match_window_hours: float | None = Field(None, gt=0)
     match_radius_km: float | None = Field(None, gt=0)
     reply_window_days: float | None = Field(None, gt=0)
+    # An impartial monitor's own observations may verify an incident alone (default: a party's own
+    # reports never verify).
+    own_reports_verify: bool | None = None
     severity: Severity | None = None
     measures: Measures | None = None
     eligibility: Eligibility | None = None
@@ -225,6 +244,8 @@ class PartyDoc(Doc):
     designations: list[str] = Field(default_factory=list)
     status: TruceStatus | None = None
     joined: date | None = None
+    # the names ACLED and UCDP give the party: {acled: [...], ucdp: [...]}
+    external_names: dict[ExternalSource, list[str]] | None = None
 
 
 class ZoneDoc(Doc):
@@ -239,6 +260,7 @@ class ZoneDoc(Doc):
 
 
 class Scenario(Doc):
+    country: CountryCode | None = None  # ISO 3166-1 alpha-2 (default SY, the bundled boundaries)
     agreement: Agreement
     parties: list[PartyDoc] = Field(default_factory=list)
     zones: list[ZoneDoc] = Field(default_factory=list)

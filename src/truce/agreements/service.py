@@ -60,7 +60,7 @@ def add_version(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) 
         "term_months": a.term_months,
         "guarantors": a.guarantors,
         "decision_rule": a.decision_rule,
-        "clauses": [c.model_dump() for c in a.clauses],
+        "clauses": [c.model_dump(exclude_none=True) for c in a.clauses],
         "settings": settings,
     }
     app.record(conn, actor, "agreement.add", payload)

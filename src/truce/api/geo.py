@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from truce.api.deps import read
-from truce.geo.gazetteer import Gazetteer
+from truce.geo.gazetteer import gazetteer_for
 from truce.geo.models import admin_areas
 from truce.geo.service import list_admin_areas
 from truce.zones.service import list_zones, show_zone, zones_geojson
@@ -76,10 +76,12 @@ def areas_geojson(
 
 
 @router.get("/places", summary="Place-name suggestions from the gazetteer (OCHA, GeoNames, Syrian Archive)")
-def places(q: str = Query("", max_length=100), limit: int = Query(10, ge=1, le=50)) -> Any:
+def places(request: Request, q: str = Query("", max_length=100), limit: int = Query(10, ge=1, le=50)) -> Any:
 
     out = []
-    for label, res in Gazetteer.bundled().suggest(q, limit=limit):
+    with request.app.state.truce.read() as conn:
+        gaz = gazetteer_for(conn)
+    for label, res in gaz.suggest(q, limit=limit):
         out.append(
             {
                 "label": label,

@@ -60,6 +60,13 @@ def add_org(
         raise ValidationFailed(f"kind: '{kind}' is not one of {', '.join(ORG_KINDS)}", field="kind")
     if conn.execute(select(organisations.c.id).where(organisations.c.id == org_id)).first():
         raise Conflict(f"organisation '{org_id}' exists already", field="org")
+    if kind in ("guarantor_office", "party_liaison") and not party_id:
+        raise ValidationFailed(f"party: a {kind} belongs to a party (give its id)", field="party")
+    if party_id is not None:
+        from truce.parties.models import parties
+
+        if conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() is None:
+            raise ValidationFailed(f"party: no party '{party_id}' (see truce party list)", field="party")
     payload = {"id": org_id, "name": name, "kind": kind, "party_id": party_id}
     app.record(conn, actor, "org.add", payload)
     return payload

@@ -475,6 +475,7 @@ def _judge(
                 target_party=target,
                 designated=designated,
                 period=outside,
+                adm1_pcode=inc.get("adm1_pcode"),
             )
         )
         out[iid] = {k: j[k] for k in BULLETIN_JUDGMENT}

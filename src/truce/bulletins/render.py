@@ -27,7 +27,6 @@ from truce.i18n import _, label
 
 VERDICT_COLOURS = {"verified": "#c0392b", "disputed": "#e67e22", "not_verified": "#7f8c8d", "pending": "#2e86c1"}
 ZONE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
-SYRIA_EXTENT = (35.6, 42.45, 32.25, 37.4)  # lon min, lon max, lat min, lat max
 FORMATS = ("json", "md", "html", "pdf")
 
 
@@ -549,8 +548,11 @@ def trend_png(doc: dict[str, Any], dpi: int = 110) -> bytes:
     return _png(fig, dpi)
 
 
+Shape = tuple[str, Any, tuple[float, float], str]  # name, geometry, label point, country
+
+
 @lru_cache(maxsize=1)
-def _adm1_shapes() -> list[tuple[str, Any, tuple[float, float]]]:
+def _bundled_adm1_shapes() -> list[Shape]:
     from shapely.geometry import shape
 
     from truce.geo.geometry import bundled_admin_features, repair  # lazy: shapely, only for the map image
@@ -561,8 +563,70 @@ def _adm1_shapes() -> list[tuple[str, Any, tuple[float, float]]]:
         p = g.representative_point()
         g = g.simplify(0.004, preserve_topology=True)
         name = f["properties"].get("adm1_name") or ""
-        out.append((str(name), g, (p.x, p.y)))
+        out.append((str(name), g, (p.x, p.y), "SY"))
     return out
+
+
+_SHAPES: dict[tuple[str, int], list[Shape]] = {}
+
+
+def adm1_shapes(conn: Connection | None) -> list[Shape]:
+    """The ADM1 outlines of every loaded country (the bundled Syrian ones without a database)."""
+    if conn is None:
+        return _bundled_adm1_shapes()
+    from shapely import from_geojson
+    from sqlalchemy import func, select
+
+    from truce.geo.models import admin_areas
+
+    n = conn.execute(select(func.count()).select_from(admin_areas).where(admin_areas.c.level == 1)).scalar_one()
+    key = (str(conn.engine.url), int(n))  # areas are only ever added, by whole layers
+    if key in _SHAPES:
+        return _SHAPES[key]
+    out = []
+    for r in conn.execute(
+        select(admin_areas.c.name_en, admin_areas.c.geojson, admin_areas.c.country)
+        .where(admin_areas.c.level == 1)
+        .order_by(admin_areas.c.country, admin_areas.c.name_en)
+    ):
+        g = from_geojson(r.geojson)
+        p = g.representative_point()
+        out.append((r.name_en, g.simplify(0.004, preserve_topology=True), (p.x, p.y), r.country))
+    if len(_SHAPES) > 8:
+        _SHAPES.clear()
+    _SHAPES[key] = out
+    return out
+
+
+def map_extent(
+    shapes: list[Shape], zone_geoms: list[dict[str, Any]], points: list[dict[str, Any]]
+) -> tuple[float, float, float, float]:
+    """(lon min, lon max, lat min, lat max) of the bulletin map: the countries its zones and incidents lie in
+    (every loaded country when it has none), and any of them outside, with a small margin."""
+    from shapely.geometry import shape
+
+    boxes: dict[str, tuple[float, float, float, float]] = {}
+    for _name, g, _point, country in shapes:
+        b = g.bounds
+        o = boxes.get(country)
+        boxes[country] = b if o is None else (min(o[0], b[0]), min(o[1], b[1]), max(o[2], b[2]), max(o[3], b[3]))
+    things = [shape(z["geometry"]).bounds for z in zone_geoms]
+    things += [(p["lon"], p["lat"], p["lon"], p["lat"]) for p in points if p.get("lat") is not None]
+    used: set[str] = set()
+    extra: list[tuple[float, float, float, float]] = []
+    for t in things:
+        hit = [c for c, b in boxes.items() if t[0] <= b[2] and b[0] <= t[2] and t[1] <= b[3] and b[1] <= t[3]]
+        used.update(hit)
+        if not hit:
+            extra.append(t)
+    sel = [boxes[c] for c in sorted(used)] or list(boxes.values())
+    sel += extra
+    if not sel:
+        return (-180.0, 180.0, -60.0, 75.0)
+    minx, miny = min(b[0] for b in sel), min(b[1] for b in sel)
+    maxx, maxy = max(b[2] for b in sel), max(b[3] for b in sel)
+    padx, pady = max(0.015 * (maxx - minx), 0.05), max(0.015 * (maxy - miny), 0.05)
+    return (minx - padx, maxx + padx, miny - pady, maxy + pady)
 
 
 def _patch(geom: Any, **kw: Any) -> Any:
@@ -584,18 +648,25 @@ def _patch(geom: Any, **kw: Any) -> Any:
     return PathPatch(Path(verts, codes), **kw)
 
 
-def map_png(doc: dict[str, Any], zone_geoms: list[dict[str, Any]], dpi: int = 110) -> bytes:
+def map_png(
+    doc: dict[str, Any], zone_geoms: list[dict[str, Any]], dpi: int = 110, shapes: list[Shape] | None = None
+) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from shapely.geometry import shape
 
+    shapes = _bundled_adm1_shapes() if shapes is None else shapes
+    extent = map_extent(shapes, zone_geoms, doc["numbers"]["incidents"]["map"])
     fig = Figure(figsize=(7.2, 6.2))
     ax = fig.add_subplot(1, 1, 1)
-    for name, g, (px, py) in _adm1_shapes():
+    for name, g, (px, py), _country in shapes:
+        b = g.bounds
+        if b[0] > extent[1] or b[2] < extent[0] or b[1] > extent[3] or b[3] < extent[2]:
+            continue
         p = _patch(g, facecolor="#f4f4f1", edgecolor="#9a9a9a", linewidth=0.5)
         if p is not None:
             ax.add_artist(p)  # not add_patch: the limits are fixed, and updating them is slow
-        if SYRIA_EXTENT[0] < px < SYRIA_EXTENT[1] and SYRIA_EXTENT[2] < py < SYRIA_EXTENT[3]:
+        if extent[0] < px < extent[1] and extent[2] < py < extent[3]:
             ax.text(px, py, name, fontsize=6, color="#8a8a8a", ha="center", va="center")
     handles = []
     for i, z in enumerate(zone_geoms):
@@ -625,9 +696,9 @@ def map_png(doc: dict[str, Any], zone_geoms: list[dict[str, Any]], dpi: int = 11
         handles.append(
             Line2D([], [], marker="o", linestyle="", color=colour, label=f"{verdict.replace('_', ' ')} ({len(sel)})")
         )
-    ax.set_xlim(SYRIA_EXTENT[0], SYRIA_EXTENT[1])
-    ax.set_ylim(SYRIA_EXTENT[2], SYRIA_EXTENT[3])
-    ax.set_aspect(1 / math.cos(math.radians(35)))
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect(1 / math.cos(math.radians((extent[2] + extent[3]) / 2)))
     ax.tick_params(labelsize=7)
     ax.set_title(f"Incidents on {doc['date']} by verdict, and the zones in force", fontsize=10, loc="left")
     ax.legend(handles=handles, fontsize=7, loc="lower right", framealpha=0.9)
@@ -645,7 +716,7 @@ def map_png(doc: dict[str, Any], zone_geoms: list[dict[str, Any]], dpi: int = 11
 def images(doc: dict[str, Any], conn: Connection | None, dpi: int = 110) -> dict[str, bytes]:
 
     zg = zone_geometries(conn, doc["date"], int(doc["ledger"]["seq"])) if conn is not None else []
-    return {"map": map_png(doc, zg, dpi), "trend": trend_png(doc, dpi)}
+    return {"map": map_png(doc, zg, dpi, adm1_shapes(conn)), "trend": trend_png(doc, dpi)}
 
 
 # --- Markdown ----------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "position": ("parties", "position_app", N_("Position reports of parties' forces.")),
     "zone": ("zones", "zone_app", N_("Zones of the regime.")),
     "adm": ("zones", "admin_app", N_("Administrative areas (OCHA P-codes).")),
+    "geo": ("geo", "geo_app", N_("Boundaries and places of any country (OCHA COD-AB, GeoNames).")),
     "report": ("reports", "report_app", N_("Reports of alleged violations.")),
     "incident": ("incidents", "incident_app", N_("Incidents.")),
     "suggestion": (

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from truce.agreements import service as agreements
+from truce.auth.service import get_actor
 from truce.cli.common import (
+    AsOpt,
     DbOpt,
     JsonOpt,
     console,
@@ -17,8 +20,50 @@ from truce.cli.common import (
     print_json,
     table,
 )
+from truce.errors import ValidationFailed
 
 agreement_app = typer.Typer(help="Agreement versions.\n\nExample: truce agreement list", no_args_is_help=True)
+
+
+@agreement_app.command("add-version")
+@handle_errors
+def agreement_add_version(
+    file: Annotated[Path, typer.Argument(help="A scenario YAML (its agreement: section) or an agreement YAML")],
+    as_: AsOpt = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Add the agreement of a file as a new version: version 1 for a new id, else the next version (which
+    must take effect after the one before). A scenario load leaves an agreement that exists as it is.
+
+    Example: truce agreement add-version hodeidah-2019.yaml
+    """
+    from pydantic import ValidationError
+
+    from truce.agreements.documents import Agreement, load_yaml, refusal
+
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        why = e.strerror if isinstance(e, OSError) else "not a UTF-8 text file"
+        raise ValidationFailed(f"{file.name}: cannot read ({why})", field="file") from e
+    data, lines = load_yaml(text, file.name)
+    ag = data.get("agreement", data) if isinstance(data, dict) else None
+    if not isinstance(ag, dict) or "id" not in ag:
+        raise ValidationFailed(f"{file.name}: no agreement (an 'agreement:' section with an id)", field="file")
+    try:  # refused with the file's line numbers before anything is written
+        Agreement.model_validate(ag)
+    except ValidationError as e:
+        raise refusal(e, file.name, lines, ("agreement",) if ag is not data else ()) from e
+    t = get_app(db)
+    with t.write() as conn:
+        actor = get_actor(conn, as_)
+        res = agreements.add_version(t, conn, actor, {k: (str(v) if k in ("signed", "effective") and v else v)
+                                                    for k, v in ag.items()})
+    if json_:
+        return print_json({"id": res["id"], "version": res["version"], "effective": res["effective"]})
+    console.print(f"agreement {res['id']} version {res['version']} added, in force from {res['effective']}",
+                  highlight=False)
 
 
 @agreement_app.command("list")

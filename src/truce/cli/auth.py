@@ -79,6 +79,32 @@ def user_list(db: DbOpt = None, json_: JsonOpt = False) -> None:
     table(rows, ["name", "org_id", "role", "active"])
 
 
+@org_app.command("add")
+@handle_errors
+def org_add(
+    org_id: Annotated[str, typer.Argument(help="Organisation id (letters, digits, _ . -)")],
+    name: Annotated[str, typer.Option("--name", help="Its name")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="guarantor_office, party_liaison, joint_group, admin or observer")
+    ],
+    party: Annotated[
+        str | None, typer.Option("--party", help="The party it belongs to (a guarantor office, a liaison)")
+    ] = None,
+    as_: AsOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Add an organisation: a guarantor's office, a party's liaison office, an observer.
+
+    Example: truce org add UNMHA_OFFICE --name "UNMHA: monitoring office" --kind guarantor_office --party UNMHA
+    """
+
+    t = get_app(db)
+    with t.write() as conn:
+        actor = get_actor(conn, as_)
+        auth.add_org(t, conn, actor, org_id, name, kind, party)
+    console.print(f"organisation {org_id} added: {kind}" + (f" of {party}" if party else ""), highlight=False)
+
+
 @org_app.command("list")
 @handle_errors
 def org_list(db: DbOpt = None, json_: JsonOpt = False) -> None:

@@ -24,6 +24,7 @@ from truce.cli.common import (
     viewer_for,
 )
 from truce.errors import ValidationFailed
+from truce.geo.service import deepest_levels
 from truce.reports.schemas import CASUALTY_FIELDS
 from truce.reports.service import EvidenceFile, get_report, submit
 
@@ -131,10 +132,15 @@ def report_submit(
         )
         return
     loc = res["location"]
+    outside = ""
+    if not (loc.get("adm3_pcode") or loc.get("adm2_pcode") or loc.get("adm1_pcode")):
+        with t.read() as conn:
+            loaded = sorted(deepest_levels(conn))
+        outside = f"outside the boundaries of {', '.join(loaded)}" if loaded else "outside any loaded boundaries"
     console.print(
         f"report {res['report_id']} recorded (ledger entry {res['ledger_seq']}); "
         f"{'new ' if res['new_incident'] else ''}incident {res['incident_id']}; "
-        f"place {loc.get('adm3_pcode') or loc.get('adm2_pcode') or loc.get('adm1_pcode') or 'outside Syria'}"
+        f"place {loc.get('adm3_pcode') or loc.get('adm2_pcode') or loc.get('adm1_pcode') or outside}"
         f" ({loc.get('location_precision')})",
         highlight=False,
     )

@@ -65,7 +65,7 @@ def _cells(idx: AdminIndex) -> _Cells:
         geoms=geoms,
         adm1=np.array(idx.adm1, dtype=object),
         adm2=np.array(idx.adm2, dtype=object),
-        adm3=np.array(idx.pcodes, dtype=object),
+        adm3=np.array(idx.adm3 if idx.adm3 is not None else idx.pcodes, dtype=object),
     )
     with _lock:
         if len(_CELLS) > 8:

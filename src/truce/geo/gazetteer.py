@@ -24,13 +24,16 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import json
 import re
+import threading
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import shapely
@@ -41,7 +44,7 @@ from truce.geo.geometry import bundled_adm3_repaired, bundled_admin_features, bu
 PRECISIONS = ("exact", "near", "adm3", "adm2", "adm1", "country")
 """Finest first. "near" = a settlement's gazetteer point (UCDP where_prec 2: within ~25 km)."""
 
-SYRIA_CENTER = (34.8021, 38.9968)  # lat, lon of the country's centre, for "country" precision
+SYRIA_CENTER = (34.8021, 38.9968)  # lat, lon of Syria's centre (bundled data); other countries: from their areas
 SNAP_DEG = 0.045  # ~5 km: a point this close to a sub-district (and inside none) is placed in it
 
 # Kinds of gazetteer entries; "point" is a populated place, neighbourhood, landmark…
@@ -316,12 +319,24 @@ def _latin_or_arabic(name: str) -> bool:
 class Gazetteer:
     """Resolves free-text Syrian place names to OCHA P-codes and points. Build with :meth:`bundled`."""
 
-    def __init__(self, entries: list[_Entry], aliases: Iterable[tuple[str, str, tuple[str, ...]]] = ALIASES):
+    def __init__(
+        self,
+        entries: list[_Entry],
+        aliases: Iterable[tuple[str, str, tuple[str, ...]]] = ALIASES,
+        countries: dict[str, Country] | None = None,
+    ):
         self._entries = entries
+        self.countries: dict[str, Country] = countries if countries is not None else {"SY": SYRIA}
+        self._country_keys: dict[str, str] = {}
+        for iso, c in self.countries.items():
+            for n in c.names:
+                k = normalise(n)
+                if k:
+                    self._country_keys.setdefault(k, iso)
         self._index: dict[str, list[int]] = defaultdict(list)
         self._skel: dict[str, list[int]] = defaultdict(list)
         self._alias: dict[str, list[int]] = defaultdict(list)
-        self._names: dict[str, str] = {"SY": "Syria"}
+        self._names: dict[str, str] = {iso: c.names[0] for iso, c in self.countries.items()}
         self._areas: dict[str, _Entry] = {}
         self._cache: dict[tuple[str, str | None, str | None, str | None], Resolution | None] = {}
         for i, e in enumerate(entries):
@@ -407,7 +422,15 @@ class Gazetteer:
         """Whether the text is the name of a governorate or district (or of the country)."""
         key = analyse(text).key
         ids = self._alias.get(key, []) + self._index.get(key, [])
-        return key in _COUNTRY_KEYS or any(self._entries[i].kind in (ADM1, ADM2) for i in ids)
+        return key in self._country_keys or any(self._entries[i].kind in (ADM1, ADM2) for i in ids)
+
+    def country_code(self, name: str) -> str | None:
+        """The ISO code of the loaded country a name denotes ("Yemen", "اليمن", "Syrian Arab Republic")."""
+        return self._country_keys.get(normalise(name)) if name and name.strip() else None
+
+    def country_label(self) -> str:
+        """The deployment's countries by name: "Syria", "Syria or Yemen"."""
+        return " or ".join(c.names[0] for c in self.countries.values()) or "a loaded country"
 
     def area(self, pcode: str) -> Resolution:
         """The resolution of an OCHA admin area by P-code (at its label point)."""
@@ -416,8 +439,9 @@ class Gazetteer:
         except KeyError:
             raise KeyError(f"unknown P-code {pcode!r}") from None
 
-    def _country(self) -> Resolution:
-        return Resolution("country", SYRIA_CENTER[0], SYRIA_CENTER[1], None, None, None, "Syria", "country")
+    def _country(self, iso: str) -> Resolution:
+        c = self.countries[iso]
+        return Resolution("country", c.lat, c.lon, None, None, None, c.names[0], "country")
 
     def _allowed(self, e: _Entry, adm1: str | None, adm2: str | None) -> bool:
         if adm1 is not None and e.adm1 != adm1:
@@ -453,9 +477,9 @@ class Gazetteer:
             kinds = _HINTED_BARE
         else:
             kinds = _KIND_ORDER[intent]
-        names_country = a.key in _COUNTRY_KEYS or a.nodir in _COUNTRY_KEYS
-        if level in (None, COUNTRY) and not (adm1 or adm2) and names_country:
-            return self._country()
+        iso = self._country_keys.get(a.key) or self._country_keys.get(a.nodir)
+        if level in (None, COUNTRY) and not (adm1 or adm2) and iso:
+            return self._country(iso)
         if level == COUNTRY:
             return None
         # 1. an explicit alias of the whole text ("Damascus countryside"): bare ordering, type words ignored
@@ -551,7 +575,16 @@ class Gazetteer:
         return ", ".join(x for x in (e.name, dist, gov) if x)
 
 
-_COUNTRY_KEYS = frozenset(normalise(n) for n in COUNTRY_NAMES)
+@dataclass(frozen=True)
+class Country:
+    """A country the gazetteer knows: its names (display name first) and its centre, for "country" precision."""
+
+    names: tuple[str, ...]
+    lat: float
+    lon: float
+
+
+SYRIA = Country(COUNTRY_NAMES, SYRIA_CENTER[0], SYRIA_CENTER[1])
 
 
 @lru_cache(maxsize=1)
@@ -658,3 +691,95 @@ def _match_keys(name: str) -> list[str]:
     key = normalise(name)
     sk = skeleton(key)
     return [f"k:{key}"] + ([f"s:{sk}"] if len(sk) >= 3 else [])
+
+
+# --------------------------------------------------------------------------------------------------------
+# The gazetteer of a deployment: the bundled Syrian one, plus the areas and places loaded into the database
+# --------------------------------------------------------------------------------------------------------
+
+_DB_CACHE: dict[tuple[str, tuple[Any, ...]], Gazetteer] = {}
+_db_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _db_lock:
+        _DB_CACHE.clear()
+
+
+def gazetteer_for(conn: Any) -> Gazetteer:
+    """The gazetteer of the deployment behind ``conn``: the bundled one while only Syria is loaded (same
+    behaviour and speed); else it also holds every loaded country's admin areas (names in every language
+    the source gave) and the places of the GeoNames files loaded with `truce geo import-places`, and each
+    country's centre for "country" precision. Built once per database state and process."""
+    from sqlalchemy import func, select
+
+    from truce.geo.models import admin_areas, places
+
+    stamp = tuple(
+        conn.execute(
+            select(admin_areas.c.country, func.count()).group_by(admin_areas.c.country).order_by(admin_areas.c.country)
+        ).all()
+    )
+    n_places = int(conn.execute(select(func.count()).select_from(places)).scalar_one())
+    others = [c for c, _ in stamp if c != "SY"]
+    if not others and not n_places:
+        return Gazetteer.bundled()
+    key = (str(conn.engine.url), (*stamp, n_places))
+    with _db_lock:
+        hit = _DB_CACHE.get(key)
+    if hit is not None:
+        return hit
+    base = Gazetteer.bundled()
+    entries = list(base._entries) if any(c == "SY" for c, _ in stamp) else []
+    countries: dict[str, Country] = dict(base.countries) if entries else {}
+    new: list[_Entry] = []
+    kinds = {1: ADM1, 2: ADM2, 3: ADM3}
+    for country in others:
+        rows = conn.execute(
+            select(admin_areas.c.pcode, admin_areas.c.level, admin_areas.c.name_en, admin_areas.c.names,
+                   admin_areas.c.adm1_pcode, admin_areas.c.adm2_pcode, admin_areas.c.adm3_pcode,
+                   admin_areas.c.center_lat, admin_areas.c.center_lon, admin_areas.c.minx, admin_areas.c.miny,
+                   admin_areas.c.maxx, admin_areas.c.maxy)
+            .where(admin_areas.c.country == country)
+            .order_by(admin_areas.c.level, admin_areas.c.pcode)
+        ).all()
+        cnames: list[str] = []
+        for r in rows:
+            meta = json.loads(r.names or "{}")
+            names = [r.name_en] + [v for k, v in sorted(meta.items()) if isinstance(v, str) and v != r.name_en]
+            names += [a for a in meta.get("alt", []) if a not in names]
+            adm0 = meta.get("adm0") or {}
+            for v in sorted(adm0.values(), key=lambda v: v != adm0.get("en")):  # English first
+                if v not in cnames:
+                    cnames.append(v)
+            kind = kinds.get(r.level, POINT)
+            new.append(_Entry(
+                name=r.name_en, kind=kind, source=f"ocha_{kind}" if kind != POINT else "ocha_adm",
+                lat=r.center_lat, lon=r.center_lon, adm1=r.adm1_pcode,
+                adm2=r.adm2_pcode if r.level >= 2 else None, adm3=r.adm3_pcode if r.level >= 3 else None,
+                population=0 if kind != POINT else 1, names=names,
+            ))
+        level1 = [r for r in rows if r.level == min(x.level for x in rows)]
+        minx = min(r.minx for r in level1)
+        maxx = max(r.maxx for r in level1)
+        miny = min(r.miny for r in level1)
+        maxy = max(r.maxy for r in level1)
+        cnames = [c for c in (cnames or [country]) if c]
+        if country not in cnames:
+            cnames.append(country)
+        countries[country] = Country(tuple(cnames), round((miny + maxy) / 2, 6), round((minx + maxx) / 2, 6))
+    for r in conn.execute(
+        select(places.c.name, places.c.names, places.c.lat, places.c.lon, places.c.population, places.c.country,
+               places.c.adm1_pcode, places.c.adm2_pcode, places.c.adm3_pcode).order_by(places.c.id)
+    ):
+        names = [n for n in json.loads(r.names) if _latin_or_arabic(n)] or [r.name]
+        names = [n for n in names if not (n.isupper() and len(n) <= 3)]
+        new.append(_Entry(r.name, POINT, "geonames", r.lat, r.lon, r.adm1_pcode, r.adm2_pcode, r.adm3_pcode,
+                          r.population, names or [r.name]))
+    _inherit_town_names(new)
+    g = Gazetteer(entries + new, countries=countries)
+    with _db_lock:
+        if len(_DB_CACHE) > 8:
+            _DB_CACHE.clear()
+        _DB_CACHE[key] = g
+    return g

@@ -1,4 +1,5 @@
-"""OCHA administrative areas (ADM1 governorates, ADM2 districts, ADM3 sub-districts)."""
+"""Administrative areas (OCHA COD-AB P-codes, any number of levels, any country) and the places of a
+gazetteer file (GeoNames) loaded into the deployment."""
 
 from __future__ import annotations
 
@@ -23,4 +24,26 @@ admin_areas = Table(
     Column("maxy", Float, nullable=False),
     Column("geojson", Text, nullable=False),
     Column("repaired", Boolean, nullable=False),
+    # ISO 3166-1 alpha-2 code of the country (P-codes are unique across countries)
+    Column("country", String(3), nullable=False, server_default="SY", index=True),
+    Column("adm3_pcode", String(16), nullable=True),
+    # every name the source gives, as JSON {"en": ..., "ar": ..., "fr": ..., "alt": [...]}
+    Column("names", Text, nullable=True),
+)
+
+places = Table(
+    "places",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("country", String(3), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("names", Text, nullable=False),  # JSON list: the name first, then the alternate names
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("population", Integer, nullable=False),
+    Column("feature_code", String(10), nullable=True),
+    Column("adm1_pcode", String(16), nullable=True),
+    Column("adm2_pcode", String(16), nullable=True),
+    Column("adm3_pcode", String(16), nullable=True),
+    Column("source", String(200), nullable=False),
 )

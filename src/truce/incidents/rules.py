@@ -6,8 +6,9 @@ their own way, and all of them hand those facts to these functions: there is one
 
 Verdict (G = the guarantors of the agreement version in force at the incident's time; a guarantor
 whose own office is the only source of the incident's reports does not count: no one verifies
-alone what it alone asserted; E = the guarantors that count; c, d, u = confirmed, disputed,
-unverifiable among E's current findings; m = members of E with no finding yet):
+alone what it alone asserted, unless the agreement's setting `own_reports_verify: true` says an
+impartial monitor's own observations verify (a UN or OSCE mission); E = the guarantors that
+count; c, d, u = confirmed, disputed, unverifiable among E's current findings; m = members of E with no finding yet):
 - unanimity: verified when every member of E confirmed; disputed when some confirmed and some
   did not; not_verified when all of E have spoken and none confirmed; else pending.
 - majority: verified when c > |E|/2; pending while c + m > |E|/2 could still be reached;
@@ -23,7 +24,9 @@ Attribution (verified only): the party named by most counted confirming findings
 tie between parties, gives "could_not_be_attributed".
 
 Classification (verified only): the first clause of the version in force that prohibits the
-violation type. No breach when no clause prohibits it, when the incident lies outside every zone,
+violation type. No breach when no clause prohibits it, when the incident lies outside every zone
+and the clause is not country-wide (`scope: country`: in every loaded country; `countries: [YE]`: in
+those ISO 3166-1 alpha-2 countries, the first two letters of the incident's ADM1 P-code),
 when it was directed against a party a clause excludes (e.g. ISIL under C4), or when it is
 attributed to such an excluded party (not bound by the truce).
 
@@ -96,6 +99,7 @@ class Facts:
     designated: frozenset[str] = field(default_factory=frozenset)
     has_evidence: bool = False
     period: str | None = None  # "before_agreement"/"after_agreement" outside the agreement's period
+    adm1_pcode: str | None = None  # the incident's ADM1 P-code (its country: the first two letters)
 
 
 def guarantors_of(agreement: dict[str, Any] | None, offices: Mapping[str, str]) -> list[str]:
@@ -103,12 +107,27 @@ def guarantors_of(agreement: dict[str, Any] | None, offices: Mapping[str, str]) 
     return list(agreement["guarantors"]) if agreement else sorted(set(offices.values()))
 
 
-def counted_guarantors(
-    guarantors: Sequence[str], source_orgs: Iterable[str | None], offices: Mapping[str, str]
-) -> list[str]:
-    """The guarantors that count: a guarantor whose own office is the incident's only source does not."""
+def own_only(
+    offices: Mapping[str, str], source_orgs: Iterable[str | None], settings: Mapping[str, Any]
+) -> set[str]:
+    """The guarantor whose own office is the only source of an incident's reports: its finding does not
+    count (no one verifies alone what it alone asserted), unless the agreement says its own reports verify
+    (`own_reports_verify: true`, for an impartial monitor such as a UN or OSCE mission)."""
     orgs = set(source_orgs)
-    sole = {offices[o] for o in orgs if o is not None and o in offices} if len(orgs) == 1 else set()
+    if len(orgs) != 1 or settings.get("own_reports_verify") is True:
+        return set()
+    return {offices[o] for o in orgs if o is not None and o in offices}
+
+
+def counted_guarantors(
+    guarantors: Sequence[str],
+    source_orgs: Iterable[str | None],
+    offices: Mapping[str, str],
+    settings: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The guarantors that count: a guarantor whose own office is the incident's only source does not
+    (unless the agreement's `own_reports_verify` is true)."""
+    sole = own_only(offices, source_orgs, settings or {})
     return [g for g in guarantors if g not in sole]
 
 
@@ -172,7 +191,7 @@ def verdict_of(
     """The verdict and the attribution of an incident (the one rule of who violated the truce)."""
     guarantors = guarantors_of(agreement, offices)
     rule = agreement["decision_rule"] if agreement else "unanimity"
-    counted = counted_guarantors(guarantors, source_orgs, offices)
+    counted = counted_guarantors(guarantors, source_orgs, offices, (agreement or {}).get("settings") or {})
     current = {g: f.finding for g, f in findings.items() if g in guarantors}
     verdict = decide(rule, counted, current)
     party, how = attribute(counted, findings) if verdict == "verified" else (None, None)
@@ -186,8 +205,10 @@ def classify(
     target_party: str | None,
     attributed: str | None,
     designated: Iterable[str],
+    adm1_pcode: str | None = None,
 ) -> dict[str, Any]:
-    """The clause an incident falls under and whether it is a breach, with the reason."""
+    """The clause an incident falls under and whether it is a breach, with the reason (a country-wide
+    clause applies outside the zones too, in its countries: see `country_wide`)."""
     if agreement is None:
         return {"clause_id": None, "breach": "no_breach", "breach_reason": "no agreement in force on that date"}
     clauses = agreement["clauses"]
@@ -200,7 +221,8 @@ def classify(
             "breach_reason": f"no clause of {agreement['id']} v{agreement['version']} prohibits {violation_type}",
         }
     cid = clause["id"]
-    if not in_zone:
+    wide = country_wide(clause, adm1_pcode)
+    if not in_zone and not wide:
         return {"clause_id": cid, "breach": "no_breach", "breach_reason": "outside every zone on that date"}
     if target_party and target_party in excluded:
         return {
@@ -215,7 +237,22 @@ def classify(
             "breach": "no_breach",
             "breach_reason": f"attributed to {attributed}, not bound by the truce ({why})",
         }
-    return {"clause_id": cid, "breach": "breach", "breach_reason": f"{violation_type} in a zone, prohibited by {cid}"}
+    return {
+        "clause_id": cid,
+        "breach": "breach",
+        "breach_reason": f"{violation_type} in a zone, prohibited by {cid}"
+        if in_zone
+        else f"{violation_type} in {wide}, prohibited country-wide by {cid}",
+    }
+
+
+def country_wide(clause: Mapping[str, Any], adm1_pcode: str | None) -> str | None:
+    """The country in which a country-wide clause applies to an incident placed in ``adm1_pcode`` (the
+    country is the P-code's first two letters, as OCHA P-codes are built), or None."""
+    if not adm1_pcode or not (clause.get("scope") == "country" or clause.get("countries")):
+        return None
+    iso = adm1_pcode[:2].upper()
+    return iso if not clause.get("countries") or iso in clause["countries"] else None
 
 
 def severity(vtype: str, in_zone: bool, killed_civilians: int, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,7 +324,10 @@ def judge(f: Facts) -> dict[str, Any]:
     }
     if v.verdict == "verified":
         out.update(
-            classify(f.violation_type, f.agreement, f.in_zone, f.target_party, v.attributed_party_id, f.designated)
+            classify(
+                f.violation_type, f.agreement, f.in_zone, f.target_party, v.attributed_party_id, f.designated,
+                f.adm1_pcode,
+            )
         )
         killed_civ = max([s.killed_civilian or 0 for s in f.sources] or [0])
         out.update(severity(f.violation_type, f.in_zone, killed_civ, settings_of(f.agreement)))

@@ -260,6 +260,7 @@ def facts(conn: Connection, inc: dict[str, Any], offices: dict[str, str], design
         target_party=target_party,
         designated=frozenset(designated),
         has_evidence=with_evidence > 0,
+        adm1_pcode=inc.get("adm1_pcode"),
     )
 
 

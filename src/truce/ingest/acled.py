@@ -155,31 +155,6 @@ TIME_PRECISION_OUT = {"exact": "1", "day": "1", "week": "2", "month": "3"}
 GEO_PRECISION = {"1": "exact", "2": "near", "3": "adm2"}
 GEO_PRECISION_OUT = {"exact": "1", "near": "2", "adm3": "2", "adm2": "3", "adm1": "3", "country": "3"}
 
-# ACLED actor names (after dropping parenthesised years and "(Syria)") → party ids of the Astana
-# scenario, used only when such a party exists; other names go through the party register's aliases.
-ACLED_ACTORS = {
-    "military forces of syria": "SYR",
-    "police forces of syria": "SYR",
-    "government of syria": "SYR",
-    "military forces of russia": "RUS",
-    "military forces of turkey": "TUR",
-    "military forces of iran": "IRN",
-    "islamic state": "ISIL",
-    "hts hayat tahrir al sham": "NUSRA",
-    "hayat tahrir al sham": "NUSRA",
-    "jabhat fateh al sham": "NUSRA",
-    "jabhat al nusra": "NUSRA",
-    "faylaq al sham": "FAYLAQ",
-    "ahrar al sham": "AHRAR",
-    "jaish al islam": "JAISH_ISLAM",
-    "jaysh al islam": "JAISH_ISLAM",
-    "jaish al mujahideen": "MUJAHIDEEN",
-    "jaysh al mujahideen": "MUJAHIDEEN",
-    "jaish idlib": "JAISH_IDLIB",
-    "thuwar al sham": "THUWAR",
-    "levant front": "SHAMIYA",
-    "al jabha al shamiya": "SHAMIYA",
-}
 _PARENS = re.compile(r"\([^)]*\)")
 
 # Columns with no column of their own in Truce: kept in the narrative trailer, in this order.
@@ -263,14 +238,6 @@ def actor_key(name: str) -> str:
     from truce.text import norm_key
 
     return norm_key(_PARENS.sub(" ", name))
-
-
-def actor_party_hint(name: str) -> str | None:
-    key = actor_key(name)
-    for prefix, pid in ACLED_ACTORS.items():
-        if key == prefix or key.startswith(prefix + " "):
-            return pid
-    return None
 
 
 def parse_date(raw: str) -> str:

@@ -48,7 +48,7 @@ from truce.auth.permissions import require
 from truce.db import next_id
 from truce.errors import ValidationFailed
 from truce.geo.bulk import BulkLocator
-from truce.geo.gazetteer import Gazetteer
+from truce.geo.gazetteer import gazetteer_for
 from truce.geo.service import ensure_blob_row
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
@@ -157,27 +157,6 @@ SOURCES: dict[str, Source] = {}
 def register(src: Source) -> Source:
     SOURCES[src.name] = src
     return src
-
-
-# UCDP actor names → the party ids of the bundled Astana scenario (used only when such a party exists).
-UCDP_ACTORS = {
-    "government of syria": "SYR",
-    "government of russia (soviet union)": "RUS",
-    "government of russia": "RUS",
-    "government of turkey": "TUR",
-    "government of iran": "IRN",
-    "is": "ISIL",
-    "hts": "NUSRA",
-    "jabhat fateh al-sham": "NUSRA",
-    "jabhat al-nusra": "NUSRA",
-    "sham legion": "FAYLAQ",
-    "faylaq al-sham": "FAYLAQ",
-    "ahrar al-sham": "AHRAR",
-    "jaysh al-islam": "JAISH_ISLAM",
-    "jaish al-islam": "JAISH_ISLAM",
-    "jaysh al-mujahidin": "MUJAHIDEEN",
-    "levant front": "SHAMIYA",
-}
 
 
 @dataclass
@@ -352,6 +331,7 @@ def import_file(
                 "source_kind": source_kind,
                 "visibility": visibility,
                 "options": opts,
+                "actor_names": "declared",  # actors mapped through the parties' declared external names
             }
             res = _record_batch(app, actor, payload)
             summary.rows += res.rows
@@ -835,6 +815,23 @@ def _insert(conn: Connection, table: Any, cols: tuple[str, ...], rows: list[tupl
 # --- the formats ------------------------------------------------------------------------------------------
 
 
+def _hint(conn: Connection, ctx: ApplyContext, p: dict[str, Any], source: str) -> Callable[[str], str | None]:
+    """The scenario's external names of ``source`` (read once per entry); a batch recorded before names were
+    data (no ``actor_names`` in its payload) replays with the tables of that time."""
+    from truce.parties.service import external_hint
+
+    if p.get("actor_names") != "declared":
+        from truce.ingest import legacy_names
+
+        if source == "acled":
+            return lambda n: legacy_names.acled_v1(acled.actor_key(n))
+        return lambda n: legacy_names.UCDP_V1.get(n.strip().lower())
+    key = f"external_hint:{source}"
+    if key not in ctx.cache:
+        ctx.cache[key] = external_hint(conn, source)
+    return ctx.cache[key]
+
+
 def _acled_header(columns: list[str], options: dict[str, Any]) -> None:
     acled.check_header(columns)
 
@@ -842,7 +839,7 @@ def _acled_header(columns: list[str], options: dict[str, Any]) -> None:
 def _acled_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
-    resolver = PartyResolver(conn, acled.actor_party_hint, res.unknown_actors)
+    resolver = PartyResolver(conn, _hint(conn, ctx, p, "acled"), res.unknown_actors)
     recs, rejects = acled.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
     res.rejected.extend(rejects)
     return recs
@@ -855,7 +852,7 @@ def _ged_header(columns: list[str], options: dict[str, Any]) -> None:
 def _ged_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
-    resolver = PartyResolver(conn, lambda n: UCDP_ACTORS.get(n.strip().lower()), res.unknown_actors)
+    resolver = PartyResolver(conn, _hint(conn, ctx, p, "ucdp"), res.unknown_actors)
     recs, rejects = ged.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
     res.rejected.extend(rejects)
     return recs
@@ -880,8 +877,8 @@ def _ucdp_aec_header(columns: list[str], options: dict[str, Any]) -> None:
 class _SideResolver:
     """A UCDP side ("A, B, C" may list several) → the first party it names."""
 
-    def __init__(self, conn: Connection, unknown: Counter[str]):
-        self.parts = PartyResolver(conn, lambda n: UCDP_ACTORS.get(n.strip().lower()), Counter())
+    def __init__(self, conn: Connection, hint: Callable[[str], str | None], unknown: Counter[str]):
+        self.parts = PartyResolver(conn, hint, Counter())
         self.unknown = unknown
 
     def __call__(self, name: str) -> str | None:
@@ -897,7 +894,9 @@ def _ucdp_aec_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
     recs, rejects = ucdp.parse_rows(
-        data, first_line, p["columns"], ctx.at[:10], _SideResolver(conn, res.unknown_actors), Gazetteer.bundled()
+        data, first_line, p["columns"], ctx.at[:10],
+        _SideResolver(conn, _hint(conn, ctx, p, "ucdp"), res.unknown_actors),
+        gazetteer_for(conn),  # the deployment's countries (the bundled Syrian gazetteer while only Syria is loaded)
     )
     for r in recs:
         if r["location_precision"] in ("adm1", "country") and r["place_name"]:

@@ -13,13 +13,13 @@ from sqlalchemy import Connection
 
 from truce.incidents import linking
 from truce.incidents import service as incidents
-from truce.ingest.bulk import UCDP_ACTORS, ImportSummary, import_file, match_into_incidents
+from truce.ingest.bulk import ImportSummary, import_file, match_into_incidents
 from truce.ingest.ged import is_ged
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.reports.service import insert_reports
 
-__all__ = ["UCDP_ACTORS", "ImportSummary", "import_ucdp", "match_into_incidents"]
+__all__ = ["ImportSummary", "import_ucdp", "match_into_incidents"]
 
 
 def import_ucdp(

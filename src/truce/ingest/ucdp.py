@@ -178,8 +178,8 @@ def parse_row(row: dict[str, str], line: int, gaz: Gazetteer) -> UcdpRecord:
         raise RowError("id", f"{ext_id!r} is not a UCDP event id (digits expected)", line)
     try:
         root = _cell(row, "location_root_name")
-        if root.casefold() != COUNTRY.casefold():
-            raise RowError("location_root_name", f"{root or 'nothing'!r} is not {COUNTRY}", line)
+        if gaz.country_code(root) is None:  # the deployment's countries, from its data
+            raise RowError("location_root_name", f"{root or 'nothing'!r} is not {gaz.country_label()}", line)
         start = _date(row, "start_date", line)
         end = _date(row, "end_date", line) if _cell(row, "end_date") else start
         if end < start:

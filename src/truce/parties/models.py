@@ -49,3 +49,15 @@ party_status_history = Table(
     Column("reason", Text, nullable=False),
     Column("decision", String(200), nullable=True),
 )
+
+
+# The names other systems give a party (ACLED actor names, UCDP side names), declared in the scenario:
+# an importer maps an actor to a party through them before it tries the register's aliases.
+party_external_names = Table(
+    "party_external_names",
+    metadata,
+    Column("source", String(16), primary_key=True),  # acled | ucdp
+    Column("norm", String(300), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("party_id", String(64), ForeignKey("parties.id"), nullable=False),
+)

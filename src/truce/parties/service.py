@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -19,6 +20,7 @@ from truce.parties.models import (
     parties,
     party_aliases,
     party_designations,
+    party_external_names,
     party_status_history,
 )
 from truce.text import norm_key
@@ -44,6 +46,16 @@ class PartyIn(BaseModel):
     designations: list[str] = Field(default_factory=list)
     status: str | None = None
     joined: str | None = None
+    # names other systems give the party: {"acled": ["Military Forces of Syria"], "ucdp": ["Government of Syria"]}
+    external_names: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("external_names")
+    @classmethod
+    def _external(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        bad = sorted(set(v) - set(EXTERNAL_SOURCES))
+        if bad:
+            raise ValueError(f"unknown source {bad[0]!r}: expected one of {', '.join(EXTERNAL_SOURCES)}")
+        return v
 
     @field_validator("id")
     @classmethod
@@ -84,17 +96,72 @@ def add_party(app: App, conn: Connection, actor: Actor, data: dict[str, Any], as
         if k and k not in seen:
             seen.add(k)
             aliases.append({"alias": a, "norm": k})
+    external: list[dict[str, str]] = []
+    for source in EXTERNAL_SOURCES:
+        for n in p.external_names.get(source, []):
+            k = external_norm(source, n)
+            if not k:
+                raise ValidationFailed(f"party.external_names.{source}: {n!r} is empty once normalised",
+                                       field="party.external_names")
+            clash = conn.execute(
+                select(party_external_names.c.party_id).where(
+                    party_external_names.c.source == source, party_external_names.c.norm == k
+                )
+            ).first()
+            if clash is not None or any(e["source"] == source and e["norm"] == k for e in external):
+                raise Conflict(
+                    f"party.external_names.{source}: {n!r} names {clash[0] if clash else 'another entry'} already",
+                    field="party.external_names",
+                )
+            external.append({"source": source, "name": n, "norm": k})
     payload = {
         "id": p.id,
         "name": p.name,
         "kind": p.kind,
         "aliases": aliases,
+        **({"external_names": external} if external else {}),
         "designations": sorted(set(p.designations)),
         "status": p.status,
         "effective": (p.joined or as_of)[:10],
     }
     app.record(conn, actor, "party.add", payload)
     return payload
+
+
+EXTERNAL_SOURCES = ("acled", "ucdp")
+
+
+def external_norm(source: str, name: str) -> str:
+    """The look-up key of an external name: ACLED's actor key (parenthesised qualifiers dropped), UCDP's
+    lower-cased name."""
+    if source == "acled":
+        from truce.ingest.acled import actor_key
+
+        return actor_key(name)
+    return name.strip().lower()
+
+
+def external_hint(conn: Connection, source: str) -> Callable[[str], str | None]:
+    """Actor name → party id through the external names the scenario declared for ``source``. ACLED names
+    match as a prefix of whole words ("Military Forces of Syria (2000-)" → SYR), UCDP names exactly."""
+    rows = conn.execute(
+        select(party_external_names.c.norm, party_external_names.c.party_id).where(
+            party_external_names.c.source == source
+        )
+    ).all()
+    table = {r.norm: r.party_id for r in rows}
+    if source != "acled":
+        return lambda n: table.get(external_norm(source, n))
+    prefixes = sorted(table, key=lambda k: (-len(k), k))
+
+    def hint(name: str) -> str | None:
+        key = external_norm("acled", name)
+        hit = table.get(key)
+        if hit is None:
+            hit = next((table[p] for p in prefixes if key.startswith(p + " ")), None)
+        return hit
+
+    return hint
 
 
 @applier("party.add")
@@ -109,6 +176,12 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             created_at=ctx.at,
         )
     )
+    if p.get("external_names"):
+        conn.execute(
+            insert(party_external_names),
+            [{"source": e["source"], "norm": e["norm"], "name": e["name"], "party_id": p["id"]}
+             for e in p["external_names"]],
+        )
     if p["aliases"]:
         conn.execute(
             insert(party_aliases),

@@ -129,10 +129,10 @@ def locate(
             "adm2_pcode": pc[1] if pc else None,
             "adm3_pcode": pc[2] if pc else None,
         }
-    from truce.geo.gazetteer import Gazetteer  # lazy: loads the place-name tables, only for named places
+    from truce.geo.gazetteer import gazetteer_for  # lazy: loads the place-name tables, only for named places
 
     name = (place_name or "").strip()
-    res = Gazetteer.bundled().resolve(name)
+    res = gazetteer_for(conn).resolve(name)
     if res is None:
         raise ValidationFailed(
             f"place_name: '{name}' resolves to no known place; give lat and lon instead", field="place_name"

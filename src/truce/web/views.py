@@ -28,7 +28,8 @@ from truce.auth.permissions import allowed
 from truce.auth.visibility import may_see_board, may_see_measure, sees_all_incidents
 from truce.eligibility import service as eligibility
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
-from truce.geo.gazetteer import Gazetteer
+from truce.geo.gazetteer import gazetteer_for
+from truce.geo.service import data_extent
 from truce.incidents import linking
 from truce.incidents.browse import decode_cursor, encode_cursor, open_suggestions, verifier_queue
 from truce.incidents.models import FINDINGS, VERDICTS
@@ -179,6 +180,12 @@ def _filter_choices(conn: Any) -> dict[str, Any]:
     }
 
 
+def _bounds(conn: Any) -> str:
+    """'min lon,min lat,max lon,max lat' of what the data covers, for the maps' initial view ('' if nothing)."""
+    box = data_extent(conn)
+    return ",".join(f"{x:.4f}" for x in box) if box else ""
+
+
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, v: Actor | None = Depends(viewer)) -> Any:
     flt, keep = _filter(request)
@@ -186,10 +193,11 @@ def map_page(request: Request, v: Actor | None = Depends(viewer)) -> Any:
     with read(request) as conn:
         choices = _filter_choices(conn)
         rows, total = list_incidents(conn, flt, 10, 0, viewer=v)
+        bounds = _bounds(conn)
     return render(
         request,
         "map.html",
-        {**choices, "filters": keep, "as_of": as_of, "recent": rows, "total": total,
+        {**choices, "bounds": bounds, "filters": keep, "as_of": as_of, "recent": rows, "total": total,
          "points_query": urlencode(keep)},
     )
 
@@ -304,10 +312,11 @@ def report_form(request: Request) -> Any:
         raise PermissionDenied(_("Your role may not submit reports: monitors, liaisons and admins may."))
     with read(request) as conn:
         parties = list_parties(conn)
+        bounds = _bounds(conn)
     return render(
         request,
         "report.html",
-        {"client_id": str(uuid.uuid4()), "types": VIOLATION_TYPES, "time_precisions": TIME_PRECISIONS,
+        {"bounds": bounds, "client_id": str(uuid.uuid4()), "types": VIOLATION_TYPES, "time_precisions": TIME_PRECISIONS,
          "location_precisions": LOCATION_PRECISIONS, "observations": OBSERVATION_MODES,
          "tiers": VISIBILITY_TIERS, "parties": parties,
          "now": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")},
@@ -396,10 +405,11 @@ def places(request: Request, place_name: str = Query("", max_length=100), q: str
     """Gazetteer suggestions as <option>s of a datalist (htmx)."""
 
     text = q or place_name
-    items = [
-        {"label": label, "lat": r.lat, "lon": r.lon, "precision": r.precision}
-        for label, r in (Gazetteer.bundled().suggest(text, limit=8) if len(text.strip()) >= 2 else [])
-    ]
+    hits: list[Any] = []
+    if len(text.strip()) >= 2:
+        with request.app.state.truce.read() as conn:
+            hits = gazetteer_for(conn).suggest(text, limit=8)
+    items = [{"label": label, "lat": r.lat, "lon": r.lon, "precision": r.precision} for label, r in hits]
     return render(request, "_places.html", {"places": items})
 
 

@@ -10,7 +10,10 @@
   var stats = { points: 0, fetchMs: 0, buildMs: 0, totalMs: 0 };
   window.truceMap = stats;
 
-  var map = L.map(el, { preferCanvas: true, maxZoom: 18, minZoom: 4 }).setView([35.0, 38.3], 7);
+  var map = L.map(el, { preferCanvas: true, maxZoom: 18, minZoom: 4 });
+  // the initial view frames what the deployment's data covers (its countries, zones and incidents)
+  var b = (el.getAttribute("data-bounds") || "").split(",").map(Number);
+  if (b.length === 4 && b.every(isFinite)) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); } else { map.setView([20, 30], 4); }
   window.truceLeaflet = map;
   var tileUrl = el.getAttribute("data-tile-url");
   if (tileUrl) {

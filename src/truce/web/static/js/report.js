@@ -58,7 +58,9 @@
     if (zoom) { map.setView(ll, Math.max(map.getZoom(), 9)); }
   }
   if (pick && window.L) {
-    map = L.map(pick, { maxZoom: 18 }).setView([35.0, 38.3], 6);
+    map = L.map(pick, { maxZoom: 18 });
+    var b = (pick.getAttribute("data-bounds") || "").split(",").map(Number);
+    if (b.length === 4 && b.every(isFinite)) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); } else { map.setView([20, 30], 3); }
     var tileUrl = pick.getAttribute("data-tile-url");
     if (tileUrl) { L.tileLayer(tileUrl, { maxZoom: 18 }).addTo(map); }
     fetch(pick.getAttribute("data-admin-url"), { credentials: "same-origin" })
