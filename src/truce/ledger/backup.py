@@ -333,7 +333,7 @@ def restore(file: Path, url: str, against: list[str] | None = None, progress: Pr
             )
         if "operational.json" in z.namelist():
             load_operational(target.engine, json.loads(z.read("operational.json")))
-    from truce.mirror import checks
+    from truce.mirror import service as follower  # lazy: the mirror (httpx) only for a restore that checks
 
-    checks.check_restore(target, res, m.get("checkpoint"), against or [])
+    follower.check_restore(target, res, m.get("checkpoint"), against or [])
     return res

@@ -37,6 +37,7 @@ from truce.ledger.checkpoints import (
     verify_note,
 )
 from truce.mirror.models import mirror_state
+from truce.mirror.records import Alarm, record_seen
 
 PROOF_FORMAT = "truce-misbehaviour/1"
 
@@ -108,7 +109,6 @@ def proof_doc(kind: str, message: str, vkey: str, a: Signed, b: Signed, evidence
 def own_conflict(conn: Any, vkey: str, held: Signed, other: Signed, kind: str, what: str) -> Any:
     """The alarm when `other`, no larger than the checkpoint `held` that this mirror verified against its own
     copy, conflicts with it (None when it does not); the evidence is made from the mirror's own tree."""
-    from truce.mirror.service import Alarm
 
     assert other.size <= held.size
     tree = merkle.Tree(conn)
@@ -142,7 +142,6 @@ def own_conflict(conn: Any, vkey: str, held: Signed, other: Signed, kind: str, w
 def extends(vkey: str, held: Signed, new: Signed, node: Any, kind: str, what: str) -> Any:
     """Whether `new` (larger than `held`) extends it, by a consistency proof the node serves. None when it does;
     else an Alarm, whose evidence is conclusive when the node's proof shows its own root at the held size."""
-    from truce.mirror.service import Alarm
 
     old_root, proof = node.consistency(held.size, new.size)
     if merkle.verify_consistency(held.size, new.size, held.root, new.root, proof):
@@ -178,7 +177,6 @@ def _log_key(app: Any, st: dict[str, Any], source: Any) -> str:
 def before_pull(app: Any, st: dict[str, Any], source: Any, note: str) -> Any:
     """Check the source's latest checkpoint against the last one verified, before anything is pulled. None when
     it may be followed, else an Alarm."""
-    from truce.mirror.service import Alarm, record_seen
 
     vkey = _log_key(app, st, source)
     try:
@@ -204,7 +202,6 @@ def after_pull(app: Any, source: Any, note: str, witness: tuple[str, Any] | None
     """The mirror's own root at the checkpoint's size must be its root; then it is verified (and co-signed).
     Returns whether it was co-signed, or an Alarm."""
     from truce.ledger import signing
-    from truce.mirror.service import Alarm, record_seen
 
     with app.read() as conn:
         st = dict(conn.execute(mirror_state.select()).mappings().one())
@@ -256,7 +253,6 @@ def after_pull(app: Any, source: Any, note: str, witness: tuple[str, Any] | None
 
 def compare_gossip(app: Any, peer: Any, notes: list[str]) -> Any:
     """Compare the checkpoints a peer has seen with this mirror's own copy and held checkpoint."""
-    from truce.mirror.service import record_seen
 
     with app.read() as conn:
         st = dict(conn.execute(mirror_state.select()).mappings().one())
@@ -285,63 +281,3 @@ def compare_gossip(app: Any, peer: Any, notes: list[str]) -> Any:
 
 
 # --- restore ---------------------------------------------------------------------------------------------------
-
-
-def check_restore(target: Any, res: Any, note: str | None, against: list[str]) -> None:
-    """A restored copy against the checkpoint in its backup and the latest agreed checkpoints of live nodes or
-    mirrors: the log's signature (the key its own ledger records), then its tree at that size."""
-    from truce.ledger import signing
-    from truce.mirror.service import Source
-
-    with target.read() as conn:
-        tree = merkle.Tree(conn)
-        size = tree.size()
-        vkey = signing.vkey(conn)
-
-        def judge(text: str, where: str) -> None:
-            try:
-                s = open_signed(text, vkey) if vkey else None
-            except CheckError as e:
-                res.diverges.append(f"{where}: {e}")
-                return
-            if s is None:
-                res.diverges.append(f"{where}: the restored ledger records no log key to check it with")
-                return
-            agreed = signing.check_note(conn, text, where).ok
-            label = f"{where} ({'agreed' if agreed else 'not agreed'}, size {s.size})"
-            if s.size <= size:
-                if tree.root(s.size) == s.root:
-                    res.agreed.append(f"includes {label}")
-                else:
-                    res.diverges.append(f"diverges from {label}: this copy has another root at size {s.size}")
-                return
-            if size == 0:
-                res.behind.append(f"behind {label}: it holds no entries")
-                return
-            try:
-                old_root, proof = Source(where).consistency(size, s.size)
-            except Exception as e:  # noqa: BLE001
-                res.behind.append(f"behind {label}: it holds {size} entries ({e})")
-                return
-            if old_root == tree.root(size) and merkle.verify_consistency(size, s.size, old_root, s.root, proof):
-                res.behind.append(
-                    f"behind {label}: it holds {size} entries, {s.size - size} are missing (the node has them)"
-                )
-            else:
-                res.diverges.append(
-                    f"diverges from {label}: no consistency proof joins this copy's {size} entries to it"
-                )
-
-        if note:
-            res.checkpoint_size = Checkpoint.parse(open_note(note)[0]).size
-            judge(note, "the checkpoint in the backup")
-        for url in against:
-            src = Source(url)
-            try:
-                latest = src.latest_agreed()
-            finally:
-                src.close()
-            if latest is None:
-                res.agreed.append(f"{url} serves no checkpoint to check against")
-            else:
-                judge(latest, url)

@@ -81,22 +81,30 @@ def check(doc: dict[str, Any]) -> ProofCheck:
         except ValueError:
             prefix = b""
         if not merkle.verify_consistency(small.size, large.size, prefix, large.root, proof):
-            say(f"evidence: the consistency proof does not show the root of the tree of size {large.size} at size "
-                f"{small.size}")
+            say(
+                f"evidence: the consistency proof does not show the root of the tree of size {large.size} at size "
+                f"{small.size}"
+            )
             return out
-        say(f"the consistency proof shows that the tree of size {large.size} has root {_b64(prefix)} at size "
-            f"{small.size}")
+        say(
+            f"the consistency proof shows that the tree of size {large.size} has root {_b64(prefix)} at size "
+            f"{small.size}"
+        )
         if prefix != small.root:
-            say(f"PROVEN: the log signed root {_b64(small.root)} for size {small.size}, which is not a prefix of its "
-                f"tree of size {large.size}: no consistency proof can join them")
+            say(
+                f"PROVEN: the log signed root {_b64(small.root)} for size {small.size}, which is not a prefix of its "
+                f"tree of size {large.size}: no consistency proof can join them"
+            )
             out.proven = True
         else:
             say("the smaller tree is a prefix of the larger one: no conflict")
         return out
     if kind == "rollback":
         if merkle.verify_consistency(small.size, large.size, small.root, large.root, proof):
-            say(f"PROVEN (rollback): the tree of size {small.size} is a prefix of the tree of size {large.size}, but "
-                f"the log presented it as its latest after signing size {large.size} (see the mirror's alarm)")
+            say(
+                f"PROVEN (rollback): the tree of size {small.size} is a prefix of the tree of size {large.size}, but "
+                f"the log presented it as its latest after signing size {large.size} (see the mirror's alarm)"
+            )
             out.proven = a.size > b.size  # held first, then the smaller one as the latest
         else:
             say("evidence: the consistency proof does not join them")
@@ -105,9 +113,11 @@ def check(doc: dict[str, Any]) -> ProofCheck:
         if merkle.verify_consistency(small.size, large.size, small.root, large.root, proof):
             say("the consistency proof the log served joins them: no conflict")
         else:
-            say(f"the consistency proof the log served does not join size {small.size} to size {large.size}: the log "
+            say(
+                f"the consistency proof the log served does not join size {small.size} to size {large.size}: the log "
                 "did not prove that its new tree extends the old one (a conclusive proof needs the log's root at "
-                f"size {small.size}, or its entries)")
+                f"size {small.size}, or its entries)"
+            )
             out.proven = False
         return out
     say(f"evidence: unknown type {kind!r}")

@@ -22,9 +22,13 @@ from sqlalchemy import Connection, Engine, desc, insert, select, update
 
 from truce import db
 from truce.errors import TruceError
-from truce.ledger import chain
+from truce.ledger import chain, merkle
 from truce.ledger.blobs import BlobError, BlobStore
+from truce.ledger.checkpoints import Checkpoint, open_note
+from truce.mirror import checks
+from truce.mirror.checks import CheckError, open_signed, parse_vkey
 from truce.mirror.models import mirror_alarms, mirror_seen, mirror_state
+from truce.mirror.records import Alarm
 
 BATCH = 1000
 HEX = frozenset("0123456789abcdef")
@@ -221,8 +225,6 @@ def start(engine: Engine, source_url: str, witness: str | None = None, log_key: 
     """Make a database a mirror of `source_url` (or check that it is one of that source already), pinning the
     source log's verifier key when it is given."""
     if log_key:
-        from truce.mirror.checks import CheckError, parse_vkey
-
         try:
             parse_vkey(log_key)
         except CheckError as e:
@@ -304,32 +306,6 @@ def seen_checkpoints(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def record_seen(conn: Connection, origin: str, size: int, root_hex: str, note: str, where: str, verified: bool) -> None:
-    have = conn.execute(
-        select(mirror_seen.c.id).where(
-            mirror_seen.c.size == size, mirror_seen.c.root == root_hex, mirror_seen.c.seen_from == where
-        )
-    ).first()
-    if have is None:
-        conn.execute(
-            insert(mirror_seen).values(
-                origin=origin, size=size, root=root_hex, note=note, seen_from=where, verified=verified,
-                at=chain.now_iso(),
-            )
-        )
-
-
-@dataclass
-class Alarm:
-    kind: str
-    message: str
-    held: str | None = None
-    new: str | None = None
-    proof: dict[str, Any] | None = None
-    id: int = 0
-    proof_file: Path | None = None
-
-
 def raise_alarm(engine: Engine, alarm: Alarm, source: str, proof_dir: Path | None = None) -> Alarm:
     """Record an alarm, stop following, and write the proof of misbehaviour file (if there is a proof)."""
     with db.write_tx(engine) as conn:
@@ -382,8 +358,6 @@ def pull(
     stop_after_batches: int | None = None,
 ) -> PullResult:
     """One round: pull the source's entries after the mirror's head, replay them, verify its checkpoint."""
-    from truce.mirror import checks
-
     engine = app.engine
     res = PullResult()
     with app.read() as conn:
@@ -427,8 +401,9 @@ def pull(
             break
         problem = check_rows(rows, res.head, my_hash)
         if problem is not None:
-            res.alarm = raise_alarm(engine, Alarm("fork" if note is None else "bad_entries", problem), source.url,
-                                    proof_dir)
+            res.alarm = raise_alarm(
+                engine, Alarm("fork" if note is None else "bad_entries", problem), source.url, proof_dir
+            )
             return res
         for r in rows:
             for sha in cited_blobs(json.loads(r.payload)):
@@ -487,10 +462,67 @@ def check_rows(rows: list[Entry], head: int, head_hash: str) -> str | None:
 
 def gossip(app: Any, peer: Source, proof_dir: Path | None = None) -> tuple[int, Alarm | None]:
     """Compare the checkpoints a peer mirror has seen with this mirror's own copy."""
-    from truce.mirror import checks
-
     notes = peer.seen()
     alarm = checks.compare_gossip(app, peer, notes)
     if alarm is not None:
         alarm = raise_alarm(app.engine, alarm, peer.url, proof_dir)
     return len(notes), alarm
+
+
+def check_restore(target: Any, res: Any, note: str | None, against: list[str]) -> None:
+    """A restored copy against the checkpoint in its backup and the latest agreed checkpoints of live nodes or
+    mirrors: the log's signature (the key its own ledger records), then its tree at that size."""
+    from truce.ledger import signing
+
+    with target.read() as conn:
+        tree = merkle.Tree(conn)
+        size = tree.size()
+        vkey = signing.vkey(conn)
+
+        def judge(text: str, where: str) -> None:
+            try:
+                s = open_signed(text, vkey) if vkey else None
+            except CheckError as e:
+                res.diverges.append(f"{where}: {e}")
+                return
+            if s is None:
+                res.diverges.append(f"{where}: the restored ledger records no log key to check it with")
+                return
+            agreed = signing.check_note(conn, text, where).ok
+            label = f"{where} ({'agreed' if agreed else 'not agreed'}, size {s.size})"
+            if s.size <= size:
+                if tree.root(s.size) == s.root:
+                    res.agreed.append(f"includes {label}")
+                else:
+                    res.diverges.append(f"diverges from {label}: this copy has another root at size {s.size}")
+                return
+            if size == 0:
+                res.behind.append(f"behind {label}: it holds no entries")
+                return
+            try:
+                old_root, proof = Source(where).consistency(size, s.size)
+            except Exception as e:  # noqa: BLE001
+                res.behind.append(f"behind {label}: it holds {size} entries ({e})")
+                return
+            if old_root == tree.root(size) and merkle.verify_consistency(size, s.size, old_root, s.root, proof):
+                res.behind.append(
+                    f"behind {label}: it holds {size} entries, {s.size - size} are missing (the node has them)"
+                )
+            else:
+                res.diverges.append(
+                    f"diverges from {label}: no consistency proof joins this copy's {size} entries to it"
+                )
+
+        if note:
+            res.checkpoint_size = Checkpoint.parse(open_note(note)[0]).size
+            judge(note, "the checkpoint in the backup")
+        for url in against:
+            src = Source(url)
+            try:
+                latest = src.latest_agreed()
+            finally:
+                src.close()
+            if latest is None:
+                res.agreed.append(f"{url} serves no checkpoint to check against")
+            else:
+                judge(latest, url)
