@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from truce.agreements import service as agreements
-from truce.agreements.documents import read_scenario
-from truce.agreements.models import agreements as agreements_table
+from truce.agreements.documents import Scenario, read_scenario
 from truce.auth import service as auth
-from truce.auth.models import organisations
+from truce.auth.models import organisations, users
 from truce.errors import ValidationFailed
 from truce.geo.service import deepest_levels, load_bundled_admin_areas
 from truce.ledger.chain import Actor
@@ -33,47 +32,44 @@ def read(path: str | Path) -> dict[str, Any]:
 
 
 def org_plan(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The organisations a scenario implies: one office per guarantor, the joint group, the admin,
-    and a liaison office for every party that can be bound by the truce."""
-    ag = data["agreement"]
-    out = [
-        {"id": "ADMIN", "name": "Mechanism secretariat (administration)", "kind": "admin", "party_id": None},
-        {"id": "JOINT", "name": "Joint group of the guarantors", "kind": "joint_group", "party_id": None},
-    ]
-    names = {p["id"]: p["name"] for p in data.get("parties", [])}
-    for g in ag.get("guarantors", []):
-        out.append(
-            {
-                "id": f"{g}_OFFICE",
-                "name": f"{names.get(g, g)}: guarantor office",
-                "kind": "guarantor_office",
-                "party_id": g,
-            }
-        )
-    for p in data.get("parties", []):
-        if p.get("kind") in ("government", "armed_group"):
-            out.append(
-                {
-                    "id": f"{p['id']}_LIAISON",
-                    "name": f"{p['name']}: liaison",
-                    "kind": "party_liaison",
-                    "party_id": p["id"],
-                }
-            )
-    return out
+    """The organisations a scenario implies (one office per guarantor, the joint group, the admin, a liaison
+    office for every party that can be bound by the truce), with those it declares (`organisations:`)."""
+    return Scenario.model_validate(data).organisation_plan()
 
 
-def load(app: App, actor: Actor, path: str | Path | None = None) -> dict[str, Any]:
-    """Load a scenario; what exists already is left as it is (loading twice changes nothing)."""
+def _agreement_data(ag: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": ag["id"],
+        "title": ag["title"],
+        "signed": ag.get("signed"),
+        "effective": ag["effective"],
+        "term_months": ag.get("term_months"),
+        "ends": ag.get("ends"),
+        "guarantors": ag["guarantors"],
+        "decision_rule": ag["decision_rule"],
+        "clauses": ag.get("clauses", []),
+        "settings": ag.get("settings", {}),
+        "measures": ag.get("measures"),
+        "eligibility": ag.get("eligibility"),
+    }
+
+
+def load(app: App, actor: Actor, path: str | Path | None = None, new_version: bool = False) -> dict[str, Any]:
+    """Load a scenario; what exists already is left as it is (loading twice changes nothing). An agreement
+    that exists and differs from every recorded version is refused, naming the keys that differ, unless
+    `new_version`: then it is recorded as the next version (from the file's `effective` date)."""
     data = read(path or bundled_scenario())
     ag = data["agreement"]
     done: dict[str, Any] = {
         "admin_levels": [],
         "repairs": [],
         "agreement": None,
+        "version": None,
+        "changed": [],
         "parties": [],
         "zones": [],
         "organisations": [],
+        "users": [],
     }
     country = str(data.get("country") or "SY").upper()
     with app.write() as conn:
@@ -87,26 +83,22 @@ def load(app: App, actor: Actor, path: str | Path | None = None) -> dict[str, An
                 f"run `truce geo import` with its COD-AB layers first",
                 field="country",
             )
-        if not conn.execute(select(agreements_table.c.id).where(agreements_table.c.id == ag["id"])).first():
-            agreements.add_version(
-                app,
-                conn,
-                actor,
-                {
-                    "id": ag["id"],
-                    "title": ag["title"],
-                    "signed": ag.get("signed"),
-                    "effective": ag["effective"],
-                    "term_months": ag.get("term_months"),
-                    "guarantors": ag["guarantors"],
-                    "decision_rule": ag["decision_rule"],
-                    "clauses": ag.get("clauses", []),
-                    "settings": ag.get("settings", {}),
-                    "measures": ag.get("measures"),
-                    "eligibility": ag.get("eligibility"),
-                },
+        terms = _agreement_data(ag)
+        standing = agreements.compare(conn, terms)
+        if standing is None or (standing[1] and new_version):
+            added = agreements.add_version(app, conn, actor, terms)
+            done["agreement"], done["version"] = ag["id"], added["version"]
+            done["changed"] = standing[1] if standing else []
+        elif standing[1]:
+            latest, keys = standing
+            raise ValidationFailed(
+                f"agreement {ag['id']}: the file differs from version {latest} in {', '.join(keys)}; to record it "
+                f"as version {latest + 1} (in force from the file's effective date) load it with --new-version, "
+                f"or run: truce agreement add-version FILE",
+                field="agreement",
             )
-            done["agreement"] = ag["id"]
+        else:
+            done["version"] = standing[0]
         for p in data.get("parties", []):
             if conn.execute(select(parties_table.c.id).where(parties_table.c.id == p["id"])).first():
                 continue
@@ -119,6 +111,10 @@ def load(app: App, actor: Actor, path: str | Path | None = None) -> dict[str, An
             if not conn.execute(select(organisations.c.id).where(organisations.c.id == o["id"])).first():
                 auth.add_org(app, conn, actor, o["id"], o["name"], o["kind"], o["party_id"])
                 done["organisations"].append(o["id"])
+        for u in data.get("users", []):  # no password: set one with `truce user passwd NAME`
+            if not conn.execute(select(users.c.name).where(users.c.name == u["name"])).first():
+                auth.add_user(app, conn, actor, u["name"], u["org"], u["role"], u.get("display_name"))
+                done["users"].append(u["name"])
         for z in data.get("zones", []):
             if conn.execute(select(zones_table.c.id).where(zones_table.c.id == z["id"])).first():
                 continue

@@ -15,7 +15,6 @@ from truce.bulletins.render import adm1_shapes, map_extent
 from truce.cli import app as cli
 from truce.incidents.service import show_incident as get_incident
 from truce.incidents.verification import add_finding
-from truce.ledger.chain import SYSTEM
 from truce.reports.service import submit
 from truce.web.app import create_app
 
@@ -36,11 +35,9 @@ def test_hodeidah_from_files(db_url: str) -> None:
     assert r.exit_code == 2 and "the scenario is for YE, whose boundaries are not loaded" in r.output
     _ok("geo", "import", *LAYERS, "--db", db_url)
     _ok("geo", "import-places", str(YEMEN / "YE.txt"), "--db", db_url)
-    _ok("scenario", "load", SCENARIO, "--db", db_url)
+    _ok("scenario", "load", SCENARIO, "--db", db_url)  # its users too: un_patrol, un_verifier of UNMHA_OFFICE
     app = Truce(db_url)
     with app.write() as conn:
-        auth.add_user(app, conn, SYSTEM, "un_patrol", "UNMHA_OFFICE", "monitor")
-        auth.add_user(app, conn, SYSTEM, "un_verifier", "UNMHA_OFFICE", "verifier")
         monitor, verifier = auth.get_actor(conn, "un_patrol"), auth.get_actor(conn, "un_verifier")
         # by point, inside the city zone
         shelled = submit(app, conn, monitor, {
@@ -84,8 +81,6 @@ def test_partisan_guarantor_default_is_unchanged(sqlite_url: str, tmp_path: Path
     _ok("scenario", "load", str(scenario), "--db", sqlite_url)
     app = Truce(sqlite_url)
     with app.write() as conn:
-        auth.add_user(app, conn, SYSTEM, "un_patrol", "UNMHA_OFFICE", "monitor")
-        auth.add_user(app, conn, SYSTEM, "un_verifier", "UNMHA_OFFICE", "verifier")
         res = submit(app, conn, auth.get_actor(conn, "un_patrol"), {
             "occurred_at": "2018-12-20T06:30:00Z", "lat": 14.83, "lon": 42.93, "violation_type": "shelling",
             "observation": "observed"}, [])
@@ -111,4 +106,6 @@ def test_readme_commands_for_another_country(db_url: str) -> None:
         outputs.append(_ok(*[files.get(a, a) for a in argv[1:]], "--db", db_url))
     assert len(outputs) == 6
     assert outputs[0].splitlines()[-1] == "loaded ADM3: 10 areas"
+    assert "users added: 3" in outputs[3]
+    assert "agreement: hodeidah-2018 version 2 added (changed: effective, clauses.C4)" in outputs[4]
     assert "place YE180202 (near)" in outputs[-1]

@@ -18,6 +18,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from truce.auth.models import NAME_RE, ORG_KINDS, ROLES, ROLES_BY_ORG_KIND
 from truce.errors import ValidationFailed
 from truce.parties.models import PARTY_KINDS, TRUCE_STATUSES
 from truce.reports.models import VIOLATION_TYPES
@@ -62,6 +63,8 @@ DecisionRule = Annotated[str, AfterValidator(_one_of(DECISION_RULES, "a decision
 MissedDeadline = Annotated[str, AfterValidator(_one_of(MISSED_DEADLINE, "a missed-deadline rule"))]
 PartyKind = Annotated[str, AfterValidator(_one_of(PARTY_KINDS, "a party kind"))]
 ZoneKind = Annotated[str, AfterValidator(_one_of(ZONE_KINDS, "a zone kind"))]
+OrgKind = Annotated[str, AfterValidator(_one_of(ORG_KINDS, "an organisation kind"))]
+Role = Annotated[str, AfterValidator(_one_of(ROLES, "a role"))]
 ExternalSource = Annotated[str, AfterValidator(_one_of(("acled", "ucdp"), "an external source"))]
 
 
@@ -74,6 +77,18 @@ def _iso_country(v: str) -> str:
 
 
 CountryCode = Annotated[str, AfterValidator(_iso_country)]
+
+
+def _name(v: str) -> str:
+    if not NAME_RE.match(v) or v == "system":
+        raise PydanticCustomError(
+            "not_allowed", "{value} is not a valid id or user name (letters, digits, _ . -; not 'system')",
+            {"value": repr(v)},
+        )
+    return v
+
+
+Name = Annotated[str, AfterValidator(_name)]
 
 
 def _refuse_at(at: str, message: str, **ctx: Any) -> PydanticCustomError:
@@ -259,17 +274,95 @@ class ZoneDoc(Doc):
     geometry: dict[str, Any] | None = None
 
 
+class OrganisationDoc(Doc):
+    """An organisation beside (or instead of) those the scenario implies (see `implied_organisations`)."""
+
+    id: Name
+    name: str = Field(min_length=1, max_length=300)
+    kind: OrgKind
+    party: str | None = None  # the party a guarantor office or a liaison belongs to
+
+
+class UserDoc(Doc):
+    """A user; no password here (a scenario file is shared): set one with `truce user passwd NAME`."""
+
+    name: Name
+    org: str
+    role: Role
+    display_name: str | None = Field(None, max_length=300)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if str(key).lower() in ("password", "password_hash", "passwd"):
+                    raise PydanticCustomError(
+                        "unknown_key", "passwords are not written in a scenario file: set one with "
+                        "truce user passwd NAME", {"key": str(key)},
+                    )
+        return data
+
+
+def implied_organisations(guarantors: Iterable[str], parties: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """The organisations a scenario implies: the admin, the joint group, one office per guarantor and a
+    liaison office for every party that can be bound by the truce (parties as (id, name, kind))."""
+    names = {pid: name for pid, name, _ in parties}
+    out: list[dict[str, Any]] = [
+        {"id": "ADMIN", "name": "Mechanism secretariat (administration)", "kind": "admin", "party_id": None},
+        {"id": "JOINT", "name": "Joint group of the guarantors", "kind": "joint_group", "party_id": None},
+    ]
+    for g in guarantors:
+        out.append({"id": f"{g}_OFFICE", "name": f"{names.get(g, g)}: guarantor office",
+                    "kind": "guarantor_office", "party_id": g})
+    for pid, name, kind in parties:
+        if kind in ("government", "armed_group"):
+            out.append({"id": f"{pid}_LIAISON", "name": f"{name}: liaison", "kind": "party_liaison", "party_id": pid})
+    return out
+
+
 class Scenario(Doc):
     country: CountryCode | None = None  # ISO 3166-1 alpha-2 (default SY, the bundled boundaries)
     agreement: Agreement
     parties: list[PartyDoc] = Field(default_factory=list)
     zones: list[ZoneDoc] = Field(default_factory=list)
+    organisations: list[OrganisationDoc] = Field(default_factory=list)
+    users: list[UserDoc] = Field(default_factory=list)
+
+    def organisation_plan(self) -> list[dict[str, Any]]:
+        """The organisations to exist: those implied, each replaced by a declared one of the same id, then
+        the other declared ones."""
+        plan = implied_organisations(self.agreement.guarantors, [(p.id, p.name, p.kind) for p in self.parties])
+        declared = {o.id: {"id": o.id, "name": o.name, "kind": o.kind, "party_id": o.party} for o in self.organisations}
+        out = [declared.pop(o["id"], o) for o in plan]
+        return out + list(declared.values())
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         _unique(self.parties, "party", "parties")
         _unique(self.zones, "zone", "zones")
+        _unique(self.organisations, "organisation", "organisations")
         known = [p.id for p in self.parties]
+        for i, o in enumerate(self.organisations):
+            if o.kind in ("guarantor_office", "party_liaison") and not o.party:
+                raise _refuse_at(f"organisations.{i}.party", "a {kind} belongs to a party: give its id",
+                                 kind=o.kind)
+            if o.party and known and o.party not in known:
+                raise _refuse_at(f"organisations.{i}.party", "{ref} is not a party of the scenario; parties: {known}",
+                                 ref=repr(o.party), known=", ".join(known))
+        kinds = {o["id"]: o["kind"] for o in self.organisation_plan()}
+        seen: set[str] = set()
+        for i, u in enumerate(self.users):
+            if u.name in seen:
+                raise _refuse_at(f"users.{i}.name", "user {name} is given twice", name=repr(u.name))
+            seen.add(u.name)
+            if u.org not in kinds:
+                raise _refuse_at(f"users.{i}.org", "{ref} is not an organisation of the scenario; organisations: "
+                                 "{known}", ref=repr(u.org), known=", ".join(kinds))
+            allowed = ROLES_BY_ORG_KIND[kinds[u.org]]
+            if u.role not in allowed:
+                raise _refuse_at(f"users.{i}.role", "a user of {org} ({kind}) may be {allowed}, not {role}",
+                                 org=u.org, kind=kinds[u.org], allowed=", ".join(sorted(allowed)), role=u.role)
         if known:
             for i, g in enumerate(self.agreement.guarantors):
                 if g not in known:

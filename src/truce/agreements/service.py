@@ -28,6 +28,28 @@ def default_enforcement() -> dict[str, Any]:
     return data
 
 
+def _terms(a: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The terms of a version as recorded (its payload without id and version), from the checked data."""
+    settings = {**DEFAULT_SETTINGS, **default_enforcement(), **(data.get("settings") or {})}
+    for key in ("measures", "eligibility"):
+        if data.get(key):
+            settings[key] = data[key]
+    if a.ends is not None:
+        if a.ends <= a.effective:
+            raise ValidationFailed("agreement.ends: must be after agreement.effective", field="agreement.ends")
+        settings["ends"] = a.ends.isoformat()
+    return {
+        "title": a.title,
+        "signed": a.signed.isoformat() if a.signed else None,
+        "effective": a.effective.isoformat(),
+        "term_months": a.term_months,
+        "guarantors": a.guarantors,
+        "decision_rule": a.decision_rule,
+        "clauses": [c.model_dump(exclude_none=True) for c in a.clauses],
+        "settings": settings,
+    }
+
+
 def add_version(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Add a new version of an agreement (version 1 when the id is new)."""
     require(actor, "agreement.add")
@@ -43,28 +65,44 @@ def add_version(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) 
                 f"agreement.effective: version {version} must take effect after version {latest} ({prev})",
                 field="agreement.effective",
             )
-    settings = {**DEFAULT_SETTINGS, **default_enforcement(), **(data.get("settings") or {})}
-    for key in ("measures", "eligibility"):
-        if data.get(key):
-            settings[key] = data[key]
-    if a.ends is not None:
-        if a.ends <= a.effective:
-            raise ValidationFailed("agreement.ends: must be after agreement.effective", field="agreement.ends")
-        settings["ends"] = a.ends.isoformat()
-    payload = {
-        "id": a.id,
-        "version": version,
-        "title": a.title,
-        "signed": a.signed.isoformat() if a.signed else None,
-        "effective": a.effective.isoformat(),
-        "term_months": a.term_months,
-        "guarantors": a.guarantors,
-        "decision_rule": a.decision_rule,
-        "clauses": [c.model_dump(exclude_none=True) for c in a.clauses],
-        "settings": settings,
-    }
+    payload = {"id": a.id, "version": version, **_terms(a, data)}
     app.record(conn, actor, "agreement.add", payload)
     return payload
+
+
+def _diff(old: Any, new: Any, path: str) -> list[str]:
+    """The dotted paths at which two versions' terms differ (clauses by their id)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for k in [*old, *(k for k in new if k not in old)]:
+            out += _diff(old.get(k), new.get(k), f"{path}.{k}" if path else str(k))
+        return out
+    if path == "clauses" and isinstance(old, list) and isinstance(new, list):
+        a = {str(c.get("id")): c for c in old if isinstance(c, dict)}
+        b = {str(c.get("id")): c for c in new if isinstance(c, dict)}
+        out = []
+        for cid in [*a, *(c for c in b if c not in a)]:
+            out += _diff(a.get(cid), b.get(cid), f"clauses.{cid}") if cid in a and cid in b else [f"clauses.{cid}"]
+        return out or ([] if list(a) == list(b) else ["clauses (their order)"])
+    return [] if old == new else [path]
+
+
+def compare(conn: Connection, data: dict[str, Any]) -> tuple[int, list[str]] | None:
+    """How an agreement's data stands to the versions recorded: None when its id is new; (N, []) when it
+    is version N as recorded; else (latest version, the keys in which the data differs from it)."""
+    a = check_agreement(data)
+    rows = [_row(r) for r in conn.execute(select(agreements).where(agreements.c.id == a.id)
+                                         .order_by(agreements.c.version))]
+    if not rows:
+        return None
+    terms = json.loads(json.dumps(_terms(a, data), default=str))
+    keys = list(terms)
+    for r in reversed(rows):
+        if {k: r[k] for k in keys} == terms:
+            return r["version"], []
+    latest = rows[-1]
+    diff = _diff({k: latest[k] for k in keys}, terms, "")
+    return latest["version"], [("ends" if d == "settings.ends" else d) for d in diff]
 
 
 @applier("agreement.add")

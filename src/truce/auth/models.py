@@ -3,12 +3,24 @@ operational tables of the web app (sessions, sign-in attempts)."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table
 
 from truce.db import metadata
 
 ORG_KINDS = ("guarantor_office", "party_liaison", "joint_group", "admin", "observer")
 ROLES = ("monitor", "verifier", "liaison", "analyst", "admin")
+# Organisation ids and user names: letters, digits, _ . -
+NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
+# Which roles make sense in which kind of organisation.
+ROLES_BY_ORG_KIND = {
+    "guarantor_office": {"monitor", "verifier", "analyst"},
+    "party_liaison": {"liaison", "analyst"},
+    "joint_group": {"verifier", "analyst", "admin"},
+    "admin": {"admin", "analyst"},
+    "observer": {"analyst", "monitor"},
+}
 
 organisations = Table(
     "organisations",

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from truce.auth.models import ORG_KINDS, ROLES, organisations, users
+from truce.auth.models import NAME_RE, ORG_KINDS, ROLES, ROLES_BY_ORG_KIND, organisations, users
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.ledger.context import App
-
-NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
-
-# Which roles make sense in which kind of organisation.
-ROLES_BY_ORG_KIND = {
-    "guarantor_office": {"monitor", "verifier", "analyst"},
-    "party_liaison": {"liaison", "analyst"},
-    "joint_group": {"verifier", "analyst", "admin"},
-    "admin": {"admin", "analyst"},
-    "observer": {"analyst", "monitor"},
-}
 
 
 def get_actor(conn: Connection, name: str | None) -> Actor:

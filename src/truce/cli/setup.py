@@ -160,19 +160,43 @@ def _serve(url: str, host: str, port: int, workers: int = 1) -> None:
 @handle_errors
 def scenario_load(
     file: Annotated[Path | None, typer.Argument(help="Scenario YAML (default: the bundled Astana 2017)")] = None,
+    new_version: Annotated[
+        bool,
+        typer.Option(
+            "--new-version",
+            help="When the file's agreement differs from the recorded one, record it as the next version "
+            "(in force from the file's effective date) instead of refusing",
+        ),
+    ] = False,
     db: DbOpt = None,
     as_user: AsOpt = None,
 ) -> None:
-    """Load a scenario: agreement, parties, zones (from ADM3 P-codes) and the organisations that run it.
+    """Load a scenario: agreement, parties, zones (from ADM3 P-codes), the organisations that run it and
+    the users it declares (without passwords: set one with truce user passwd NAME). Loading the same file
+    again writes nothing; a changed agreement is refused, naming what differs, unless --new-version.
 
-    Example: truce scenario load astana-2017.yaml
+    Example: truce scenario load hodeidah-2019.yaml --new-version
     """
 
     t = get_app(db)
-    res = scenario.load(t, actor_for(t, as_user), file)
+    res = scenario.load(t, actor_for(t, as_user), file, new_version=new_version)
+    if res["agreement"] is None:
+        agreement = f"already loaded (version {res['version']})"
+    elif res["changed"]:
+        agreement = f"{res['agreement']} version {res['version']} added (changed: {', '.join(res['changed'])})"
+    else:
+        agreement = res["agreement"]
     console.print(
-        f"agreement: {res['agreement'] or 'already loaded'}; parties added: {len(res['parties'])}; "
+        f"agreement: {agreement}; parties added: {len(res['parties'])}; "
         f"zones added: {', '.join(res['zones']) or 'none'}; organisations added: {len(res['organisations'])}"
+        + (f"; users added: {len(res['users'])}" if res["users"] else ""),
+        highlight=False,
     )
+    if res["users"]:
+        console.print(
+            f"users without a password (no web sign-in yet): {', '.join(res['users'])}; set one with: "
+            "truce user passwd NAME",
+            highlight=False,
+        )
     for rep in res["repairs"]:
         console.print(f"  repaired admin area {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)

@@ -489,8 +489,24 @@ def _csv_page(
     return "".join(lines)
 
 
-def acled_row(r: Sequence[Any]) -> list[Any]:
-    """One incident (a plain row) as an ACLED row (31 columns)."""
+def acled_countries(conn: Connection) -> dict[str, dict[str, str]]:
+    """ACLED's iso, region and country of each loaded ADM1 P-code: the country of its boundaries (the
+    name from `acled.ACLED_COUNTRIES`, else from the boundaries' ADM0 name)."""
+    out: dict[str, dict[str, str]] = {}
+    for pcode, iso2, names in conn.execute(
+        select(admin_areas.c.pcode, admin_areas.c.country, admin_areas.c.names).where(admin_areas.c.level == 1)
+    ):
+        try:
+            adm0 = (orjson.loads(names) or {}).get("adm0") or {} if names else {}
+        except orjson.JSONDecodeError:
+            adm0 = {}
+        out[str(pcode)] = acled.country_columns(str(iso2), adm0.get("en") if isinstance(adm0, dict) else None)
+    return out
+
+
+def acled_row(r: Sequence[Any], countries: dict[str, dict[str, str]] | None = None) -> list[Any]:
+    """One incident (a plain row) as an ACLED row (31 columns); `countries`: `acled_countries`, by ADM1
+    P-code (an incident outside the loaded boundaries has blank iso, region and country)."""
     notes, extras = acled.split_narrative(r[P_NARRATIVE])
     vtype = r[P_TYPE]
     sub = extras.get("sub_event_type", "")
@@ -515,11 +531,10 @@ def acled_row(r: Sequence[Any]) -> list[Any]:
     if r[P_SIM] and acled.SIMULATED_TAG not in tags:
         tags.append(acled.SIMULATED_TAG)
     actor1 = extras.get("actor1") or r[P_PARTY] or ""
-    syria = (r[P_A1] or "").startswith("SY")
     day = (r[P_AT] or "")[:10]
     source, external_id, org = r[P_SOURCE], r[P_EXT], r[P_ORG]
     from_acled = source == "acled" and external_id
-    dflt = acled.COUNTRY_DEFAULTS if syria else {}
+    dflt = (countries or {}).get(r[P_A1] or "", {})
     return [
         external_id if from_acled else f"TRUCE{r[P_ID]}",
         day,
@@ -587,9 +602,10 @@ def stream(
     else:
         yield b'{"type":"FeatureCollection","features":[\n'
     first = True
+    countries = acled_countries(conn) if fmt == "acled" else {}
     for rows in iter_plain(conn, flt, viewer, page):
         if fmt == "acled":
-            data = _csv_text([neutralise_row(acled_row(r)) for r in rows]).encode("utf-8")
+            data = _csv_text([neutralise_row(acled_row(r, countries)) for r in rows]).encode("utf-8")
         else:
             feats = b",\n".join(_feature(r) for r in rows)
             data = feats if first else b",\n" + feats

@@ -295,7 +295,45 @@ def _one_line(v: str) -> str:
     return k + sep + rest.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").strip()
 
 
-COUNTRY_DEFAULTS = {"iso": "760", "region": "Middle East", "country": "Syria"}
+# ACLED's `iso` (ISO 3166-1 numeric), `region` and `country` by ISO 3166-1 alpha-2 code, for the countries
+# of the ceasefire mechanisms Truce is written for. The export takes an incident's country from its P-code
+# (the loaded boundaries); a country missing here is exported with the name its boundaries give (ADM0_EN)
+# and blank iso and region: add its line.
+ACLED_COUNTRIES: dict[str, tuple[str, str, str]] = {
+    "AF": ("4", "South Asia", "Afghanistan"),
+    "AM": ("51", "Caucasus and Central Asia", "Armenia"),
+    "AZ": ("31", "Caucasus and Central Asia", "Azerbaijan"),
+    "CD": ("180", "Middle Africa", "Democratic Republic of Congo"),
+    "CF": ("140", "Middle Africa", "Central African Republic"),
+    "CO": ("170", "South America", "Colombia"),
+    "ET": ("231", "Eastern Africa", "Ethiopia"),
+    "GE": ("268", "Caucasus and Central Asia", "Georgia"),
+    "IQ": ("368", "Middle East", "Iraq"),
+    "LB": ("422", "Middle East", "Lebanon"),
+    "LY": ("434", "Northern Africa", "Libya"),
+    "ML": ("466", "Western Africa", "Mali"),
+    "MM": ("104", "Southeast Asia", "Myanmar"),
+    "PH": ("608", "Southeast Asia", "Philippines"),
+    "PS": ("275", "Middle East", "Palestine"),
+    "SD": ("729", "Northern Africa", "Sudan"),
+    "SO": ("706", "Eastern Africa", "Somalia"),
+    "SS": ("728", "Eastern Africa", "South Sudan"),
+    "SY": ("760", "Middle East", "Syria"),
+    "UA": ("804", "Europe", "Ukraine"),
+    "YE": ("887", "Middle East", "Yemen"),
+}
+
+
+def country_columns(iso2: str, name: str | None = None) -> dict[str, str]:
+    """ACLED's iso, region and country of a country (ISO 3166-1 alpha-2), its name from the data when
+    the table above does not have it."""
+    iso, region, known = ACLED_COUNTRIES.get(iso2, ("", "", ""))
+    return {"iso": iso, "region": region, "country": known or name or iso2}
+
+
+# The import leaves out of a row's trailer what the export writes by default (Syria's columns: the
+# trailer of a row of another country keeps its own).
+COUNTRY_DEFAULTS = country_columns("SY")
 
 
 def default_lines() -> dict[str, frozenset[str]]:
