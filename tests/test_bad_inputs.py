@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from truce.app import Truce
 from truce.cli import all_commands
 from truce.cli import app as cli
+from truce.scenario import bundled_scenario
 
 runner = CliRunner()
 BAD_DATES = ["21/09/2017", "2017-13-45"]
@@ -50,6 +51,11 @@ def _files(tmp: Path) -> dict[str, Path]:
                                      "violation_type": "shelling", "killed": 2}))
     put("not_json", "{not json")
     put("no_title", "agreement:\n  id: x\n  effective: 2017-01-01\n  guarantors: [RUS]\n  decision_rule: unanimity\n")
+    astana = bundled_scenario().read_text("utf-8")
+    put("changed_agreement", astana.replace("term_months: 6 ", "term_months: 12"))  # loaded: refused, no flag
+    put("early_version", astana.replace("effective: 2017-05-06", "effective: 2017-05-05"))  # not after v1
+    put("user_unknown_org", astana + "users:\n  - {name: mallory, org: NOPE, role: monitor}\n")
+    put("user_password", astana + "users:\n  - {name: mallory, org: RUS_OFFICE, role: monitor, password: x}\n")
     return f
 
 
@@ -65,7 +71,10 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         "demo": [["--no-serve", "--seed", "abc"]],
         "serve": [["--port", "notaport"]],
         "scenario load": [[p] for p in [*files, str(f["no_title"]), str(f["not_json"])]]
-        + [[str(f["no_title"]), "--as", "rus_monitor"]],
+        + [[str(f["no_title"]), "--as", "rus_monitor"], [str(f["changed_agreement"])],
+           [str(f["early_version"]), "--new-version"], [str(f["changed_agreement"]), "--new-version", "--as",
+                                                        "rus_monitor"],
+           [str(f["user_unknown_org"])], [str(f["user_password"])]],
         "user add": [["mallory", "--org", "NOPE", "--role", "verifier"], ["mallory", "--org", "RUS_OFFICE",
                      "--role", "king"], ["mallory", "--org", "RUS_OFFICE", "--role", "verifier", "--as", "rus_monitor"],
                      ["mallory", "--org", "RUS_OFFICE", "--role", "verifier", "--as", "nobody"]],

@@ -168,6 +168,10 @@ REFUSALS = [
     N_("%(first)s (and %(n)s more)"),
     N_("invalid input"),
     N_("Field required"),
+    N_("agreement %(agreement)s: the file differs from version %(version)s in %(keys)s; to record it as version "
+       "%(next)s (in force from the file's effective date) load it with --new-version, or run: truce agreement "
+       "add-version FILE"),
+    N_("no ADM%(level)s areas are loaded (the deepest level is ADM%(deepest)s)"),
 ]
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

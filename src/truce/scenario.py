@@ -54,6 +54,10 @@ def _agreement_data(ag: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _org(name: str, kind: str, party: str | None) -> str:
+    return f"'{name}' ({kind}{' of ' + party if party else ''})"
+
+
 def load(app: App, actor: Actor, path: str | Path | None = None, new_version: bool = False) -> dict[str, Any]:
     """Load a scenario; what exists already is left as it is (loading twice changes nothing). An agreement
     that exists and differs from every recorded version is refused, naming the keys that differ, unless
@@ -70,6 +74,7 @@ def load(app: App, actor: Actor, path: str | Path | None = None, new_version: bo
         "zones": [],
         "organisations": [],
         "users": [],
+        "left": [],  # what exists already and differs from the file, left as it is
     }
     country = str(data.get("country") or "SY").upper()
     with app.write() as conn:
@@ -107,14 +112,27 @@ def load(app: App, actor: Actor, path: str | Path | None = None, new_version: bo
                 app, conn, actor, {**p, "joined": str(joined) if joined else None}, as_of=str(ag["effective"])
             )
             done["parties"].append(p["id"])
+        declared = {o["id"] for o in data.get("organisations", [])}
         for o in org_plan(data):
-            if not conn.execute(select(organisations.c.id).where(organisations.c.id == o["id"])).first():
+            row = conn.execute(select(organisations).where(organisations.c.id == o["id"])).first()
+            if row is None:
                 auth.add_org(app, conn, actor, o["id"], o["name"], o["kind"], o["party_id"])
                 done["organisations"].append(o["id"])
+            elif o["id"] in declared and (row.name, row.kind, row.party_id) != (o["name"], o["kind"], o["party_id"]):
+                done["left"].append(
+                    f"organisation {o['id']} exists as {_org(row.name, row.kind, row.party_id)}, the file says "
+                    f"{_org(o['name'], o['kind'], o['party_id'])}: left as it is"
+                )
         for u in data.get("users", []):  # no password: set one with `truce user passwd NAME`
-            if not conn.execute(select(users.c.name).where(users.c.name == u["name"])).first():
+            row = conn.execute(select(users).where(users.c.name == u["name"])).first()
+            if row is None:
                 auth.add_user(app, conn, actor, u["name"], u["org"], u["role"], u.get("display_name"))
                 done["users"].append(u["name"])
+            elif (row.org_id, row.role) != (u["org"], u["role"]):
+                done["left"].append(
+                    f"user {u['name']} exists as {row.role} of {row.org_id}, the file says {u['role']} of "
+                    f"{u['org']}: left as it is"
+                )
         for z in data.get("zones", []):
             if conn.execute(select(zones_table.c.id).where(zones_table.c.id == z["id"])).first():
                 continue

@@ -19,6 +19,7 @@ from truce.auth.credentials import authenticate
 from truce.auth.models import organisations, users
 from truce.cli import app as cli
 from truce.errors import TruceError
+from truce.i18n import localize
 from truce.ingest import acled
 from truce.ledger.models import ledger_entries
 from truce.web.app import create_app
@@ -51,7 +52,7 @@ def _boundaries(url: str) -> None:
     assert _run(url, "geo", "import", *LAYERS)[0] == 0
 
 
-def test_organisations_and_users_declared(db_url: str) -> None:
+def test_organisations_and_users_declared(db_url: str, tmp_path: Path) -> None:
     _boundaries(db_url)
     code, out = _run(db_url, "scenario", "load", str(SCENARIO))
     assert code == 0, out
@@ -79,6 +80,17 @@ def test_organisations_and_users_declared(db_url: str) -> None:
     before = _count(db_url)
     assert _run(db_url, "scenario", "load", str(SCENARIO)) == (
         0, "agreement: already loaded (version 1); parties added: 0; zones added: none; organisations added: 0")
+    assert _count(db_url) == before
+    # what exists and differs from the file is said, and left as it is
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(SCENARIO.read_text("utf-8").replace("role: verifier", "role: analyst")
+                       .replace("kind: observer", "kind: observer, party: YEM"), "utf-8")
+    assert _run(db_url, "scenario", "load", str(changed)) == (0, "\n".join([
+        "agreement: already loaded (version 1); parties added: 0; zones added: none; organisations added: 0",
+        "  organisation RCC exists as 'Redeployment Coordination Committee secretariat' (observer), the file says "
+        "'Redeployment Coordination Committee secretariat' (observer of YEM): left as it is",
+        "  user un_verifier exists as verifier of UNMHA_OFFICE, the file says analyst of UNMHA_OFFICE: left as it "
+        "is"]))
     assert _count(db_url) == before
     assert "ledger OK" in _run(db_url, "ledger", "verify")[1]
 
@@ -160,6 +172,8 @@ def test_a_changed_agreement_has_a_route_to_version_2(db_url: str, tmp_path: Pat
         "as version 2 (in force from the file's effective date) load it with --new-version, or run: truce "
         "agreement add-version FILE")
     assert _count(db_url) == before
+    r = runner.invoke(cli, ["--lang", "ru", "scenario", "load", str(VERSION2), "--db", db_url])
+    assert r.exit_code == 2 and "файл отличается от версии 1 в effective, clauses.C4;" in " ".join(r.output.split())
     # a setting changed too: named by its path
     changed = tmp_path / "changed.yaml"
     changed.write_text(VERSION2.read_text("utf-8").replace("own_reports_verify: true", "own_reports_verify: false"))
@@ -243,4 +257,7 @@ def test_admin_areas_api_takes_every_level(db_url: str) -> None:
     for bad in ("0", "-1", "x", "21", "99999999999999999999"):
         for path in ("/api/v1/admin-areas", "/api/v1/admin-areas/geojson"):
             assert api.get(path, params={"level": bad}).status_code == 422, (path, bad)
-    assert api.get("/api/v1/admin-areas/geojson", params={"level": 5}).status_code == 404
+    r = api.get("/api/v1/admin-areas/geojson", params={"level": 5}, headers={"Accept-Language": "tr"})
+    assert r.status_code == 404
+    assert localize(r.json()["message"], "tr") == (
+        "level: ADM5 düzeyinde yüklenmiş idari bölge yok (yüklü en derin düzey ADM4)")

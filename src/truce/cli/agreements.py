@@ -34,7 +34,8 @@ def agreement_add_version(
     json_: JsonOpt = False,
 ) -> None:
     """Add the agreement of a file as a new version: version 1 for a new id, else the next version (which
-    must take effect after the one before). A scenario load leaves an agreement that exists as it is.
+    must take effect after the one before). `truce scenario load FILE --new-version` does the same for the
+    agreement of a scenario file (without the flag, a changed agreement is refused, naming what differs).
 
     Example: truce agreement add-version hodeidah-2019.yaml
     """

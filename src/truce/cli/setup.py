@@ -198,5 +198,7 @@ def scenario_load(
             "truce user passwd NAME",
             highlight=False,
         )
+    for note in res["left"]:
+        console.print(f"  {note}", highlight=False)
     for rep in res["repairs"]:
         console.print(f"  repaired admin area {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
