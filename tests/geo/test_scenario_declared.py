@@ -251,6 +251,10 @@ def test_admin_areas_api_takes_every_level(db_url: str) -> None:
         ("YE18130101", 4, "Al Mina North West"), ("YE18130102", 4, "Al Mina North East"),
         ("YE18130201", 4, "Al Mina South West"), ("YE18130202", 4, "Al Mina South East")]
     assert len(api.get("/api/v1/admin-areas").json()["areas"]) == 2 + 6 + 10 + 4
+    code, out = _run(db_url, "adm", "list", "--level", "4", "--json")
+    assert code == 0 and out.count('"level": 4') == 4
+    assert _run(db_url, "adm", "list", "--level", "5") == (
+        3, "error: level: no ADM5 areas are loaded (the deepest level is ADM4)")
     fc = api.get("/api/v1/admin-areas/geojson", params={"level": 4}).json()
     assert [f["id"] for f in fc["features"]] == ["YE18130101", "YE18130102", "YE18130201", "YE18130202"]
     assert fc["features"][0]["properties"]["name"] == "Al Mina North West"

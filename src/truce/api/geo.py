@@ -8,17 +8,14 @@ from typing import Any
 
 import shapely
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
 from truce.api.deps import read
-from truce.errors import NotFound
 from truce.geo.gazetteer import gazetteer_for
 from truce.geo.models import admin_areas
-from truce.geo.service import deepest_levels, list_admin_areas
+from truce.geo.service import MAX_LEVEL, check_level, list_admin_areas
 from truce.zones.service import list_zones, show_zone, zones_geojson
 
-# Levels are those of the loaded boundaries (ADM1 … ADM4 or deeper); the bound only keeps the number sane.
-MAX_LEVEL = 20
 router = APIRouter(tags=["zones and places"])
 _cache: dict[tuple[str, int, float, int], dict[str, Any]] = {}
 _lock = threading.Lock()
@@ -38,20 +35,13 @@ def zone(zone_id: str, request: Request, geometry: bool = False) -> Any:
     return d
 
 
-def _check_level(conn: Connection, level: int | None) -> None:
-    """A level deeper than every loaded country's boundaries is refused, naming the deepest one."""
-    deepest = max(deepest_levels(conn).values(), default=0)
-    if level is not None and deepest and level > deepest:
-        raise NotFound(f"level: no ADM{level} areas are loaded (the deepest level is ADM{deepest})", field="level")
-
-
 @router.get("/admin-areas", summary="OCHA administrative areas (P-codes, English and Arabic names)")
 def areas(
     request: Request,
     level: int | None = Query(None, ge=1, le=MAX_LEVEL, description="An administrative level, 1 to the deepest loaded"),
 ) -> Any:
     with read(request) as conn:
-        _check_level(conn, level)
+        check_level(conn, level)
         return {"areas": list_admin_areas(conn, level)}
 
 
@@ -62,7 +52,7 @@ def areas_geojson(
     tolerance: float = Query(0.01, ge=0.0005, le=0.5),
 ) -> Any:
     with read(request) as conn:
-        _check_level(conn, level)
+        check_level(conn, level)
         # a new import changes the level's areas: the cached outlines are those of the areas now loaded
         stamp = conn.execute(select(func.count()).where(admin_areas.c.level == level)).scalar_one()
     key = (str(request.app.state.truce.url), level, tolerance, stamp)

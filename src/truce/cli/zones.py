@@ -24,7 +24,7 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
-from truce.geo.service import list_admin_areas
+from truce.geo.service import MAX_LEVEL, check_level, list_admin_areas
 from truce.zones import service as zones
 from truce.zones.io import import_geojson
 from truce.zones.service import split_zone, unite_zone, zone_history
@@ -227,7 +227,9 @@ def zone_history_cmd(
 @handle_errors
 def adm_list(
     level: Annotated[
-        int | None, typer.Option(help="1 governorates, 2 districts, 3 sub-districts", min=1, max=3)
+        int | None,
+        typer.Option(help="1 governorates, 2 districts, 3 sub-districts, 4… where the boundaries go deeper",
+                     min=1, max=MAX_LEVEL),
     ] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
@@ -239,6 +241,7 @@ def adm_list(
 
     t = get_app(db)
     with t.read() as conn:
+        check_level(conn, level)
         rows = list_admin_areas(conn, level)
     if json_:
         return print_json(rows)

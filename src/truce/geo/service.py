@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.engine import Engine
 
 from truce.auth.permissions import require
-from truce.errors import ValidationFailed
+from truce.errors import NotFound, ValidationFailed
 from truce.geo.boundaries import LEGACY_FIELDS, country_of, detect_fields, layer_from_payload, parse_geojson, read_layer
 from truce.geo.geometry import bundled_path, repair, to_geojson
 from truce.geo.models import admin_areas
@@ -370,6 +370,16 @@ def admin_names(conn: Connection, pcodes: list[str]) -> dict[str, str]:
         return {}
     rows = conn.execute(select(admin_areas.c.pcode, admin_areas.c.name_en).where(admin_areas.c.pcode.in_(codes)))
     return {r.pcode: r.name_en for r in rows}
+
+
+MAX_LEVEL = 20  # a sane bound on a level number (the levels themselves are those of the loaded boundaries)
+
+
+def check_level(conn: Connection, level: int | None) -> None:
+    """A level deeper than every loaded country's boundaries is refused, naming the deepest one."""
+    deepest = max(deepest_levels(conn).values(), default=0)
+    if level is not None and deepest and level > deepest:
+        raise NotFound(f"level: no ADM{level} areas are loaded (the deepest level is ADM{deepest})", field="level")
 
 
 def list_admin_areas(conn: Connection, level: int | None = None) -> list[dict[str, Any]]:
