@@ -71,6 +71,15 @@ def wait_count(page: Any, selector: str, n: int, timeout: float = 30000) -> None
                            timeout=timeout)
 
 
+def until(page: Any, cond: Any, tries: int = 300) -> None:
+    """Let the page run (and Playwright serve its routes) until cond() holds."""
+    for _ in range(tries):
+        if cond():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the page never reached the expected state")
+
+
 def waiting_ids(page: Any) -> list[str]:
     return page.eval_on_selector_all(WAITING, "els => els.map(e => e.getAttribute('data-id'))")
 
@@ -193,6 +202,11 @@ def test_a_resend_after_a_lost_answer_files_one_report(browser, server):
             answers.append(resp.status)
             route.abort("connectionreset")  # ...but the answer never reaches the phone
             return
+        if len(answers) == 1:  # the server is overloaded on the second try: nothing reaches it
+            answers.append(503)
+            route.fulfill(status=503, content_type="application/json",
+                          body=json.dumps({"status": 503, "code": "unavailable", "message": "overloaded"}))
+            return
         resp = route.fetch()
         answers.append(resp.status)
         route.fulfill(response=resp)
@@ -202,9 +216,13 @@ def test_a_resend_after_a_lost_answer_files_one_report(browser, server):
     # the first try is filed on the server but looks like a network error: the report waits again
     page.locator(f"#outbox-list li[data-state='waiting'][data-id='{cid}']").wait_for(timeout=30000)
     assert answers == [201]
+    page.click("#outbox-send")  # answered 503: it waits again, a later try is announced
+    until(page, lambda: len(answers) == 2)
+    page.locator(f"#outbox-list li[data-state='waiting'][data-id='{cid}']").wait_for(timeout=30000)
+    assert answers == [201, 503]
     page.click("#outbox-send")
     page.locator(f"#outbox-list li[data-state='sent'][data-id='{cid}']").wait_for(timeout=30000)
-    assert answers == [201, 200]  # the resend is recognised by its UUID: a duplicate, nothing new filed
+    assert answers == [201, 503, 200]  # the resend is recognised by its UUID: a duplicate, nothing new filed
     assert page.locator(f"#outbox-list li[data-state='sent'][data-id='{cid}']").inner_text().find("already") >= 0
     assert page.get_attribute("#report-result", "data-report-id") == cid
     assert page.locator("#report-result.ok").count() == 1
@@ -213,3 +231,51 @@ def test_a_resend_after_a_lost_answer_files_one_report(browser, server):
     assert counts(url) == (before_reports + 1, before_entries + 1)
     assert submitted_ids(url).count(cid) == 1
     assert verify(Truce(url)).ok
+
+
+def test_signed_out_the_outbox_waits_and_goes_after_signing_in_again(browser, server):
+    base, url, _w = server
+    watch = Watch()
+    before = counts(url)
+    phone = browser.new_context(**PHONE)
+    page = sign_in(phone, base, "rus_monitor", watch, "/report")
+    page.wait_for_selector("#outbox[data-ready='1']", state="attached")
+    phone.set_offline(True)
+    cid = file_report(page, 3)
+    # back online the link still drops every report POST, while the session ends in another tab
+    phone.route("**/report", lambda route: route.abort("internetdisconnected") if route.request.method == "POST"
+                else route.continue_())
+    other = watch.attach(phone.new_page())
+    phone.set_offline(False)
+    other.goto(f"{base}/incidents")
+    other.click("form[action='/logout'] button[type=submit]")
+    other.wait_for_selector("a.signin")
+    other.close()
+    phone.unroute("**/report")
+    page.click("#outbox-send")
+    page.wait_for_function("() => document.querySelector('#outbox-status').classList.contains('error')")
+    assert page.locator(f"#outbox-list li[data-state='waiting'][data-id='{cid}']").count() == 1
+    assert counts(url) == before
+    page = sign_in(phone, base, "rus_monitor", watch, "/report")
+    page.locator(f"#outbox-list li[data-state='sent'][data-id='{cid}']").wait_for(timeout=30000)
+    phone.close()
+    assert counts(url) == (before[0] + 1, before[1] + 1)
+
+
+def test_without_javascript_the_plain_form_posts(browser, server):
+    base, url, _w = server
+    watch = Watch()
+    before = counts(url)
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    page = sign_in(ctx, base, "rus_monitor", watch, "/report")
+    assert page.locator("#outbox").is_hidden()
+    cid = page.input_value("input[name=client_id]")
+    page.fill("input[name=occurred_at]", "2017-10-03T06:00")
+    page.select_option("select[name=violation_type]", "shelling")
+    page.fill("input[name=lat]", "35.9034")
+    page.fill("input[name=lon]", "36.7235")
+    page.click("#send")
+    page.wait_for_selector("#report-id")
+    assert page.inner_text("#report-id") == cid
+    ctx.close()
+    assert counts(url) == (before[0] + 1, before[1] + 1)
