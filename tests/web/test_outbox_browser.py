@@ -6,20 +6,30 @@ answer files one report."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from tests.web import test_browser
-from tests.web.test_browser import PHONE, Watch, sign_in
+from tests.web.test_browser import PHONE, Watch, live_server, sign_in
 
 from truce.app import Truce
 from truce.ledger.models import ledger_entries as ledger
 from truce.ledger.service import verify
 from truce.reports.models import reports
 
-server = test_browser.server  # the live server fixture (uvicorn in a thread over the seeded world)
+server = test_browser.server  # the live server fixture (uvicorn in a thread over the seeded world, SQLite)
 N = 50
 WAITING = "#outbox-list li[data-state='waiting']"
+
+
+@pytest.fixture
+def any_server(world_any: tuple[str, dict[str, Any]]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """The live server over the seeded world on SQLite and on PostgreSQL."""
+    url, w = world_any
+    with live_server(url) as base:
+        yield base, url, w
 
 
 def counts(url: str) -> tuple[int, int]:
@@ -84,8 +94,8 @@ def waiting_ids(page: Any) -> list[str]:
     return page.eval_on_selector_all(WAITING, "els => els.map(e => e.getAttribute('data-id'))")
 
 
-def test_fifty_reports_filed_offline_arrive_each_exactly_once(browser, server):
-    base, url, _w = server
+def test_fifty_reports_filed_offline_arrive_each_exactly_once(browser, any_server):
+    base, url, _w = any_server
     watch = Watch()
     before_reports, before_entries = counts(url)
     phone = browser.new_context(**PHONE)
