@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from tests.web import test_browser
-from tests.web.test_browser import PHONE, Watch, live_server, sign_in
+from tests.web.test_browser import PHONE, Watch, live_server, shot, sign_in
 
 from truce.app import Truce
 from truce.ledger.models import ledger_entries as ledger
@@ -148,6 +148,9 @@ def test_fifty_reports_filed_offline_arrive_each_exactly_once(browser, any_serve
     assert "place_name" in refused.inner_text() and "resolves to no known place" in refused.inner_text()
     assert page.locator(WAITING).count() == 0
     assert page.inner_text("#outbox-badge") == "1"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the outbox must fit a 360-px screen"
+    page.locator("#outbox").scroll_into_view_if_needed()
+    shot(page, "report-outbox-phone")
 
     # exactly once each: fifty reports, fifty ledger entries, every UUID once, the refused one absent
     assert counts(url) == (before_reports + N, before_entries + N)
