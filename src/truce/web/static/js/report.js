@@ -253,8 +253,10 @@
     fd.append("csrf", csrf());
     Object.keys(item.fields || {}).forEach(function (k) { fd.append(k, item.fields[k]); });
     (item.files || []).forEach(function (f) { fd.append("evidence", f, f.name); });
+    // A minute, plus time for the files at 10 kB/s (a slow field link must not abort every try of a video).
+    var bytes = (item.files || []).reduce(function (n, f) { return n + (f.size || 0); }, 0);
     var ctl = window.AbortController ? new AbortController() : null;
-    var t = ctl ? setTimeout(function () { ctl.abort(); }, TIMEOUT_MS) : null;
+    var t = ctl ? setTimeout(function () { ctl.abort(); }, TIMEOUT_MS + bytes / 10) : null;
     return fetch(form.action, {
       method: "POST", body: fd, credentials: "same-origin", headers: { "Accept": "application/json" },
       signal: ctl ? ctl.signal : undefined
