@@ -374,21 +374,22 @@ def report_from_form(form: Any) -> dict[str, Any]:
 @router.post("/report")
 async def post_report(request: Request) -> Any:
 
-    a = await security.form_actor(request)
-    form = await request.form()
-    files = [await read_upload(f) for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
-    app = request.app.state.truce
-    token = i18n.set_language(_lang(request))
-    try:
-        data = report_from_form(form)
-    finally:
-        i18n.reset_language(token)
-
-    def run() -> Any:
-        return app.transact(lambda conn: submit(app, conn, a, data, files))
-
     wants_json = "application/json" in request.headers.get("accept", "")
+    app = request.app.state.truce
     try:
+        # The outbox (report.js) asks for JSON: every refusal, a stale session's included, comes as JSON.
+        a = await security.form_actor(request)
+        form = await request.form()
+        files = [await read_upload(f) for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
+        token = i18n.set_language(_lang(request))
+        try:
+            data = report_from_form(form)
+        finally:
+            i18n.reset_language(token)
+
+        def run() -> Any:
+            return app.transact(lambda conn: submit(app, conn, a, data, files))
+
         res = await run_in_threadpool(run)
     except TruceError as e:
         if wants_json:
