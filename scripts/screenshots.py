@@ -1,11 +1,14 @@
-"""Take the README's screenshots (docs/screenshots/map.png, incident.png) from the demo data.
+"""Take the README's screenshots (docs/screenshots/*.png) from the demo data.
 
 Run: .venv/bin/python scripts/screenshots.py [DATABASE_URL]  (default: a fresh demo in a temp dir;
-needs /usr/bin/chromium). The screenshots show the map as a signed-in Russian verifier sees it, and
-a verified incident with the guarantors' findings."""
+needs /usr/bin/chromium). The screenshots show, as a signed-in Russian verifier sees them and as of the demo's
+clock (2017-12-31): the map; a verified incident with the guarantors' findings; the board of measures; the
+story's Douma incident in Arabic; the register of parties; and the first page of a published bulletin's PDF as
+Chromium's built-in PDF viewer shows it (headless, --headless=new)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import threading
@@ -19,7 +22,9 @@ from truce.api.deps import SESSION_COOKIE
 from truce.app import Truce
 from truce.auth.credentials import start_session
 from truce.auth.service import get_actor
-from truce.incidents.models import findings, incidents
+from truce.clock import use_stored_clock
+from truce.incidents.models import findings, incident_reports, incidents
+from truce.reports.models import reports
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,6 +44,8 @@ def main() -> None:
         url = f"sqlite:///{tmp / 'demo.db'}"
         build_demo(Truce(url, blob_dir=str(tmp / "blobs")))
     app = Truce(url)
+    os.environ.pop("TRUCE_TODAY", None)
+    use_stored_clock(app)  # as `truce serve` runs the demo: as of the story's last day
     with app.write() as conn:
         sid, _ = start_session(conn, get_actor(conn, "rus_verifier"))
         iid = conn.execute(
@@ -46,6 +53,11 @@ def main() -> None:
             .where(incidents.c.verdict == "verified", incidents.c.id.in_(select(findings.c.incident_id)))
             .order_by(incidents.c.confidence.desc(), incidents.c.id)
             .limit(1)
+        ).scalar()
+        douma = conn.execute(
+            select(incident_reports.c.incident_id)
+            .join(reports, reports.c.id == incident_reports.c.report_id)
+            .where(reports.c.narrative.contains("Douma market road"))
         ).scalar()
     srv = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=0, log_level="warning"))
     threading.Thread(target=srv.run, daemon=True).start()
@@ -66,9 +78,23 @@ def main() -> None:
             page.set_viewport_size({"width": 1200, "height": 1100})
             page.goto(f"{base}/incidents/{iid}")
             page.screenshot(path=str(OUT / "incident.png"))
+        page.set_viewport_size({"width": 1200, "height": 900})
+        page.goto(f"{base}/board")
+        page.screenshot(path=str(OUT / "board.png"))
+        page.goto(f"{base}/parties")
+        page.screenshot(path=str(OUT / "register.png"))
+        if douma:
+            page.set_viewport_size({"width": 1200, "height": 1000})
+            page.goto(f"{base}/incidents/{douma}?lang=ar")
+            page.screenshot(path=str(OUT / "incident-ar.png"))
+        page.goto(f"{base}/parties?lang=en")
+        page.set_viewport_size({"width": 900, "height": 1100})
+        page.goto(f"{base}/bulletins/2017-12-08.pdf")  # the published PDF, in Chromium's own PDF viewer
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(OUT / "bulletin-pdf.png"))
         b.close()
     srv.should_exit = True
-    print(f"wrote {OUT / 'map.png'} and {OUT / 'incident.png'} (incident {iid})")
+    print(f"wrote map, incident, board, register, incident-ar and bulletin-pdf PNGs to {OUT} (incident {iid})")
 
 
 if __name__ == "__main__":

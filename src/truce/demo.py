@@ -18,13 +18,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from truce import scenario
+from truce import scenario, times
 from truce.auth import credentials
 from truce.auth import service as auth
 from truce.auth.models import organisations, users
+from truce.bulletins.service import create_key, find_key_file, load_private_key
 from truce.demo_sim import simulate_positions, simulate_verification
+from truce.demo_story import load_story, play_story, running_as_of
+from truce.errors import NotFound
 from truce.incidents.models import incident_zones, incidents
 from truce.ingest.service import import_ucdp
+from truce.ledger import signing
 from truce.ledger.chain import SYSTEM
 from truce.ledger.context import App
 from truce.reports.service import submit
@@ -53,6 +57,13 @@ def demo_users(conn: Any) -> list[tuple[str, str, str]]:
 
 
 def build_demo(app: App, seed: int = 2017, progress: Any = None, key_dir: str | Path | None = None) -> dict[str, Any]:
+    """Build the demo as of the story's last day (the business clock stands there while it is built, and is
+    kept in the database for `truce serve`)."""
+    with running_as_of(load_story()["today"]):
+        return _build(app, seed, progress, key_dir)
+
+
+def _build(app: App, seed: int, progress: Any, key_dir: str | Path | None) -> dict[str, Any]:
     loaded = scenario.load(app, SYSTEM)
     task = progress.add_task("importing UCDP 2017 events", total=None) if progress else None
     summary = import_ucdp(
@@ -72,6 +83,7 @@ def build_demo(app: App, seed: int = 2017, progress: Any = None, key_dir: str | 
 
     sim.update(simulate_verification(app, seed, progress))
     sim["positions"] = simulate_positions(app)
+    story = play_story(app, lambda: office_key_files(app, key_dir), progress=progress)
     point = demo_checkpoint(app, key_dir)
     text = (
         f"demo ready: scenario {loaded['agreement'] or 'already loaded'}; UCDP 2017: {summary.imported} "
@@ -81,40 +93,47 @@ def build_demo(app: App, seed: int = 2017, progress: Any = None, key_dir: str | 
         f"position reports: {sim['positions']}; checkpoint of size {point['size']} "
         + ("agreed" if point["agreed"] else "not agreed")
         + f" (co-signed by {', '.join(point['cosigners']) or 'no office'})"
+        + (f"; the story of 2017 played ({sum(story['counts'].values())} steps)" if story["played"]
+           else "; the story of 2017 was played already")
+        + f"; the demo runs as of {story['today']}"
     )
     return {
         "text": text,
         "users": added_users,
         "ucdp": summary.to_dict(),
         "simulation": sim,
+        "story": story,
         "checkpoint": {k: point[k] for k in ("size", "root", "agreed", "cosigners")},
         "passwords": passwords["new"],
         "passwords_existing": passwords["existing"],
     }
 
 
+def office_key_files(app: App, key_dir: str | Path | None = None) -> dict[str, Path]:
+    """The private key file of each guarantor office, made (and recorded) for an office that has no key: the
+    demo's offices co-sign checkpoints and sign bulletins with them."""
+    files: dict[str, Path] = {}
+    with app.write() as conn:
+        offices, _rule = signing.guarantor_offices(conn)
+        for org in offices:
+            if signing.witness_keys(conn, org):
+                try:
+                    files[org] = _key_in(Path(key_dir), conn, org) if key_dir else find_key_file(conn, org)
+                except NotFound:
+                    continue  # the office holds its key elsewhere: it co-signs itself (truce ledger cosign)
+            else:
+                files[org] = Path(create_key(app, conn, SYSTEM, org, key_dir=key_dir)["file"])
+    return files
+
+
 def demo_checkpoint(app: App, key_dir: str | Path | None = None) -> dict[str, Any]:
     """The log's key, a signing key for each guarantor office that has none (its private key written to
     `key_dir`, default the key directory TRUCE_KEY_DIR or ./truce-keys), a checkpoint of the ledger, and the
     offices' co-signatures on it (each checked for consistency with what the office co-signed before)."""
-    from truce.bulletins.service import create_key, find_key_file, load_private_key
-    from truce.errors import NotFound
-    from truce.ledger import signing
-
+    files = office_key_files(app, key_dir)
+    keys = {org: load_private_key(path) for org, path in files.items()}
     with app.write() as conn:
         signing.ensure_log_key(app, conn)
-        offices, _rule = signing.guarantor_offices(conn)
-        keys = {}
-        for org in offices:
-            if signing.witness_keys(conn, org):
-                try:
-                    path = _key_in(Path(key_dir), conn, org) if key_dir else find_key_file(conn, org)
-                    keys[org] = load_private_key(path)
-                except NotFound:
-                    continue  # the office holds its key elsewhere: it co-signs itself (truce ledger cosign)
-            else:
-                made = create_key(app, conn, SYSTEM, org, key_dir=key_dir)
-                keys[org] = load_private_key(made["file"])
         point = signing.make_checkpoint(app, conn)
         for org, key in keys.items():
             signing.cosign_local(conn, org, key, size=point["size"])
@@ -124,9 +143,6 @@ def demo_checkpoint(app: App, key_dir: str | Path | None = None) -> dict[str, An
 
 
 def _key_in(folder: Path, conn: Any, org: str) -> Path:
-    from truce.errors import NotFound
-    from truce.ledger import signing
-
     live = {kid for kid, _pub in signing.witness_keys(conn, org)}
     found = sorted(p for p in folder.glob(f"{org}-*.pem") if p.stem[len(org) + 1 :] in live)
     if not found:
@@ -191,6 +207,7 @@ def simulate_office_reports(app: App, seed: int, progress: Any = None) -> dict[s
             for o in conn.execute(select(organisations).where(organisations.c.kind == "guarantor_office"))
         }
     types, weights = zip(*SIM_TYPES, strict=True)
+    clock_start = datetime.fromisoformat(times.today()).replace(tzinfo=UTC)
     submitted = duplicates = 0
     task = progress.add_task("simulating office reports", total=len(rows)) if progress else None
     with app.write() as conn:
@@ -202,7 +219,7 @@ def simulate_office_reports(app: App, seed: int, progress: Any = None) -> dict[s
                     continue
                 day = datetime.fromisoformat(inc.occurred_at.replace("Z", "+00:00"))
                 when = day + timedelta(hours=rng.uniform(5, 20))
-                when = min(when, datetime.now(UTC))
+                when = min(when, clock_start)  # never after the start of the clock's day (deterministic)
                 lat, lon = _jitter(rng, inc.lat, inc.lon, 3.0)
                 party = inc.alleged_party_id
                 if rng.random() > 0.7 or not party:

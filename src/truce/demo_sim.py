@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from truce import times
 from truce.auth.service import get_actor
 from truce.eligibility.models import position_reports
 from truce.eligibility.service import report_position
@@ -35,6 +36,13 @@ def _habit(rng: random.Random, guarantor: str, alleged: str | None) -> str:
     else:  # IRN
         weights = (0.35, 0.35, 0.3) if blames_government else (0.75, 0.05, 0.2)
     return rng.choices(("confirmed", "disputed", "unverifiable"), weights)[0]
+
+
+def _after(occurred_at: str, days: int, time_of_day: str | None = None) -> str:
+    """The day (or, with `time_of_day`, the time) `days` after an incident, never after the business clock's day:
+    the simulated decisions carry the dates of the story, not the machine's."""
+    day = min(times.add_days(occurred_at[:10] + "T00:00:00Z", days)[:10], times.today())
+    return f"{day}T{time_of_day}Z" if time_of_day else day
 
 
 REASON = {"confirmed": "corroborated", "disputed": "alternative_account", "unverifiable": "no_access"}
@@ -65,22 +73,24 @@ def simulate_verification(app: App, seed: int, progress: Any = None) -> dict[str
                     continue
                 f = _habit(rng, g, inc.alleged_party_id)
                 party = inc.alleged_party_id if f == "confirmed" else None
-                add_finding(app, conn, actor, inc.id, f, REASON[f],
-                            f"[SIMULATED] {g} office finding", party)
+                found_on = _after(inc.occurred_at, 1 + (inc.id + len(g)) % 3)
+                add_finding(app, conn, actor, inc.id, f, REASON[f], f"[SIMULATED] {g} office finding", party,
+                            on=found_on)
                 counts["findings"] += 1
             if progress and task is not None:
                 progress.advance(task)
         disputed = conn.execute(select(incidents.c.id).where(incidents.c.verdict == "disputed")
                                 .order_by(incidents.c.id)).scalars().all()
         for n, iid in enumerate(disputed[:6]):
-            inv = open_investigation(app, conn, verifiers["TUR"], iid)
+            day = conn.execute(select(incidents.c.occurred_at).where(incidents.c.id == iid)).scalar_one()
+            inv = open_investigation(app, conn, verifiers["TUR"], iid, at=_after(day, 5, "09:00:00"))
             inv_id = inv["id"]
             if n % 2 == 0:
                 deny_access(app, conn, verifiers["TUR"], inv_id, "SYR", "[SIMULATED] checkpoint on the access road",
-                            note="[SIMULATED] monitors turned back")
+                            at=_after(day, 6, "11:00:00"), note="[SIMULATED] monitors turned back")
             if n % 3 == 0:
                 close_investigation(app, conn, verifiers["TUR"], inv_id, "unverifiable",
-                                    "[SIMULATED] site not reached; no conclusion")
+                                    "[SIMULATED] site not reached; no conclusion", at=_after(day, 12, "15:00:00"))
             counts["investigations"] += 1
         attributed = conn.execute(
             select(incidents.c.id, incidents.c.attributed_party_id)

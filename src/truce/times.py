@@ -1,14 +1,60 @@
 """Times as the ledger keeps them: UTC, ISO 8601, whole seconds ("YYYY-MM-DDTHH:MM:SSZ").
 
 Whole seconds keep every stored time the same length, so that comparing the strings in SQL
-compares the times on both engines."""
+compares the times on both engines.
+
+**Business time.** :func:`today` and :func:`now` are the deployment's clock: every default as-of and
+decision date reads them. With the setting ``TRUCE_TODAY=YYYY-MM-DD`` (the demo runs "as of" the last day
+of its 2017 story) the clock stands on that day: :func:`today` is that day and :func:`now` that day at the
+current UTC time of day (so that an investigation's clock still runs within the day). Unset, both follow the
+real clock. When the write happened (a ledger entry's time, sessions, tokens, idempotency keys) is
+:func:`real_now`, never the business clock."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from truce.errors import ValidationFailed
+
 FMT = "%Y-%m-%dT%H:%M:%SZ"
+#: the setting that makes a deployment run "as of" a day
+TODAY_ENV = "TRUCE_TODAY"
+
+
+def clock_day() -> str | None:
+    """The day the deployment runs as of (``TRUCE_TODAY``), or None for the real clock. A value that is not a
+    day (YYYY-MM-DD) is refused naming the setting."""
+    value = os.environ.get(TODAY_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat() if len(value) == 10 else _bad_clock(value)
+    except ValueError:
+        return _bad_clock(value)
+
+
+def _bad_clock(value: str) -> str:
+    raise ValidationFailed(f"{TODAY_ENV}: '{value[:40]}' is not a date (YYYY-MM-DD)", field=TODAY_ENV)
+
+
+def today() -> str:
+    """The business day (YYYY-MM-DD): ``TRUCE_TODAY`` when set, else today's UTC date."""
+    return clock_day() or datetime.now(UTC).date().isoformat()
+
+
+def today_date() -> date:
+    return date.fromisoformat(today())
+
+
+def now_dt() -> datetime:
+    """The business present as an aware datetime: the clock day at the current UTC time of day."""
+    real = datetime.now(UTC)
+    day = clock_day()
+    if day is None:
+        return real
+    return datetime.combine(date.fromisoformat(day), real.time().replace(microsecond=0), tzinfo=UTC)
 
 
 def parse(text: str) -> datetime:
@@ -34,6 +80,13 @@ def fmt(dt: datetime) -> str:
 
 
 def now() -> str:
+    """The business present (see the module's note): what a decision, a reply or an investigation's clock
+    defaults to."""
+    return fmt(now_dt())
+
+
+def real_now() -> str:
+    """The real present, whatever the business clock says: sessions, tokens, expiries."""
     return fmt(datetime.now(UTC))
 
 
@@ -55,8 +108,6 @@ _DAY_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(
 def day(value: str, field: str) -> str:
     """The day (YYYY-MM-DD) of a date filter, parsed strictly: a date, or an ISO 8601 time whose date is taken;
     anything else (`21/09/2017`, `2017-13-45`, `2017-01-01' OR 1=1--`) is refused naming the field."""
-    from truce.errors import ValidationFailed
-
     text = value.strip()
     ok = _DAY_OR_TIME.fullmatch(text) is not None
     if ok:

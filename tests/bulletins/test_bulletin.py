@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import re
 import shutil
 import uuid
@@ -55,9 +56,16 @@ def _build_sqlite(root: Path) -> tuple[Path, Path]:
     return path, blobs
 
 
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this run builds the SQLite demo: shared by the xdist workers of the run (the parent of their temp
+    dirs), else this run's own temp dir (never a directory that other runs share: it would hold a stale demo)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "truce-bulletin-demo"
+
+
 @pytest.fixture(scope="session")
 def sqlite_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return _build_sqlite(tmp_path_factory.getbasetemp().parent / "truce-bulletin-demo")
+    return _build_sqlite(demo_root(tmp_path_factory))
 
 
 @pytest.fixture(scope="session")
@@ -213,8 +221,8 @@ def test_bulletin_formats_verify_sign_and_tamper(demo_url: str, tmp_path: Path) 
     r = run("bulletin", "verify", "signed.json", *db)  # recomputed from the ledger and the database, signatures
     assert r.exit_code == 0, r.output
     assert r.stdout.count("is valid") == 2 and "bulletin of 2017-09-21 verified" in r.stdout
-    listed = json.loads(run("bulletin", "list", "--json", *db).stdout)
-    assert listed[0]["day"] == DAY and len(listed[0]["signatures"]) == 2
+    listed = {b["day"]: b for b in json.loads(run("bulletin", "list", "--json", *db).stdout)}
+    assert len(listed[DAY]["signatures"]) == 2 and all(s["valid"] for s in listed[DAY]["signatures"])
 
     # --- a file with a changed number, a forged signature and a signature by an unknown key -----------------
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -332,7 +340,8 @@ def test_bulletin_pages(sqlite_demo_url: str, tmp_path: Path) -> None:
     from truce.web.app import create_app
 
     client = TestClient(create_app(demo_url))
-    assert "No bulletin has been published yet" in client.get("/bulletins").text
+    before = client.get("/bulletins").text  # the demo's story published one week of December (not DAY)
+    assert 'href="/bulletins/2017-12-08.pdf"' in before and f'href="/bulletins/{DAY}.pdf"' not in before
     assert client.get(f"/bulletins/{DAY}.json").status_code == 404
     assert run("bulletin", "publish", "--date", DAY, "--db", demo_url).exit_code == 0
     page = client.get("/bulletins")
@@ -346,6 +355,6 @@ def test_bulletin_pages(sqlite_demo_url: str, tmp_path: Path) -> None:
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     standalone = client.get(f"/bulletins/{DAY}.html")
     assert "attachment" in standalone.headers["content-disposition"] and "<style>" in standalone.text
-    api = client.get("/api/v1/bulletins").json()["bulletins"]
-    assert api[0]["day"] == DAY and api[0]["links"]["pdf"] == f"/bulletins/{DAY}.pdf"
+    api = {b["day"]: b for b in client.get("/api/v1/bulletins").json()["bulletins"]}
+    assert api[DAY]["links"]["pdf"] == f"/bulletins/{DAY}.pdf"
     assert client.get("/bulletins/2017-09-22").status_code == 404

@@ -206,7 +206,7 @@ def create_token(
         "user_name": user_name,
         "token_hash": sha256_hex(token),
         "label": label,
-        "expires_at": times.add_days(times.now(), int(days)),
+        "expires_at": times.add_days(times.real_now(), int(days)),
     }
     seq, _ = app.record(conn, actor, "token.create", payload)
     out = {k: v for k, v in payload.items() if k != "token_hash"}
@@ -239,7 +239,7 @@ def list_tokens(conn: Connection, viewer: Actor, user_name: str | None = None) -
         stmt = stmt.where(api_tokens.c.user_name == viewer.name)
     if user_name:
         stmt = stmt.where(api_tokens.c.user_name == user_name)
-    now = times.now()
+    now = times.real_now()
     out = []
     for r in conn.execute(stmt.order_by(api_tokens.c.id)).mappings():
         d = dict(r)
@@ -258,7 +258,7 @@ def actor_for_token(conn: Connection, token: str) -> Actor | None:
             api_tokens.c.token_hash == sha256_hex(token)
         )
     ).first()
-    if row is None or row.revoked_at or row.expires_at <= times.now():
+    if row is None or row.revoked_at or row.expires_at <= times.real_now():
         return None
     try:
         return get_actor(conn, row.user_name)
@@ -317,7 +317,7 @@ def session_actor(conn: Connection, sid: str | None) -> tuple[Actor, str] | None
     if not sid or len(sid) > 200:
         return None
     row = conn.execute(select(web_sessions).where(web_sessions.c.id_hash == sha256_hex(sid))).first()
-    if row is None or row.expires_at <= times.now():
+    if row is None or row.expires_at <= times.real_now():
         return None
     try:
         return get_actor(conn, row.user_name), row.csrf_token

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,7 @@ def signed_message(day: str, seq: int, sha256: str) -> bytes:
 
 def _day(day: str, field: str = "date") -> str:
     d = parse_day(day)
-    if d > datetime.now(UTC).date():
+    if d > times.today_date():
         raise ValidationFailed(f"{field}: {d} is in the future", field=field)
     return d.isoformat()
 
@@ -65,6 +64,7 @@ def published(conn: Connection, day: str, seq: int | None = None) -> dict[str, A
 
 
 def signatures(conn: Connection, day: str, seq: int) -> list[dict[str, Any]]:
+    """The signatures recorded on the bulletin of `day` published at `seq`."""
     return [
         {
             "org": r.org_id,
@@ -151,14 +151,27 @@ def list_published(conn: Connection, since: str | None = None, until: str | None
     if until:
         stmt = stmt.where(bulletins.c.day <= times.day(until, "until"))
     out = []
+    keys = {k.key_id: k for k in conn.execute(select(signing_keys))}
     for r in conn.execute(stmt.order_by(bulletins.c.day.desc(), bulletins.c.seq.desc())).mappings():
         d = dict(r)
         d["signatures"] = [
-            {"org": s["org"], "key_id": s["key_id"], "signed_at": s["signed_at"]}
+            {"org": s["org"], "key_id": s["key_id"], "signed_at": s["signed_at"],
+             "valid": _valid(keys.get(s["key_id"]), s, r)}
             for s in signatures(conn, r["day"], int(r["seq"]))
         ]
         out.append(d)
     return out
+
+
+def _valid(key: Any, sig: dict[str, Any], pub: Any) -> bool:
+    """A listed signature checks against the office's recorded key (not revoked before it was recorded) and the
+    published body's hash. (`truce bulletin verify` checks the file itself, recomputing every number.)"""
+    return (
+        key is not None
+        and key.org_id == sig["org"]
+        and (key.revoked_at is None or key.revoked_at > sig["signed_at"])
+        and check_signature(key.public_key, pub["day"], int(pub["seq"]), pub["sha256"], sig["signature"])
+    )
 
 
 # --- publishing ----------------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ def user_totp(
             totp.disable(conn, name)
             secret = None
         else:
-            secret = totp.enable(conn, name, role, times.now())
+            secret = totp.enable(conn, name, role, times.real_now())
     if secret is None:
         console.print(f"second factor of {name} off")
         return

@@ -11,6 +11,7 @@ from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
+    DecisionDateOpt,
     JsonOpt,
     RequestIdOpt,
     actor_for,
@@ -158,7 +159,7 @@ def incident_show(
             f"  finding {f['guarantor']}: {f['finding']} ({f['reason_code']})"
             + (f", attributes to {f['attributed_party_id']}" if f["attributed_party_id"] else "")
             + (f": {f['note']}" if f["note"] else "")
-            + f" — {f['recorded_by']} {f['recorded_at'][:16]}",
+            + f" — {f['recorded_by']} {f['found_on'] or f['recorded_at'][:10]}",
             highlight=False,
         )
     for r in d["replies"]:
@@ -394,6 +395,7 @@ def finding_add(
     party: Annotated[
         str | None, typer.Option("--party", help="The party a confirming finding attributes it to")
     ] = None,
+    on: DecisionDateOpt = None,
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
@@ -412,7 +414,7 @@ def finding_add(
     from sqlalchemy import select
 
     def run(conn: Any) -> Any:
-        res = add_finding(t, conn, get_actor(conn, as_user), incident, finding, reason, note, party)
+        res = add_finding(t, conn, get_actor(conn, as_user), incident, finding, reason, note, party, on)
         inc = conn.execute(
             select(incidents.c.verdict, incidents.c.attributed_party_id, incidents.c.attribution).where(
                 incidents.c.id == incident
@@ -462,6 +464,7 @@ def finding_list(
             "reason_code",
             "attributed_party_id",
             "recorded_by",
+            "found_on",
             "recorded_at",
             "supersedes",
             "note",

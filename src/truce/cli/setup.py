@@ -18,9 +18,11 @@ from truce.cli.common import (
     handle_errors,
     progress_bar,
 )
+from truce.clock import use_stored_clock
 from truce.demo import build_demo, write_password_file
 from truce.errors import ValidationFailed
 from truce.geo.service import load_bundled_admin_areas
+from truce.i18n import _
 from truce.ledger import signing
 from truce.ledger.chain import SYSTEM
 from truce.ledger.checkpoints import check_name
@@ -94,7 +96,7 @@ def demo(
     console.print(summary["text"], highlight=False)
     _print_demo_passwords(summary)
     if serve:
-        _serve(t.url, host, port)
+        _serve_app(t, host, port)
 
 
 def _print_demo_passwords(summary: dict[str, Any]) -> None:
@@ -127,6 +129,15 @@ def serve(
     Example: truce serve --host 127.0.0.1 --port 8000 --workers 2
     """
     t = get_app(db)
+    _serve_app(t, host, port, workers)
+
+
+def _serve_app(t: Any, host: str, port: int, workers: int = 1) -> None:
+    """Serve, as of the database's stored clock (a demo's last day) when TRUCE_TODAY is unset."""
+    day = use_stored_clock(t)
+    if day:
+        console.print(_("running as of %(day)s (the demo's clock: set TRUCE_TODAY to run as of another day)", day=day),
+                      highlight=False)
     _serve(t.url, host, port, workers)
 
 

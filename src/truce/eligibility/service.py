@@ -27,6 +27,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Connection, insert, select
 
+from truce import times
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, in_force
 from truce.auth.permissions import require
 from truce.db import next_id
@@ -44,7 +45,7 @@ from truce.reports.models import reports
 
 def _day(s: str | None) -> str:
     if s is None:
-        return date.today().isoformat()
+        return times.today()
     try:
         return date.fromisoformat(s[:10]).isoformat()
     except ValueError as e:
@@ -279,7 +280,7 @@ def report_position(
     if pid is None:
         raise ValidationFailed(f"party: '{party}' is not in the party register", field="party")
     day = _day(observed_on)
-    if day > date.today().isoformat():
+    if day > times.today():
         raise ValidationFailed(f"date: {day} is in the future", field="date")
     area_json = None
     if area is not None:

@@ -93,6 +93,7 @@ findings = Table(
     Column("attributed_party_id", String(64), nullable=True),
     Column("recorded_by", String(100), nullable=False),
     Column("recorded_at", String(32), nullable=False),
+    Column("found_on", String(10), nullable=True),  # the finding's business day (the deployment's clock by default)
     Column("supersedes", BigInteger, nullable=True),  # the earlier finding of the same guarantor it revises
     Column("ledger_seq", BigInteger, nullable=False),
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from truce import times
 from truce.agreements.service import in_force, period_verdict
 from truce.auth.models import organisations
 from truce.auth.permissions import require
@@ -47,8 +48,10 @@ def add_finding(
     reason_code: str,
     note: str | None = None,
     attributed_party: str | None = None,
+    on: str | None = None,
 ) -> dict[str, Any]:
-    """Record (or revise) the finding of the actor's guarantor on an incident."""
+    """Record (or revise) the finding of the actor's guarantor on an incident, dated `on` (a day; default the
+    deployment's clock, :func:`truce.times.today`)."""
     require(actor, "finding.add")
     if actor.org_kind != "guarantor_office" or not actor.party_id:
         raise PermissionDenied(
@@ -70,6 +73,9 @@ def add_finding(
             raise ValidationFailed(f"party: '{attributed_party}' is not in the party register", field="party")
         if finding != "confirmed":
             raise ValidationFailed("party: only a confirming finding attributes the incident", field="party")
+    day = times.today() if on is None else times.day(on, "date")
+    if day > times.today():
+        raise ValidationFailed(f"date: {day} is in the future", field="date")
     prev = current_findings(conn, incident_id).get(actor.party_id)
     payload = {
         "id": next_id(conn, findings),
@@ -81,6 +87,7 @@ def add_finding(
         "note": note,
         "attributed_party_id": party_id,
         "supersedes": prev["id"] if prev else None,
+        "on": day,
     }
     app.record(conn, actor, "finding.add", payload)
     return payload
@@ -100,6 +107,7 @@ def _apply_finding(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
             attributed_party_id=p["attributed_party_id"],
             recorded_by=ctx.actor,
             recorded_at=ctx.at,
+            found_on=p.get("on") or ctx.at[:10],  # entries written before findings had a day: the entry's
             supersedes=p["supersedes"],
             ledger_seq=ctx.seq,
         )

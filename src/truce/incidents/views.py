@@ -70,6 +70,9 @@ def incident_detail(conn: Connection, incident_id: int, viewer: Actor | None = S
     cur = current_findings(conn, incident_id)
     d["findings"] = [cur[g] for g in sorted(cur)]
     d["finding_history"] = finding_history(conn, incident_id)
+    # The verdict's business day: that of the latest finding it follows (verdict_at is when it was written).
+    days = [f["found_on"] for f in d["findings"] if f.get("found_on")]
+    d["verdict_on"] = max(days) if days and d.get("verdict_at") else None
     if d.get("confidence_parts"):
         d["confidence_parts"] = json.loads(d["confidence_parts"])
     else:  # never recomputed (no finding yet): compute it now, read-only

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from truce import times
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, TruceError, ValidationFailed
 from truce.geo.gazetteer import Gazetteer
@@ -126,7 +127,7 @@ def _parse_time(value: str, where: str) -> str:
             field="published",
         ) from None
     dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    if dt > datetime.now(UTC):
+    if dt > times.now_dt():
         raise ValidationFailed(f"{where}: published: {dt.isoformat()} is in the future", field="published")
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -15,7 +15,6 @@ investigation's last event."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -51,7 +50,7 @@ def _time(at: str | None, field: str) -> str:
         raise ValidationFailed(
             f"{field}: '{at}' is not an ISO 8601 time (e.g. 2017-09-21T08:00:00Z)", field=field
         ) from e
-    if t > datetime.now(UTC):
+    if t > times.now_dt():
         raise ValidationFailed(f"{field}: {times.fmt(t)} is in the future", field=field)
     return times.fmt(t)
 

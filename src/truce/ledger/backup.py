@@ -121,6 +121,7 @@ def latest_checkpoint_note(conn: Connection, size: int) -> str | None:
 # could sign no checkpoint), its checkpoints and co-signatures, and a mirror's own bookkeeping. Not sessions,
 # sign-in attempts, nor blob_data (the files go in blobs/).
 KEPT_OPERATIONAL = (
+    "deployment_settings",
     "ledger_signer",
     "ledger_checkpoints",
     "ledger_cosignatures",

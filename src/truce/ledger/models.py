@@ -77,6 +77,15 @@ ledger_log_keys = Table(
 
 # --- operational tables (not projections: never replayed, see truce.ledger.service.OPERATIONAL_TABLES) ---
 
+# Settings a deployment keeps for itself (not decisions): `today`, the demo's clock, which `truce serve` uses
+# when TRUCE_TODAY is unset (see truce.times).
+deployment_settings = Table(
+    "deployment_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
 # The log's private key (PEM, PKCS#8): held by the deployment that appends, absent from copies made by replay.
 ledger_signer = Table(
     "ledger_signer",

@@ -59,6 +59,7 @@ OPERATIONAL_TABLES = frozenset(
         "mirror_seen",
         "mirror_alarms",
         "totp_secrets",
+        "deployment_settings",
     }
 )
 

@@ -47,6 +47,7 @@ votes = Table(
     Column("reason", Text, nullable=False),
     Column("voted_by", String(100), nullable=False),
     Column("voted_at", String(32), nullable=False),
+    Column("voted_on", String(10), nullable=True),  # the decision's business day (the vote's `on`)
     Column("ledger_seq", BigInteger, nullable=False),
 )
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from truce import times
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, get, in_force
 from truce.auth.permissions import require
 from truce.db import next_id
@@ -39,12 +40,12 @@ from truce.parties.service import TRANSITIONS, get_party_row, write_status_chang
 
 def _day(s: str | None, field: str = "as_of") -> str:
     if s is None:
-        return date.today().isoformat()
+        return times.today()
     try:
         d = date.fromisoformat(s[:10])
     except ValueError as e:
         raise ValidationFailed(f"{field}: '{s}' is not a date (YYYY-MM-DD)", field=field) from e
-    if d > date.today():
+    if d > times.today_date():
         raise ValidationFailed(f"{field}: {d} is in the future", field=field)
     return d.isoformat()
 
@@ -378,6 +379,7 @@ def _insert_vote(conn: Connection, subject: str, subject_id: int, p: dict[str, A
             reason=p["reason"],
             voted_by=ctx.actor,
             voted_at=ctx.at,
+            voted_on=p.get("on") or ctx.at[:10],
             ledger_seq=ctx.seq,
         )
     )
@@ -432,6 +434,7 @@ def _measure_dict(conn: Connection, r: Any) -> dict[str, Any]:
                 votes.c.reason,
                 votes.c.voted_by,
                 votes.c.voted_at,
+                votes.c.voted_on,
                 votes.c.ledger_seq,
             )
             .where(votes.c.subject == "measure", votes.c.subject_id == r.id)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from truce import times
 from truce.reports.models import (
     LOCATION_PRECISIONS,
     OBSERVATION_MODES,
@@ -113,7 +114,7 @@ class ReportIn(BaseModel):
     @classmethod
     def _when(cls, v: datetime) -> datetime:
         v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
-        if v > datetime.now(UTC) + CLOCK_SKEW:
+        if v > times.now_dt() + CLOCK_SKEW:
             raise ValueError(f"{v.isoformat()} is in the future")
         if v.year < 1945:
             raise ValueError(f"{v.isoformat()} is implausibly early")

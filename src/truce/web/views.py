@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from truce import idempotency
+from truce import idempotency, times
 from truce.api.deps import SESSION_COOKIE, CsrfFailed, read, viewer, who, write
 from truce.api.reports import read_upload
 from truce.auth import credentials
@@ -189,7 +188,7 @@ def _bounds(conn: Any) -> str:
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, v: Actor | None = Depends(viewer)) -> Any:
     flt, keep = _filter(request)
-    as_of = request.query_params.get("as_of") or keep.get("until") or ""
+    as_of = request.query_params.get("as_of") or keep.get("until") or times.clock_day() or ""
     with read(request) as conn:
         choices = _filter_choices(conn)
         rows, total = list_incidents(conn, flt, 10, 0, viewer=v)
@@ -319,7 +318,7 @@ def report_form(request: Request) -> Any:
         {"bounds": bounds, "client_id": str(uuid.uuid4()), "types": VIOLATION_TYPES, "time_precisions": TIME_PRECISIONS,
          "location_precisions": LOCATION_PRECISIONS, "observations": OBSERVATION_MODES,
          "tiers": VISIBILITY_TIERS, "parties": parties,
-         "now": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")},
+         "now": times.now()[:16]},
     )
 
 
@@ -493,7 +492,7 @@ async def board_decision(measure_id: int, request: Request) -> Any:
 
 @router.get("/parties", response_class=HTMLResponse)
 def parties_page(request: Request, as_of: str | None = None) -> Any:
-
+    as_of = as_of or times.clock_day()  # the deployment's clock (TRUCE_TODAY), else now
     with read(request) as conn:
         rows = list_parties(conn, as_of=as_of or None)
         for r in rows:
@@ -504,7 +503,7 @@ def parties_page(request: Request, as_of: str | None = None) -> Any:
 
 @router.get("/parties/{party_id}", response_class=HTMLResponse)
 def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any:
-
+    as_of = as_of or times.clock_day()  # the deployment's clock (TRUCE_TODAY), else now
     elig = None
     with read(request) as conn:
         row = get_party_row(conn, party_id)
@@ -516,7 +515,7 @@ def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any
 
 @router.get("/zones", response_class=HTMLResponse)
 def zones_page(request: Request, as_of: str | None = None) -> Any:
-
+    as_of = as_of or times.clock_day()  # the deployment's clock (TRUCE_TODAY), else now
     with read(request) as conn:
         rows = list_zones(conn, as_of or None)
     return render(request, "zones.html", {"zones": rows, "as_of": as_of or ""})
