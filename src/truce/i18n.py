@@ -152,6 +152,8 @@ def label(value: object) -> str:
 # The common refusals of the services, as templates (the services raise them formatted, in English).
 REFUSALS = [
     N_("no party '%(party)s'"),
+    N_("no zone '%(zone)s'"),
+    N_("no admin area '%(pcode)s'"),
     N_("no incident %(incident)s"),
     N_("no report %(report)s"),
     N_("no measure %(measure)s"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select, update
 
+from truce import lookups
 from truce.agreements.rules import AFTER, BEFORE, period_verdict
 from truce.agreements.service import period
 from truce.auth.visibility import incident_scope, scope_clause
@@ -170,6 +171,19 @@ class IncidentFilter:
 
     def apply(self, stmt: Any) -> Any:
         return stmt.where(*filter_clauses(self.values()))
+
+    def check(self, conn: Connection) -> IncidentFilter:
+        """Refuse a filter that names nothing: a zone, an admin area (P-code) or a party that does not exist
+        is not found (NotFound, naming the field), after the checks of `values`. A party named by its name
+        or an alias is taken as its id."""
+        self.values()
+        if self.zone:
+            lookups.zone(conn, self.zone)
+        if self.adm:
+            lookups.pcode(conn, self.adm)
+        if self.party:
+            self.party = lookups.party(conn, self.party)
+        return self
 
 
 def filter_clauses(values: dict[str, Any], bind: Callable[[str, Any], Any] = lambda _name, v: v) -> list[Any]:
@@ -436,6 +450,8 @@ def list_incidents(
     `before` = (occurred_at, id) of the last row of the previous page: keyset (cursor) pagination.
     `totals` (e.g. TOTALS): reuse the total counted under the same ledger head. Not in a write transaction
     (its rows and head may be half-way through a command, or be rolled back): there it is always counted."""
+    if flt is not None:
+        flt.check(conn)
     if conn.get_execution_options().get("truce_write"):
         totals = None
     q = IncidentList(conn.engine, flt, limit, offset, viewer, before)
