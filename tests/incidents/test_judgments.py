@@ -10,12 +10,14 @@ import json
 
 from sqlalchemy import update
 from tests.helpers import report
+from tests.web.conftest import client_for, sign_in
 from typer.testing import CliRunner
 
 from truce.agreements import service as agreements
 from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.bulletins.compute import compute
+from truce.bulletins.render import build_view
 from truce.cli import app as cli
 from truce.exports.service import export_incidents
 from truce.incidents.models import incidents
@@ -138,6 +140,12 @@ def test_incidents_outside_the_agreement_period_are_not_judged(astana_url):
     assert {early, unseen} <= {i["id"] for i in json.loads(r.output)["incidents"]}
     exported = _csv_row(app, unseen)
     assert (exported["verdict"], exported["breach"], exported["severity"]) == BEFORE[:1] + BEFORE[2:]
+    client = client_for(astana_url)
+    sign_in(client, astana_url, "rus_verifier")
+    api = client.get(f"/api/v1/incidents/{unseen}").json()
+    assert (api["verdict"], api["clause_id"], api["breach"], api["severity"]) == BEFORE
+    page = client.get(f"/incidents/{unseen}")
+    assert page.status_code == 200 and page.text.count("before agreement") >= 3, page.text  # verdict, breach, severity
 
     with app.read() as conn:
         doc = compute(conn, "2017-01-16")
@@ -146,6 +154,8 @@ def test_incidents_outside_the_agreement_period_are_not_judged(astana_url):
     assert (inc["total"], inc["outside_period"], inc["verified"], inc["by_zone"]) == (0, 2, [], {
         z: {"incidents": 0, "verified": 0, "breaches": 0} for z in inc["by_zone"]
     })
+    summary = build_view(doc).summary
+    assert "Incidents outside the agreement's period, not judged: 2 (before agreement)." in summary, summary
     with app.read() as conn:
         assert compute(conn, "2017-09-21")["numbers"]["incidents"]["total"] == 1
     res = verify(app)
