@@ -24,6 +24,10 @@ UNKNOWN_INT = "987654"
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 UNREACHABLE = "http://127.0.0.1:9/"  # the discard port: nothing listens
 EMPTY_OK = "<a filter naming nothing: an empty answer (exit 0) is true>"
+NOT_FOUND = "<a filter naming an entity that does not exist: not found (exit 3), never an empty answer>"
+# The options of the list and export commands that name an entity: each one of each command needs a
+# NOT_FOUND entry in the corpus (`test_every_filter_naming_nothing_is_not_found`).
+ENTITY_FILTERS = {"--party", "--zone", "--adm", "--org", "--user", "--incident", "--report"}
 
 
 def _files(tmp: Path) -> dict[str, Path]:
@@ -87,7 +91,7 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
                     ["X_OFFICE", "--name", "X", "--kind", "joint_group", "--as", "rus_monitor"]],
         "token create": [["--user", "nobody"], ["--user", "admin", "--days", "-3"],
                          ["--user", "admin", "--as", "rus_monitor"]],
-        "token list": [[EMPTY_OK, "--user", "nobody"], ["--as", "nobody"]],
+        "token list": [[NOT_FOUND, "--user", "nobody"], ["--as", "nobody"]],
         "token revoke": [[UNKNOWN_INT], ["abc"], [UNKNOWN_INT, "--as", "rus_monitor"]],
         "agreement list": [bad_db],
         "agreement show": [["nope"], ["astana-2017", "--version", "99"]],
@@ -104,7 +108,7 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
                             ["--party", "FAYLAQ", "--date", "2017-09-20", "--area", str(f["binary"])],
                             ["--party", "FAYLAQ", "--date", "2017-09-20", "--lat", "35", "--lon", "36", "--as",
                              "analyst"]],
-        "position list": [[EMPTY_OK, "--party", "NOPE"], bad_db],
+        "position list": [[NOT_FOUND, "--party", "NOPE"], bad_db],
         "zone list": [["--as-of", d] for d in dates],
         "zone show": [["NOPE"]],
         "zone import": [[p] for p in files] + [[str(f["empty"]), "--valid-from", d] for d in dates],
@@ -134,13 +138,15 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
             "--type", "shelling", "--evidence", str(f["empty"]) + ".missing"]],
         "report show": [[UNKNOWN_UUID], ["not-a-uuid"]],
         "incident list": [["--since", d] for d in dates] + [["--until", d] for d in dates]
-        + [["--limit", "-1"], ["--verdict", "king"], ["--as", "nobody"]],
+        + [["--limit", "-1"], ["--verdict", "king"], ["--as", "nobody"], ["--adm", "SY9"]]
+        + [[NOT_FOUND, "--party", "NOPE"], [NOT_FOUND, "--zone", "NOPE"], [NOT_FOUND, "--adm", "SY9999"]],
         "incident show": [[UNKNOWN_INT], ["abc"]],
         "incident link": [[UNKNOWN_UUID, UNKNOWN_INT, "--as", "rus_verifier"],
                           [UNKNOWN_UUID, "1", "--as", "rus_monitor"]],
         "incident unlink": [[UNKNOWN_UUID, "--as", "rus_verifier"]],
         "incident split": [[UNKNOWN_INT, "--report", UNKNOWN_UUID, "--as", "rus_verifier"]],
-        "suggestion list": [["--status", "king"], [EMPTY_OK, "--incident", UNKNOWN_INT]],
+        "suggestion list": [["--status", "king"], [NOT_FOUND, "--incident", UNKNOWN_INT],
+                            [NOT_FOUND, "--report", UNKNOWN_UUID]],
         "suggestion accept": [[UNKNOWN_INT, "--as", "rus_verifier"], [UNKNOWN_INT, "--as", "rus_monitor"]],
         "suggestion reject": [[UNKNOWN_INT, "--reason", "r", "--as", "rus_verifier"]],
         "finding add": [[UNKNOWN_INT, "--finding", "confirmed", "--reason", "site_visit", "--as", "rus_verifier"],
@@ -152,12 +158,14 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         "import csv": [[p, "--mapping", str(f["mapping"])] for p in [*files, str(f["huge_csv"]),
                                                                        str(f["bad_date_csv"])]]
         + [[str(f["huge_csv"]), "--mapping", str(f["binary"])]],
-        "export incidents": [["--since", d] for d in dates] + [["--format", "king"], [EMPTY_OK, "--zone", "NOPE"]],
+        "export incidents": [["--since", d] for d in dates] + [["--format", "king"], [NOT_FOUND, "--zone", "NOPE"],
+                                                               [NOT_FOUND, "--party", "NOPE"],
+                                                               [NOT_FOUND, "--adm", "SY9999"]],
         "ledger verify": [bad_db],
         "ledger log": [["--limit", "-5"], [EMPTY_OK, "--command", "nope"]],
         "measures evaluate": [["--as-of", d, "--as", "joint_verifier"] for d in dates]
         + [["--as-of", "2017-09-20", "--as", "rus_monitor"]],
-        "measure list": [["--status", "king"]],
+        "measure list": [["--status", "king"], [NOT_FOUND, "--party", "NOPE"]],
         "measure show": [[UNKNOWN_INT]],
         "measure decide": [[UNKNOWN_INT, "--approve", "--reason", "r", "--as", "rus_verifier"]]
         + [[UNKNOWN_INT, "--approve", "--reason", "r", "--on", d, "--as", "rus_verifier"] for d in dates],
@@ -169,8 +177,8 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         "investigation close": [[UNKNOWN_INT, "--finding", "confirmed", "--summary", "s", "--report",
                                  str(f["binary"]), "--as", "rus_verifier"]],
         "investigation show": [[UNKNOWN_INT]],
-        "investigation list": [["--status", "king"]],
-        "notification list": [["--as", "nobody"]],
+        "investigation list": [["--status", "king"], [NOT_FOUND, "--incident", UNKNOWN_INT]],
+        "notification list": [["--as", "nobody"], [NOT_FOUND, "--incident", UNKNOWN_INT]],
         "reply add": [[UNKNOWN_INT, "--text", "t", "--as", "syr_liaison"], ["1", "--text", "t", "--as", "analyst"]],
         "reply list": [[UNKNOWN_INT]],
         "bulletin verify": [[p] for p in files] + [[str(f["not_json"])]],
@@ -180,7 +188,7 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         + [["--date", "2017-09-21", "--as", "rus_verifier"]],
         "bulletin list": [["--since", d] for d in dates],
         "key create": [["--org", "NOPE"], ["--org", "RUS_OFFICE", "--as", "rus_monitor"]],
-        "key list": [[EMPTY_OK, "--org", "NOPE"], bad_db],
+        "key list": [[NOT_FOUND, "--org", "NOPE"], bad_db],
         "key revoke": [["NOPE"], ["NOPE", "--as", "rus_monitor"]],
         "ledger checkpoint": [bad_db],
         "ledger checkpoints": [["--limit", "-1"], bad_db],
@@ -236,6 +244,45 @@ def test_the_corpus_covers_every_command(tmp_path):
     assert set(_corpus(_files(tmp_path))) == set(_leaf_commands())
 
 
+def test_every_filter_naming_nothing_is_not_found(tmp_path):
+    """Every option of every list or export command that names an entity (ENTITY_FILTERS) has a NOT_FOUND
+    entry: naming a party, zone, P-code, organisation, user, incident or report that does not exist is
+    refused with exit 3, never answered with an empty list (commands added later are covered too)."""
+    corpus = _corpus(_files(tmp_path))
+    missing = []
+    for path, cmd in sorted(all_commands().items()):
+        if getattr(cmd, "commands", None) or not (path.endswith(" list") or path.startswith("export ")):
+            continue
+        for p in cmd.params:
+            opt = next((o for o in getattr(p, "opts", []) if o in ENTITY_FILTERS), None)
+            if opt and not any(a[:2] == [NOT_FOUND, opt] for a in corpus[path]):
+                missing.append(f"truce {path} {opt}")
+    assert not missing, "no NOT_FOUND corpus entry for: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["incident", "list", "--party", "NOPE"], "party: no party 'NOPE'"),
+        (["incident", "list", "--zone", "NOPE"], "zone: no zone 'NOPE'"),
+        (["incident", "list", "--adm", "SY9999"], "adm: no admin area 'SY9999'"),
+        (["export", "incidents", "--party", "NOPE"], "party: no party 'NOPE'"),
+        (["key", "list", "--org", "NOPE"], "org: no organisation 'NOPE'"),
+        (["token", "list", "--user", "nobody"], "user: no user named 'nobody'"),
+    ],
+)
+def test_a_filter_naming_nothing_says_which_and_one_naming_an_empty_entity_is_empty(astana_url, argv, message):
+    r = runner.invoke(cli, [*argv, "--db", astana_url])
+    assert r.exit_code == 3 and message in r.output, r.output
+    # An existing entity with no rows: exit 0 and an empty answer.
+    empty = {"--party": "ISIL", "--zone": "Z4", "--adm": "SY120304", "--org": "RUS_OFFICE", "--user": "analyst"}
+    argv = [*argv[:-1], empty[argv[-2]]]
+    if argv[0] == "export":
+        argv += ["--since", "2030-01-01"]
+    r = runner.invoke(cli, [*argv, "--db", astana_url])
+    assert r.exit_code == 0, r.output
+
+
 @pytest.mark.parametrize("command", _leaf_commands())
 def test_no_traceback_and_no_write_on_bad_input(astana_url, tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
@@ -249,6 +296,8 @@ def test_no_traceback_and_no_write_on_bad_input(astana_url, tmp_path, monkeypatc
         ok = (2, 3)
         if args and args[0] == EMPTY_OK:
             ok, args = (0, 2, 3), args[1:]
+        elif args and args[0] == NOT_FOUND:
+            ok, args = (3,), args[1:]
         argv = [*command.split(), *args]
         if "--db" not in args and takes_db:
             argv += ["--db", astana_url]

@@ -111,6 +111,7 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
 LABELS = [
     # verdicts, findings, reasons
     N_("pending"), N_("verified"), N_("not verified"), N_("disputed"), N_("confirmed"), N_("unverifiable"),
+    N_("before agreement"), N_("after agreement"),
     N_("site visit"), N_("observed"), N_("imagery"), N_("corroborated"), N_("witness statements"), N_("forensic"),
     N_("other"), N_("contradicting evidence"), N_("not observed"), N_("alternative account"), N_("staged"),
     N_("no access"), N_("insufficient information"), N_("outside mandate"), N_("heard"), N_("second hand"),
@@ -151,6 +152,8 @@ def label(value: object) -> str:
 # The common refusals of the services, as templates (the services raise them formatted, in English).
 REFUSALS = [
     N_("no party '%(party)s'"),
+    N_("no zone '%(zone)s'"),
+    N_("no admin area '%(pcode)s'"),
     N_("no incident %(incident)s"),
     N_("no report %(report)s"),
     N_("no measure %(measure)s"),

@@ -13,6 +13,7 @@ import json
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select
 from tests.fixtures.ledger_v1.digest import table_digests
@@ -21,6 +22,8 @@ from tests.helpers import SHARED_DATA
 from truce import db
 from truce.app import Truce
 from truce.geo.geometry import bundled_path
+from truce.incidents import rules
+from truce.incidents.models import findings
 from truce.ledger import chain
 from truce.ledger.service import verify
 
@@ -42,6 +45,22 @@ def _put_sources(app: Truce) -> None:
         app.blobs.put_bytes(f.read_bytes())
 
 
+def _as_judged_before_issue_12(conn: Any, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The incidents as the earlier Truce judged them: an incident outside the agreement's period that no
+    guarantor has a finding on was "pending" with nothing judged; it is now "before_agreement" (or after)
+    in its verdict, breach and severity (issue 12). Only those rows are put back, and each of them must be
+    such an incident: every other row must replay unchanged."""
+    seen = {int(r.incident_id) for r in conn.execute(select(findings.c.incident_id))}
+    out, n = [], 0
+    for r in rows:
+        if r["verdict"] in ("before_agreement", "after_agreement") and int(r["id"]) not in seen:
+            assert rules.outside_judgment(r["verdict"]) == {k: r[k] for k in rules.JUDGED_FIELDS}
+            r = {**r, **rules.unjudged(None)}
+            n += 1
+        out.append(r)
+    return out, n
+
+
 def test_a_ledger_written_by_an_earlier_truce_replays_to_the_same_tables(db_url):
     app = Truce(db_url)
     _put_sources(app)
@@ -54,13 +73,17 @@ def test_a_ledger_written_by_an_earlier_truce_replays_to_the_same_tables(db_url)
     expected = json.loads((FIXTURE / "tables.json").read_text())
     tables = {t.name: t for t in db.metadata.sorted_tables}
     got = {}
+    unjudged = 0
     with app.read() as conn:
         for name, spec in expected.items():
             assert name in tables, f"table {name} of the old ledger's projection no longer exists"
             t = tables[name]
             rows = [dict(r) for r in conn.execute(select(*[t.c[c] for c in spec["columns"]])).mappings()]
             assert len(rows) == spec["rows"], f"table {name}: {len(rows)} rows replayed, {spec['rows']} before"
+            if name == "incidents":
+                rows, unjudged = _as_judged_before_issue_12(conn, rows)
             got[name] = (rows, spec["columns"], spec["primary_key"])
+    assert unjudged, "the old ledger holds incidents outside the agreement's period that nobody judged"
     digests = table_digests(got)
     changed = [n for n, spec in expected.items() if digests[n] != spec["sha256"]]
     assert not changed, f"the old ledger replays into different rows in: {', '.join(changed)}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from truce.app import Truce
+from truce.incidents import rules
 from truce.incidents.verification import check_judgments
 from truce.ledger import chain
 
@@ -91,7 +92,15 @@ def test_an_old_ledger_replays_with_only_its_stale_judgments_corrected(sqlite_ur
     assert (new[2]["breach"], new[2]["severity"]) == ("breach", "grave")
     # Incident 1 (2017-01-16) was verified before the agreement took effect (2017-05-06): not judged now.
     assert changed.pop(1) <= JUDGED and old[1]["verdict"] == "verified"
-    assert (new[1]["verdict"], new[1]["attributed_party_id"], new[1]["severity"]) == ("before_agreement", None, None)
+    assert (new[1]["verdict"], new[1]["attributed_party_id"], new[1]["severity"]) == ("before_agreement", None,
+                                                                                       "before_agreement")
+    # The incidents outside the agreement's period that nobody judged were pending: now they say so in
+    # their verdict, breach and severity (issue 12), and nothing else of them changed.
+    unjudged = [i for i in changed if old[i]["verdict"] == "pending" and new[i]["verdict"] == "before_agreement"]
+    assert unjudged, "the old ledger holds incidents before the agreement that nobody judged"
+    for i in unjudged:
+        assert changed.pop(i) == {"verdict", "breach", "breach_reason", "severity", "severity_reason"}
+        assert {k: new[i][k] for k in rules.JUDGED_FIELDS} == rules.outside_judgment("before_agreement")
     assert changed == {}, "no other incident is judged differently"
 
     # The attribution of incident 1 is gone, and so is its notification; every other one is the same

@@ -173,3 +173,15 @@ def test_the_benchmark_reads_wrk_summary_line(monkeypatch):
         assert "no BENCH line" in str(e)
     else:
         raise AssertionError("a wrk run without its summary line must not pass for a result")
+
+
+def test_a_filter_naming_nothing_is_a_404_naming_the_field(world_any):
+    """A filter naming a zone, P-code or party that does not exist is not found (404, the field named) on the
+    list, the map points and the exports, never an empty answer; an existing zone with no rows is empty."""
+    url, _w = world_any
+    c = client_for(url)
+    for path in ("/api/v1/incidents", "/api/v1/incidents/points", "/api/v1/exports/incidents.csv"):
+        for field, value in (("zone", "NOPE"), ("party", "NOPE"), ("adm", "SY9999")):
+            assert_error(c.get(path, params={field: value}), 404, "not_found", field)
+    assert _list(c, zone="Z4", since="2030-01-01")["total"] == 0
+    assert _list(c, party="syr", since="2030-01-01")["total"] == 0

@@ -36,7 +36,7 @@ FILTER_PARAMS = {
     "type": "Violation type",
     "since": "From this day (inclusive)",
     "until": "To this day (inclusive)",
-    "verdict": "pending, verified, not_verified, disputed",
+    "verdict": "pending, verified, not_verified, disputed, before_agreement, after_agreement",
     "status": "open, under_investigation, closed",
     "simulated": "Only simulated (true) or only real (false) incidents",
 }

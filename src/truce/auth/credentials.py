@@ -238,6 +238,8 @@ def list_tokens(conn: Connection, viewer: Actor, user_name: str | None = None) -
     if viewer.role != "admin":
         stmt = stmt.where(api_tokens.c.user_name == viewer.name)
     if user_name:
+        if conn.execute(select(users.c.name).where(users.c.name == user_name)).first() is None:
+            raise NotFound(f"user: no user named '{user_name}'", field="user")
         stmt = stmt.where(api_tokens.c.user_name == user_name)
     now = times.real_now()
     out = []

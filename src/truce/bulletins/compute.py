@@ -26,7 +26,9 @@ Definitions (day D, UTC):
 - killed and injured: in an office's own cells, the sums over its reports, as reported; in the totals
   (office_reports.total and each breakdown's "all" column) each incident counts once, with the most
   that any of its office reports of D gives (a report not linked to an incident counts on its own);
-- incidents of D: incidents (not emptied into another) whose occurred_at falls on D;
+- incidents of D: incidents (not emptied into another) whose occurred_at falls on D; on a day outside
+  the agreement's period they are not judged: counted under their verdict ("before_agreement",
+  "after_agreement") and in `outside_period`, in no total (`total`, `by_zone`, `verified`);
 - accessions, status changes, measures, investigations and denials of D: those dated D
   (application day, effective day, proposal day `as_of`, decision day, breach day, opened/closed/denied day).
 """
@@ -323,6 +325,8 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
         iid = int(ir.id)
         j = judged[iid]
         by_verdict[j["verdict"]] += 1
+        if outside:  # not judged: counted under its verdict only, in no total
+            continue
         for z in zmap.get(iid) or [OUTSIDE]:
             zc = inc_by_zone.setdefault(z, {"incidents": 0, "verified": 0, "breaches": 0})
             zc["incidents"] += 1
@@ -368,7 +372,8 @@ def compute(conn: Connection, day: str, upto: int | None = None) -> dict[str, An
             "incidents": sum(1 for r in inc_rows if r.simulated),
         },
         "incidents": {
-            "total": len(inc_rows),
+            "total": 0 if outside else len(inc_rows),  # the incidents judged under the agreement
+            "outside_period": len(inc_rows) if outside else 0,  # before/after the agreement: not judged
             "by_verdict": by_verdict,
             "by_zone": inc_by_zone,
             "verified": verified,
@@ -418,16 +423,10 @@ def _judge(
     out: dict[int, dict[str, Any]] = {}
     if not incs:
         return out
-    # Without any finding an incident is pending whatever the rule: only the others need their reports.
-    pending: dict[str, Any] = {
-        "verdict": "pending",
-        "attributed_party_id": None,
-        "attribution": None,
-        "clause_id": None,
-        "breach": None,
-        "severity": None,
-        "confirmed_by": [],
-    }
+    # Without any finding an incident is pending whatever the rule (before/after the agreement outside its
+    # period): only the others need their reports.
+    pending: dict[str, Any] = {k: v for k, v in rules.unjudged(outside).items() if k in BULLETIN_JUDGMENT}
+    pending["confirmed_by"] = []
     for i in incs:
         if int(i["id"]) not in cur:
             out[int(i["id"])] = dict(pending)

@@ -218,6 +218,17 @@ def build_view(doc: dict[str, Any]) -> View:
             breaches=_num(breaches),
             grave=_num(grave),
         ),
+        *(
+            [
+                _(
+                    "Incidents outside the agreement's period, not judged: %(n)s (%(word)s).",
+                    n=_num(inc["outside_period"]),
+                    word=label(next(v for v in ("before_agreement", "after_agreement") if bv.get(v))),
+                )
+            ]
+            if inc.get("outside_period")
+            else []
+        ),
         _(
             "Status changes %(status)s; accessions applied %(applied)s, decided %(acc_decided)s; measures proposed "
             "%(proposed)s, decided %(decided)s, breached %(breached)s; investigations opened %(opened)s, closed "

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from truce import times
+from truce import lookups, times
 from truce.auth.models import organisations
 from truce.auth.permissions import require
 from truce.bulletins.compute import compute, parse_day
@@ -324,7 +324,7 @@ def _apply_key_revoke(conn: Connection, p: dict[str, Any], ctx: ApplyContext) ->
 def list_keys(conn: Connection, org: str | None = None) -> list[dict[str, Any]]:
     stmt = select(signing_keys).order_by(signing_keys.c.org_id, signing_keys.c.ledger_seq)
     if org:
-        stmt = stmt.where(signing_keys.c.org_id == org)
+        stmt = stmt.where(signing_keys.c.org_id == lookups.org(conn, org))
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 

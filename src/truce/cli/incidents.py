@@ -55,7 +55,10 @@ finding_app = typer.Typer(
 @incident_app.command("list")
 @handle_errors
 def incident_list(
-    verdict: Annotated[str | None, typer.Option(help="pending, verified, not_verified or disputed")] = None,
+    verdict: Annotated[
+        str | None,
+        typer.Option(help="pending, verified, not_verified, disputed, before_agreement or after_agreement"),
+    ] = None,
     status: Annotated[str | None, typer.Option(help="open, under_investigation or closed")] = None,
     zone: Annotated[str | None, typer.Option(help="Zone id")] = None,
     adm: Annotated[str | None, typer.Option(help="OCHA P-code of ADM1, ADM2 or ADM3")] = None,
@@ -140,6 +143,8 @@ def incident_show(
         f"  [bold]verdict: {d['verdict']}[/]"
         + (f" under {d['agreement_id']} v{d['agreement_version']}" if d["agreement_id"] else "")
     )
+    if d["verdict"] in ("before_agreement", "after_agreement"):
+        p(f"  clause, breach, severity: {d['verdict']} ({d['breach_reason']})", highlight=False)
     if d["verdict"] == "verified":
         who = d["attributed_party_id"] if d["attribution"] == "attributed" else "could not be attributed"
         p(

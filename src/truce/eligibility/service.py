@@ -28,6 +28,7 @@ import shapely
 from sqlalchemy import Connection, insert, select
 
 from truce import times
+from truce import lookups
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, in_force
 from truce.auth.permissions import require
 from truce.db import next_id
@@ -332,5 +333,5 @@ def _apply_position(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> N
 def list_positions(conn: Connection, party: str | None = None) -> list[dict[str, Any]]:
     stmt = select(position_reports).order_by(position_reports.c.observed_on, position_reports.c.id)
     if party:
-        stmt = stmt.where(position_reports.c.party_id == (resolve_party(conn, party) or party))
+        stmt = stmt.where(position_reports.c.party_id == lookups.party(conn, party))
     return [dict(r._mapping) for r in conn.execute(stmt)]

@@ -185,7 +185,8 @@ def check_format(fmt: str) -> str:
 
 
 def count(conn: Connection, flt: IncidentFilter | None = None, viewer: Any = SYSTEM) -> int:
-    stmt = (flt or IncidentFilter()).apply(select(func.count()).select_from(incidents)).where(incident_clause(viewer))
+    stmt = (flt or IncidentFilter()).check(conn).apply(select(func.count()).select_from(incidents))
+    stmt = stmt.where(incident_clause(viewer))
     return int(conn.execute(stmt).scalar_one())
 
 
@@ -646,4 +647,6 @@ def export_incidents(
     """Open a read transaction and stream the export (for the CLI and the API)."""
     check_format(fmt)
     with app.read() as conn:
+        if flt is not None:
+            flt.check(conn)  # a filter naming nothing is not found, not an empty export
         yield from stream(conn, fmt, flt, viewer, progress)

@@ -41,7 +41,7 @@ def decode_cursor(cursor: str | None) -> tuple[str, int] | None:
 def incident_points(conn: Connection, flt: IncidentFilter | None, viewer: Actor | None) -> dict[str, Any]:
     """Every located incident the viewer may see, as compact rows [id, lat, lon, verdict code]
     (the code indexes `verdicts`): what a map needs to draw 100,000 markers without the rest."""
-    flt = flt or IncidentFilter()
+    flt = (flt or IncidentFilter()).check(conn)
     stmt = (
         flt.apply(select(incidents.c.id, incidents.c.lat, incidents.c.lon, incidents.c.verdict))
         .where(incident_clause(viewer), incidents.c.lat.is_not(None), incidents.c.lon.is_not(None))

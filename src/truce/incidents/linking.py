@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from truce import lookups
 from truce.auth.permissions import require
 from truce.db import next_id
 from truce.errors import Conflict, NotFound, ValidationFailed
@@ -381,9 +382,9 @@ def list_suggestions(
     if status:
         conds.append(s.status == status)
     if incident is not None:
-        conds.append(s.incident_id == incident)
+        conds.append(s.incident_id == lookups.incident(conn, incident))
     if report:
-        conds.append(s.report_id == report)
+        conds.append(s.report_id == lookups.report(conn, report))
     total = int(conn.execute(select(func.count()).select_from(link_suggestions).where(*conds)).scalar_one())
     stmt = (
         select(

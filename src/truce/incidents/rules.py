@@ -16,9 +16,10 @@ count; c, d, u = confirmed, disputed, unverifiable among E's current findings; m
 - E empty (only self-asserted findings): pending until another guarantor speaks.
 
 Outside the agreement's period (before its first version took effect, or from its `ends` day on)
-an incident is not judged: once a guarantor records a finding on it, its verdict is
-"before_agreement" or "after_agreement" and it has no attribution, clause, breach or severity
-(without findings it is pending, like every incident nobody has looked at yet).
+an incident is not judged, whether or not a guarantor recorded a finding on it: its verdict, breach
+and severity are "before_agreement" or "after_agreement" (with the reason), and it has no
+attribution or clause (`outside_judgment`). A new agreement version that moves the period judges it
+again (or stops judging it).
 
 Attribution (verified only): the party named by most counted confirming findings; none named, or a
 tie between parties, gives "could_not_be_attributed".
@@ -64,6 +65,36 @@ JUDGED_FIELDS = (
     "severity",
     "severity_reason",
 )
+
+
+OUTSIDE_REASONS = {
+    "before_agreement": "not judged: before the agreement took effect",
+    "after_agreement": "not judged: after the agreement ended",
+}
+
+
+def outside_judgment(period: str) -> dict[str, Any]:
+    """The judged fields of an incident outside the agreement's period ("before_agreement" or
+    "after_agreement"): that word as its verdict, breach and severity, no attribution, no clause."""
+    reason = OUTSIDE_REASONS[period]
+    return {
+        "verdict": period,
+        "attributed_party_id": None,
+        "attribution": None,
+        "clause_id": None,
+        "breach": period,
+        "breach_reason": reason,
+        "severity": period,
+        "severity_reason": reason,
+    }
+
+
+def unjudged(period: str | None) -> dict[str, Any]:
+    """The judged fields of an incident that no guarantor has a finding on: pending (nothing judged),
+    or the period's word outside the agreement's period."""
+    if period:
+        return outside_judgment(period)
+    return {**dict.fromkeys(JUDGED_FIELDS), "verdict": "pending"}
 
 
 @dataclass(frozen=True)
@@ -305,10 +336,12 @@ def confidence_parts(
 def judge(f: Facts) -> dict[str, Any]:
     """The whole judgment of an incident: verdict, attribution, clause and breach, severity (the last
     three only when verified), and the counted guarantors and confirmers. An incident outside the
-    agreement's period is not judged: with findings, its verdict says so ("before_agreement"/"after_agreement")."""
+    agreement's period is not judged, with or without findings: its verdict, breach and severity say so
+    ("before_agreement"/"after_agreement", `outside_judgment`)."""
     v = verdict_of(f.agreement, f.offices, [s.org_id for s in f.sources], f.findings)
-    if f.period and f.findings:  # outside the agreement's period: not judged (pending until a finding)
-        v = Verdict(f.period, v.counted, v.current, None, None)
+    if f.period:  # outside the agreement's period: not judged
+        return {**outside_judgment(f.period), "counted": v.counted, "current": v.current,
+                "confirmed_by": v.confirmed_by}
     out: dict[str, Any] = {
         "verdict": v.verdict,
         "attributed_party_id": v.attributed_party_id,

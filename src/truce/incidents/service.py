@@ -10,12 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select, update
 
+from truce import lookups
+from truce.agreements.rules import AFTER, BEFORE, period_verdict
+from truce.agreements.service import period
 from truce.auth.visibility import incident_scope, scope_clause
 from truce.db import Prepared
 from truce.errors import NotFound, ValidationFailed
 from truce.incidents.models import INCIDENT_STATUSES, VERDICTS, incident_reports, incident_zones, incidents
+from truce.incidents.rules import unjudged
 from truce.ledger.chain import SYSTEM, ApplyContext
 from truce.ledger.models import ledger_entries, ledger_head
 from truce.reports.models import reports
@@ -59,12 +63,13 @@ def create_from_reports(conn: Connection, pairs: list[tuple[int, dict[str, Any]]
     if not pairs:
         return
     rows = []
+    first, ends = period(conn)  # an incident outside the agreement's period is not judged, from the start
     for iid, rec in pairs:
         row = {k: rec.get(k) for k in INCIDENT_FIELDS}
+        row.update(unjudged(period_verdict(first, ends, rec["occurred_at"])))
         row.update(
             id=iid,
             status="open",
-            verdict="pending",
             simulated=bool(rec.get("simulated")),
             title=title_for(rec),
             created_at=ctx.at,
@@ -73,6 +78,20 @@ def create_from_reports(conn: Connection, pairs: list[tuple[int, dict[str, Any]]
         rows.append(row)
     conn.execute(insert(incidents), rows)
     assign_incidents(conn, rows)
+
+
+def mark_outside_period(conn: Connection, first_id: int, last_id: int) -> None:
+    """Mark the new incidents first_id..last_id (no finding yet) that lie outside the agreement's period
+    "before_agreement"/"after_agreement" (`rules.unjudged`): for the importers that write incidents in bulk."""
+    first, ends = period(conn)
+    if first is None:
+        return
+    ids = incidents.c.id.between(first_id, last_id)
+    outside = [(BEFORE, incidents.c.occurred_at < first)]
+    if ends:
+        outside.append((AFTER, incidents.c.occurred_at >= ends[:10]))
+    for word, where in outside:
+        conn.execute(update(incidents).where(ids, where).values(**unjudged(word)))
 
 
 def link(conn: Connection, report_id: str, incident_id: int, how: str, ctx: ApplyContext) -> None:
@@ -152,6 +171,19 @@ class IncidentFilter:
 
     def apply(self, stmt: Any) -> Any:
         return stmt.where(*filter_clauses(self.values()))
+
+    def check(self, conn: Connection) -> IncidentFilter:
+        """Refuse a filter that names nothing: a zone, an admin area (P-code) or a party that does not exist
+        is not found (NotFound, naming the field), after the checks of `values`. A party named by its name
+        or an alias is taken as its id."""
+        self.values()
+        if self.zone:
+            lookups.zone(conn, self.zone)
+        if self.adm:
+            lookups.pcode(conn, self.adm)
+        if self.party:
+            self.party = lookups.party(conn, self.party)
+        return self
 
 
 def filter_clauses(values: dict[str, Any], bind: Callable[[str, Any], Any] = lambda _name, v: v) -> list[Any]:
@@ -418,6 +450,8 @@ def list_incidents(
     `before` = (occurred_at, id) of the last row of the previous page: keyset (cursor) pagination.
     `totals` (e.g. TOTALS): reuse the total counted under the same ledger head. Not in a write transaction
     (its rows and head may be half-way through a command, or be rolled back): there it is always counted."""
+    if flt is not None:
+        flt.check(conn)
     if conn.get_execution_options().get("truce_write"):
         totals = None
     q = IncidentList(conn.engine, flt, limit, offset, viewer, before)

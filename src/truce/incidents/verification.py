@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, true, update
 
 from truce import times
 from truce.agreements.service import in_force, period_verdict
+from truce.agreements.rules import AFTER, BEFORE
+from truce.agreements.rules import period_verdict as day_period
+from truce.agreements.service import in_force, period, period_verdict
 from truce.auth.models import organisations
 from truce.auth.permissions import require
 from truce.db import next_id
@@ -160,7 +163,8 @@ def judge_after_zone_change(conn: Connection, p: dict[str, Any], ctx: ApplyConte
 @reaction(on="agreement.add")
 def judge_under_new_version(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     """Recompute the incidents with findings from the day the new version takes effect (all of them for
-    a new agreement: its period begins)."""
+    a new agreement: its period begins), and every incident whose place in the agreement's period
+    changed (before or after the agreement, or back inside it), with or without findings."""
     recompute_all(conn, ctx, since_day=p["effective"] if p["version"] > 1 else None)
 
 
@@ -291,28 +295,60 @@ def evaluate(conn: Connection, inc: dict[str, Any], offices: dict[str, str], des
     return out
 
 
+def _outside_now(first: str | None, ends: str | None) -> Any:
+    """The incidents whose day lies outside the agreement's period (first, ends) as SQL (see
+    `agreements.rules.period_verdict`), or those stored as outside it (whose place may have changed)."""
+    stored = incidents.c.verdict.in_((BEFORE, AFTER))
+    if first is None:
+        return stored
+    outside = [incidents.c.occurred_at < first, stored]
+    if ends:
+        outside.append(incidents.c.occurred_at >= ends[:10])
+    return or_(*outside)
+
+
 def recompute_all(conn: Connection, ctx: ApplyContext, since_day: str | None = None) -> None:
-    """Recompute the incidents that have findings (from a day on): after a new agreement version takes
-    effect. Incidents without findings stay pending whatever the rule, so they need no work."""
-    stmt = select(incidents.c.id).where(incidents.c.id.in_(select(findings.c.incident_id)))
-    if since_day:
-        stmt = stmt.where(incidents.c.occurred_at >= since_day)
+    """After a new agreement version: recompute the incidents that have findings (from a day on), and
+    every incident that lies, or lay, outside the agreement's period. Incidents without findings are set
+    in bulk: pending inside the period, the period's word outside it (`rules.unjudged`)."""
+    first, ends = period(conn)
+    with_findings = incidents.c.id.in_(select(findings.c.incident_id))
+    moved = _outside_now(first, ends)
+    stmt = select(incidents.c.id).where(
+        with_findings, or_(incidents.c.occurred_at >= since_day, moved) if since_day else true()
+    )
     recompute(conn, [r.id for r in conn.execute(stmt)], ctx)
+    unseen = incidents.c.id.not_in(select(findings.c.incident_id))
+    buckets: list[tuple[str | None, Any]] = [(None, incidents.c.verdict.in_((BEFORE, AFTER)))]
+    if first is not None:
+        inside = incidents.c.occurred_at >= first
+        if ends:
+            inside = inside & (incidents.c.occurred_at < ends[:10])
+        buckets = [(None, inside & incidents.c.verdict.in_((BEFORE, AFTER))), (BEFORE, incidents.c.occurred_at < first)]
+        if ends:
+            buckets.append((AFTER, incidents.c.occurred_at >= ends[:10]))
+    for word, where in buckets:
+        values = rules.unjudged(word)
+        conn.execute(
+            update(incidents)
+            .where(unseen, where, incidents.c.verdict != values["verdict"])
+            .values(**values, verdict_at=ctx.at)
+        )
 
 
 def check_judgments(conn: Connection, limit: int = 20) -> list[str]:
     """Recompute every incident's derived fields by the rules from the database as it stands and name
     each stored value that disagrees (by incident and field): what a replay cannot see when the ledger
-    itself reproduces a stale value. Incidents without findings must be pending with nothing judged; the
-    others are evaluated in full."""
+    itself reproduces a stale value. Incidents without findings must be pending with nothing judged, or
+    before/after the agreement outside its period; the others are evaluated in full."""
     problems: list[str] = []
     offices = _guarantor_offices(conn)
     designated = {r.id for r in conn.execute(select(parties.c.id).where(parties.c.kind == "designated"))}
     with_findings = select(findings.c.incident_id)
     cols = [incidents.c.id, incidents.c.occurred_at, incidents.c.verdict, *[incidents.c[k] for k in JUDGED[1:]]]
+    first, ends = period(conn)
     for r in conn.execute(select(*cols).where(incidents.c.id.not_in(with_findings)).order_by(incidents.c.id)):
-        want: dict[str, Any] = dict.fromkeys(JUDGED)
-        want["verdict"] = "pending"
+        want = rules.unjudged(day_period(first, ends, r.occurred_at))
         problems += _differences(int(r.id), r._mapping, want)
         if len(problems) >= limit:
             return problems[:limit]

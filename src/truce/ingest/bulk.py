@@ -574,6 +574,8 @@ def write_records(
         _insert(conn, reports, REPORT_COLUMNS, sorted((row_of(r) for r in new), key=itemgetter(0)))
         _insert(conn, incidents_table, INCIDENT_COLUMNS, [_incident_row(iid, rec, ctx) for iid, rec in inc_rows])
         _insert(conn, incident_reports, LINK_COLUMNS, sorted(links))
+    if inc_rows:  # those outside the agreement's period are not judged, from the start
+        incidents.mark_outside_period(conn, min(i for i, _ in inc_rows), max(i for i, _ in inc_rows))
     if upd_rows:
         stmt = (
             update(incidents_table)

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from truce import times
+from truce import lookups, times
 from truce.auth.permissions import require
 from truce.db import next_id
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -378,7 +378,7 @@ def list_investigations(
     """Investigations, newest first, optionally of one incident or in one status."""
     stmt = select(investigations)
     if incident_id is not None:
-        stmt = stmt.where(investigations.c.incident_id == incident_id)
+        stmt = stmt.where(investigations.c.incident_id == lookups.incident(conn, incident_id))
     if status is not None:
         if status not in STATUSES:
             raise ValidationFailed(f"status: '{status}' is not one of {', '.join(STATUSES)}", field="status")

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from truce import times
+from truce import lookups
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, get, in_force
 from truce.auth.permissions import require
 from truce.db import next_id
@@ -449,7 +450,7 @@ def list_measures(conn: Connection, status: str | None = None, party: str | None
     if status:
         stmt = stmt.where(measures.c.status == status)
     if party:
-        stmt = stmt.where(measures.c.party_id == party.upper())
+        stmt = stmt.where(measures.c.party_id == lookups.party(conn, party))
     return [_measure_dict(conn, r) for r in conn.execute(stmt)]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from truce import times
+from truce import lookups, times
 from truce.agreements.service import DEFAULT_SETTINGS, in_force
 from truce.auth.models import organisations
 from truce.db import next_id
@@ -127,7 +127,7 @@ def list_notifications(
     if actor.role != "admin":
         stmt = stmt.where(notifications.c.org_id == actor.org)
     if incident_id is not None:
-        stmt = stmt.where(notifications.c.incident_id == incident_id)
+        stmt = stmt.where(notifications.c.incident_id == lookups.incident(conn, incident_id))
     stmt = stmt.order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
     if limit:
         stmt = stmt.limit(limit)
