@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,6 +30,47 @@ HTTP_CODES = {
     429: "too_many_attempts",
     500: "internal_error",
     501: "not_available",
+}
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class Error(BaseModel):
+    """Every error the API answers: the HTTP status, a stable code, a message naming where and why."""
+
+    status: int
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+_ERROR_STATUSES = {
+    400: "Malformed request (e.g. a body nested too deeply)",
+    401: "Not signed in, or the token is unknown, expired or revoked",
+    403: "Signed in, but the role or organisation may not do this",
+    404: "No such resource, or not visible at the caller's tier",
+    409: "Conflict: the same request id with other content, a state that forbids it, or a write race (retry)",
+    413: "Body or a list in it is over the size limit",
+    422: "Invalid input: the message and details name the field and why",
+    429: "Too many attempts: wait Retry-After seconds",
+}
+# Declared on every API route (the routers are included with `responses=ERROR_RESPONSES`): the statuses a
+# route can answer besides its success, all with the one error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    # The content is named as well: a route answering text/plain (ledger checkpoints) still errs in JSON.
+    status: {"model": Error, "description": text,
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for status, text in _ERROR_STATUSES.items()
+}
+
+
+# A write keyed by the client (a report's UUID, an article's id): 201 when new, 200 when it was received before.
+DUPLICATE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Received before with the same content: the first answer, nothing written again",
+          "content": {"application/json": {"schema": {"type": "object"}}}},
 }
 
 

@@ -19,6 +19,15 @@ from truce.ledger.chain import Actor
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
 
+def _streamed(media_type: str, what: str) -> dict[str, Any]:
+    """The route's OpenAPI declaration: a 200 of `media_type` (not application/json), sent as a download."""
+    schema = {"type": "object"} if media_type.endswith("json") else {"type": "string"}
+    return {
+        "response_class": StreamingResponse,
+        "responses": {200: {"description": what, "content": {media_type: {"schema": schema}}}},
+    }
+
+
 def _response(request: Request, fmt: str, flt: IncidentFilter, v: Actor | None) -> StreamingResponse:
     app = truce(request)
     with app.read() as conn:  # refuse a bad filter (e.g. an unknown P-code form) before streaming starts
@@ -35,25 +44,41 @@ def _response(request: Request, fmt: str, flt: IncidentFilter, v: Actor | None) 
     )
 
 
-@router.get("/incidents.csv", summary="Incidents as CSV, streamed")
+@router.get(
+    "/incidents.csv",
+    summary="Incidents as CSV, streamed",
+    **_streamed("text/csv", "CSV, one row per incident"),
+)
 def incidents_csv(request: Request, flt: IncidentFilter = Depends(incident_filter),
                   v: Actor | None = Depends(viewer)) -> Any:
     return _response(request, "csv", flt, v)
 
 
-@router.get("/incidents.hxl", summary="Incidents as HXL-tagged CSV (hashtag row under the header), streamed")
+@router.get(
+    "/incidents.hxl",
+    summary="Incidents as HXL-tagged CSV (hashtag row under the header), streamed",
+    **_streamed("text/csv", "HXL-tagged CSV"),
+)
 def incidents_hxl(request: Request, flt: IncidentFilter = Depends(incident_filter),
                   v: Actor | None = Depends(viewer)) -> Any:
     return _response(request, "hxl", flt, v)
 
 
-@router.get("/incidents.geojson", summary="Incidents as an RFC 7946 FeatureCollection, streamed")
+@router.get(
+    "/incidents.geojson",
+    summary="Incidents as an RFC 7946 FeatureCollection, streamed",
+    **_streamed("application/geo+json", "A GeoJSON FeatureCollection"),
+)
 def incidents_geojson(request: Request, flt: IncidentFilter = Depends(incident_filter),
                       v: Actor | None = Depends(viewer)) -> Any:
     return _response(request, "geojson", flt, v)
 
 
-@router.get("/incidents.acled.csv", summary="Incidents in ACLED's 31-column format, streamed")
+@router.get(
+    "/incidents.acled.csv",
+    summary="Incidents in ACLED's 31-column format, streamed",
+    **_streamed("text/csv", "CSV in ACLED's columns"),
+)
 def incidents_acled(request: Request, flt: IncidentFilter = Depends(incident_filter),
                     v: Actor | None = Depends(viewer)) -> Any:
     return _response(request, "acled", flt, v)

@@ -24,6 +24,7 @@ from truce.incidents.verification import add_finding
 from truce.incidents.views import incident_detail
 from truce.ledger.chain import Actor
 from truce.replies.service import file_reply
+from truce.reports.models import VISIBILITY_TIERS
 
 router = APIRouter(tags=["incidents"])
 
@@ -110,7 +111,6 @@ class IncidentListQuery(BaseModel):
         ]
 
 
-VALIDATION_ERROR = {"$ref": "#/components/schemas/HTTPValidationError"}
 # A page of at most this many rows is a quick read: on SQLite, run on the event loop (`incidents`).
 QUICK_LIMIT = 100
 
@@ -119,7 +119,6 @@ QUICK_LIMIT = 100
     "/incidents",
     summary="Incidents, newest first, with cursor pagination; format=geojson for GeoJSON",
     openapi_extra={"parameters": IncidentListQuery.openapi_parameters()},
-    responses={422: {"description": "Validation Error", "content": {"application/json": {"schema": VALIDATION_ERROR}}}},
 )
 async def incidents(request: Request) -> Any:
     # The hottest read of the API, so kept lean (no docstring: it would become the operation's description).
@@ -206,9 +205,26 @@ def replies(incident_id: int, request: Request, v: Actor | None = Depends(viewer
         return {"incident": incident_id, "replies": incident_detail(conn, incident_id, v)["replies"]}
 
 
+_REPLY_FIELDS: dict[str, Any] = {
+    "text": {"type": "string", "minLength": 1, "pattern": "\\S"},
+    "visibility": {"enum": list(VISIBILITY_TIERS)},
+}
+_REPLY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "properties": _REPLY_FIELDS, "required": ["text"]}},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["text"], "properties": {
+                **_REPLY_FIELDS, "evidence": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+        },
+    }
+}
+
+
 @router.post(
     "/incidents/{incident_id}/replies",
     status_code=201,
+    openapi_extra=_REPLY_BODY,
     summary="File your party's reply (JSON {text, visibility}, or a multipart form with evidence files)",
 )
 async def post_reply(incident_id: int, request: Request, a: Actor = Depends(writer)) -> Any:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from truce.api.deps import actor, read, who, write, writer
+from truce.api.errors import DUPLICATE_RESPONSE
 from truce.auth.credentials import NotAuthenticated
 from truce.auth.permissions import require
 from truce.errors import ValidationFailed
@@ -16,6 +17,29 @@ from truce.intake import service
 from truce.ledger.chain import Actor
 
 router = APIRouter(tags=["intake"])
+
+_TEXT = {"type": "string", "minLength": 1, "maxLength": service.MAX_BODY, "pattern": "\\S"}
+
+
+def _json_body(properties: dict[str, Any], required: list[str], closed: bool = False) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its JSON object itself (`_json_object`)."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
+    if closed:
+        schema["additionalProperties"] = False
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+_ARTICLE = _json_body({
+    "body": _TEXT, "title": {"type": "string"}, "source": {"type": "string"},
+    "published": {"type": "string", "format": "date-time"}, "language": {"enum": ["en", "ar"]},
+    "id": {"type": "string"},
+}, ["body"])
+_MESSAGE = _json_body({
+    "text": _TEXT, "sender": {"type": "string"}, "sent_at": {"type": "string", "format": "date-time"},
+    "message_id": {"type": "string"}, "language": {"enum": ["en", "ar"]},
+}, ["text"], closed=True)
+_ACCEPT = _json_body({"edits": {"type": "object", "description": "Corrections {field: value}"}}, [])
+_REJECT = _json_body({"reason": {"type": "string", "minLength": 1, "pattern": "\\S"}}, ["reason"])
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -48,6 +72,8 @@ async def _add(request: Request, a: Actor, data: dict[str, Any], channel: str) -
     status_code=201,
     summary="Add an article as a candidate report (title, body, source, published, language, id): 201 when new, "
     "200 when this article was received already, 409 when its id came with other content",
+    openapi_extra=_ARTICLE,
+    responses=DUPLICATE_RESPONSE,
 )
 async def add_article(request: Request, a: Actor = Depends(writer)) -> Any:
     return await _add(request, a, await _json_object(request), "api")
@@ -58,6 +84,8 @@ async def add_article(request: Request, a: Actor = Depends(writer)) -> Any:
     status_code=201,
     summary="A messaging gateway (SMS, chat bot) posts each field message here, with its own bearer token: "
     "{text, sender, sent_at, message_id}",
+    openapi_extra=_MESSAGE,
+    responses=DUPLICATE_RESPONSE,
 )
 async def gateway_message(request: Request) -> Any:
     w = who(request)
@@ -95,7 +123,8 @@ def get_candidate(cid: int, request: Request, a: Actor = Depends(actor)) -> Any:
         return service.get_candidate(conn, cid)
 
 
-@router.post("/intake/{cid}/accept", summary="Accept a candidate, with corrections {edits: {field: value}}")
+@router.post("/intake/{cid}/accept", summary="Accept a candidate, with corrections {edits: {field: value}}",
+             openapi_extra=_ACCEPT)
 async def accept(cid: int, request: Request, a: Actor = Depends(writer)) -> Any:
     data = await _json_object(request)
     edits = data.get("edits") or {}
@@ -110,7 +139,7 @@ async def accept(cid: int, request: Request, a: Actor = Depends(writer)) -> Any:
     return await run_in_threadpool(run)
 
 
-@router.post("/intake/{cid}/reject", summary="Reject a candidate with a reason {reason}")
+@router.post("/intake/{cid}/reject", summary="Reject a candidate with a reason {reason}", openapi_extra=_REJECT)
 async def reject(cid: int, request: Request, a: Actor = Depends(writer)) -> Any:
     data = await _json_object(request)
     app = request.app.state.truce

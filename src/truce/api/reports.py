@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from truce.api.deps import read, run_write, viewer, writer
+from truce.api.errors import DUPLICATE_RESPONSE
 from truce.errors import NotFound, ValidationFailed
 from truce.ledger.chain import Actor
 from truce.reports.schemas import ReportIn
@@ -113,6 +114,7 @@ async def report_input(request: Request) -> tuple[dict[str, Any], list[EvidenceF
     summary="Submit a report: 201 when new, 200 when this UUID was received with the same content, 409 when "
     "with different content",
     openapi_extra=_REPORT_BODY,
+    responses=DUPLICATE_RESPONSE,
 )
 async def submit_report(request: Request, a: Actor = Depends(writer)) -> Any:
     data, files = await report_input(request)

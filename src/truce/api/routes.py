@@ -21,9 +21,10 @@ from truce.api import (
     queue,
     reports,
 )
+from truce.api.errors import ERROR_RESPONSES
 from truce.web.views import render
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 
 @api_router.get("/health", tags=["meta"], summary="Is the server up")

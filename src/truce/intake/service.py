@@ -116,7 +116,7 @@ def _parse_time(value: str, where: str) -> str:
     s = value.strip()
     for fmt in ("%m/%d/%y", "%d.%m.%Y"):
         try:
-            return datetime.strptime(s, fmt).replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return _utc_text(datetime.strptime(s, fmt).replace(tzinfo=UTC))
         except ValueError:
             pass
     try:
@@ -129,7 +129,12 @@ def _parse_time(value: str, where: str) -> str:
     dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     if dt > times.now_dt():
         raise ValidationFailed(f"{where}: published: {dt.isoformat()} is in the future", field="published")
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _utc_text(dt)
+
+
+def _utc_text(dt: datetime) -> str:
+    """ISO 8601 in UTC with a four-digit year (strftime's %Y writes year 2 as '2', which fromisoformat refuses)."""
+    return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def article_from(data: dict[str, Any], where: str) -> ArticleIn:

@@ -49,8 +49,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     api.add_middleware(security.SecurityHeaders)
 
     api.include_router(api_router)
-    api.include_router(exports_api.router)
-    api.include_router(bulletins_api.router)
+    api.include_router(exports_api.router, responses=api_errors.ERROR_RESPONSES)
+    api.include_router(bulletins_api.router, responses=api_errors.ERROR_RESPONSES)
     api.include_router(views.router)
     api.include_router(intake_pages.router)
     api.include_router(bulletin_pages.router)
