@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import gettext
+import inspect
 import os
 import re
 from collections.abc import Iterator
@@ -103,6 +104,27 @@ def _(message: str, **params: Any) -> str:
 def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     text = catalogue(_current.get()).ngettext(singular, plural, n)
     return text % {"num": n, **params}
+
+
+def help_msgid(text: str | None) -> str:
+    """The catalogue message of a command-line help text: its first paragraph (the text up to the first
+    blank line; the example below it is a command line, not a message), with its line breaks and runs of
+    spaces as single spaces, as the help shows it (`truce.help_extract` extracts the same)."""
+    body = inspect.cleandoc(text or "").partition("\f")[0]
+    return " ".join(body.split("\n\n", 1)[0].split())
+
+
+def translated_help(text: str | None) -> str | None:
+    """A help text in the language of the moment: its first paragraph from the catalogue (when it has
+    it), the rest (examples) as it is."""
+    if not text:
+        return text
+    first = help_msgid(text)
+    translated = _(first) if first else first
+    if translated == first:
+        return text
+    rest = inspect.cleandoc(text).partition("\f")[0].split("\n\n", 1)
+    return translated + ("\n\n" + rest[1] if len(rest) > 1 else "")
 
 
 # --- values of the data's closed vocabularies, shown as words ---------------------------------------
