@@ -77,6 +77,7 @@ def test_party_list_help_in_arabic() -> None:
     assert "إحدى القيم: applicant، signatory، suspended، excluded" in out  # --status: the values stay
     assert "طباعة JSON قابل للقراءة آلياً" in out  # --json, an option shared by every command
     assert "اعرض هذه الرسالة واخرج." in out  # --help
+    assert "الاستخدام: " in out and "party list [OPTIONS]" in out  # Usage:
     assert "Example: truce party list --status signatory --as-of 2017-06-01" in out  # a command line
     assert "List parties" not in out and "Print machine-readable JSON" not in out
 

@@ -161,7 +161,11 @@ def _translate_when_shown(cmd: Any) -> None:
         with _help_in_language(cmd, ctx):
             original(ctx, formatter)
 
+    def format_usage(ctx: Any, formatter: Any) -> None:  # Typer's copy of click writes "Usage:" untranslated
+        formatter.write_usage(ctx.command_path, " ".join(cmd.collect_usage_pieces(ctx)), prefix=_("Usage:") + " ")
+
     cmd.format_help = format_help
+    cmd.format_usage = format_usage
     for sub in (getattr(cmd, "commands", None) or {}).values():
         _translate_when_shown(sub)
 
