@@ -366,7 +366,7 @@ def build_view(doc: dict[str, Any]) -> View:
                     x["attributed_party"] or label(x["attribution"]),
                     x["clause"] or "—",
                     label(x["breach"]) if x["breach"] else "—",
-                    x["severity"] or "—",
+                    label(x["severity"], "severity") if x["severity"] else "—",
                     ", ".join(x["confirmed_by"]),
                 ]
                 for x in inc["verified"]
