@@ -56,3 +56,15 @@ def test_scenario_names_are_aliases_marked_with_their_language(astana_url):
         assert resolve_party(conn, "جبهة النصرة") == "NUSRA"  # a name in any language finds the party
         assert admin_names(conn, ["SY07"], "ar") == {"SY07": "إدلب"}
         assert admin_names(conn, ["SY07"], "tr") == {"SY07": "Idleb"}
+
+
+def test_register_pages_name_parties_in_the_language(world):
+    url, _w = world
+    c = client_for(url)
+    ar = c.get("/parties?lang=ar").text
+    assert "جبهة النصرة" in ar and "حركة أحرار الشام الإسلامية" in ar
+    assert "Jabhat al-Nusra" not in ar
+    tr = c.get("/parties/NUSRA?lang=tr").text
+    assert "<h1>Nusra Cephesi" in tr and "Jabhat al-Nusra" in tr  # the English name beside it
+    en = c.get("/parties?lang=en").text
+    assert "Jabhat al-Nusra" in en and "جبهة النصرة" not in en

@@ -508,7 +508,14 @@ def parties_page(request: Request, as_of: str | None = None) -> Any:
         for r in rows:
             if r["kind"] in ("armed_group", "designated"):
                 r["eligibility"] = eligibility.evaluate(conn, r["id"], as_of or None)["result"]
-    return render(request, "parties.html", {"parties": rows, "as_of": as_of or ""})
+        local = _party_names(conn, request)
+    return render(request, "parties.html", {"parties": rows, "as_of": as_of or "", "local": local})
+
+
+def _party_names(conn: Connection, request: Request) -> dict[str, str]:
+    """Party id -> its name in the reader's language (the scenario's `names`); none in English."""
+    lang = _lang(request)
+    return local_names(conn, lang) if lang != i18n.DEFAULT else {}
 
 
 @router.get("/parties/{party_id}", response_class=HTMLResponse)
@@ -520,7 +527,8 @@ def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any
         p = show_party(conn, row.id)
         if p["kind"] in ("armed_group", "designated", "government", "foreign_force"):
             elig = eligibility.evaluate(conn, row.id, as_of or None)
-    return render(request, "party.html", {"p": p, "elig": elig, "as_of": as_of or ""})
+        local = _party_names(conn, request)
+    return render(request, "party.html", {"p": p, "elig": elig, "as_of": as_of or "", "local": local})
 
 
 @router.get("/zones", response_class=HTMLResponse)
