@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import gettext
+import inspect
 import os
 import re
 from collections.abc import Iterator
@@ -105,46 +106,116 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     return text % {"num": n, **params}
 
 
+def help_msgid(text: str | None) -> str:
+    """The catalogue message of a command-line help text: its first paragraph (the text up to the first
+    blank line; the example below it is a command line, not a message), with its line breaks and runs of
+    spaces as single spaces, as the help shows it (`truce.help_extract` extracts the same)."""
+    body = inspect.cleandoc(text or "").partition("\f")[0]
+    return " ".join(body.split("\n\n", 1)[0].split())
+
+
+def translated_help(text: str | None) -> str | None:
+    """A help text in the language of the moment: its first paragraph from the catalogue (when it has
+    it), the rest (examples) as it is."""
+    if not text:
+        return text
+    first = help_msgid(text)
+    translated = _(first) if first else first
+    if translated == first:
+        return text
+    rest = inspect.cleandoc(text).partition("\f")[0].split("\n\n", 1)
+    return translated + ("\n\n" + rest[1] if len(rest) > 1 else "")
+
+
 # --- values of the data's closed vocabularies, shown as words ---------------------------------------
 
 # Statuses, kinds, verdicts...: stored as identifiers ("not_verified"), shown as words ("not verified").
-LABELS = [
-    # verdicts, findings, reasons
-    N_("pending"), N_("verified"), N_("not verified"), N_("disputed"), N_("confirmed"), N_("unverifiable"),
-    N_("before agreement"), N_("after agreement"),
-    N_("site visit"), N_("observed"), N_("imagery"), N_("corroborated"), N_("witness statements"), N_("forensic"),
-    N_("other"), N_("contradicting evidence"), N_("not observed"), N_("alternative account"), N_("staged"),
-    N_("no access"), N_("insufficient information"), N_("outside mandate"), N_("heard"), N_("second hand"),
-    # incidents, attribution, breach
-    N_("open"), N_("under investigation"), N_("closed"), N_("merged"), N_("paused"), N_("attributed"),
-    N_("could not be attributed"), N_("breach"), N_("no breach"),
-    # violation types
-    N_("shelling"), N_("airstrike"), N_("ground attack"), N_("sniper fire"), N_("drone strike"), N_("ied"),
-    N_("troop movement"), N_("heavy weapons movement"), N_("obstruction of humanitarian access"),
-    N_("obstruction of monitors"), N_("attack on civilians"), N_("chemical weapons use"), N_("armed clash"),
-    # parties, eligibility, accession
-    N_("guarantor"), N_("government"), N_("armed group"), N_("designated"), N_("foreign force"),
-    N_("applicant"), N_("signatory"), N_("suspended"), N_("excluded"), N_("eligible"), N_("not eligible"),
-    N_("undetermined"), N_("passed"), N_("failed"), N_("unknown"), N_("accepted"),
-    # measures
-    N_("proposed"), N_("approved"), N_("rejected"), N_("complied"), N_("breached"),
-    N_("notice"), N_("formal demand"), N_("joint inspection"),
-    N_("suspension"), N_("exclusion"),
-    # notifications, roles, precisions
-    N_("attribution"), N_("reply"), N_("access denial"), N_("measure"), N_("monitor"), N_("verifier"),
-    N_("liaison"), N_("analyst"), N_("admin"), N_("exact"), N_("near"), N_("day"), N_("week"), N_("month"),
-    N_("country"), N_("adm1"), N_("adm2"), N_("adm3"),
-    # who may see a report
-    N_("public"), N_("parties"), N_("guarantors"), N_("investigators"),
-    # decision rules of an agreement
-    N_("unanimity"), N_("majority"),
-]
+# One mapping per closed vocabulary of the data (stored value -> catalogue word), the one place where they
+# are named; pages use the `label` filter (`{{ r.status|label("candidate_status") }}`), the CLI its tables.
+ENUMS: dict[str, dict[str, str]] = {
+    "verdict": {"pending": N_("pending"), "verified": N_("verified"), "not_verified": N_("not verified"),
+                "disputed": N_("disputed"), "before_agreement": N_("before agreement"),
+                "after_agreement": N_("after agreement")},
+    "finding": {"confirmed": N_("confirmed"), "disputed": N_("disputed"), "unverifiable": N_("unverifiable")},
+    "reason_code": {
+        "site_visit": N_("site visit"), "observed": N_("observed"), "imagery": N_("imagery"),
+        "corroborated": N_("corroborated"), "witness_statements": N_("witness statements"),
+        "forensic": N_("forensic"), "other": N_("other"), "contradicting_evidence": N_("contradicting evidence"),
+        "not_observed": N_("not observed"), "alternative_account": N_("alternative account"),
+        "staged": N_("staged"), "no_access": N_("no access"),
+        "insufficient_information": N_("insufficient information"), "outside_mandate": N_("outside mandate"),
+    },
+    "observation": {"observed": N_("observed"), "heard": N_("heard"), "second_hand": N_("second hand")},
+    "incident_status": {"open": N_("open"), "under_investigation": N_("under investigation"),
+                        "closed": N_("closed"), "merged": N_("merged")},
+    "investigation_status": {"open": N_("open"), "paused": N_("paused"), "closed": N_("closed")},
+    "attribution": {"attributed": N_("attributed"), "could_not_be_attributed": N_("could not be attributed")},
+    "breach": {"breach": N_("breach"), "no_breach": N_("no breach")},
+    "severity": {"grave": N_("grave"), "minor": N_("minor")},
+    "violation_type": {
+        "shelling": N_("shelling"), "airstrike": N_("airstrike"), "ground_attack": N_("ground attack"),
+        "sniper_fire": N_("sniper fire"), "drone_strike": N_("drone strike"), "ied": N_("ied"),
+        "troop_movement": N_("troop movement"), "heavy_weapons_movement": N_("heavy weapons movement"),
+        "obstruction_of_humanitarian_access": N_("obstruction of humanitarian access"),
+        "obstruction_of_monitors": N_("obstruction of monitors"), "attack_on_civilians": N_("attack on civilians"),
+        "chemical_weapons_use": N_("chemical weapons use"), "armed_clash": N_("armed clash"), "other": N_("other"),
+    },
+    "party_kind": {"guarantor": N_("guarantor"), "government": N_("government"), "armed_group": N_("armed group"),
+                   "designated": N_("designated"), "foreign_force": N_("foreign force")},
+    "truce_status": {"applicant": N_("applicant"), "signatory": N_("signatory"), "suspended": N_("suspended"),
+                     "excluded": N_("excluded")},
+    "eligibility": {"eligible": N_("eligible"), "not_eligible": N_("not eligible"),
+                    "undetermined": N_("undetermined")},
+    "criterion_status": {"passed": N_("passed"), "failed": N_("failed"), "unknown": N_("unknown")},
+    "accession_status": {"pending": N_("pending"), "accepted": N_("accepted"), "rejected": N_("rejected")},
+    "measure_status": {"proposed": N_("proposed"), "approved": N_("approved"), "rejected": N_("rejected"),
+                       "complied": N_("complied"), "breached": N_("breached")},
+    "measure_kind": {"notice": N_("notice"), "formal_demand": N_("formal demand"),
+                     "joint_inspection": N_("joint inspection"), "suspension": N_("suspension"),
+                     "exclusion": N_("exclusion")},
+    "notification_kind": {"attribution": N_("attribution"), "reply": N_("reply"),
+                          "access_denial": N_("access denial"), "measure": N_("measure")},
+    "role": {"monitor": N_("monitor"), "verifier": N_("verifier"), "liaison": N_("liaison"),
+             "analyst": N_("analyst"), "admin": N_("admin")},
+    "time_precision": {"exact": N_("exact"), "day": N_("day"), "week": N_("week"), "month": N_("month")},
+    "location_precision": {"exact": N_("exact"), "near": N_("near"), "adm3": N_("adm3"), "adm2": N_("adm2"),
+                           "adm1": N_("adm1"), "country": N_("country")},
+    "visibility": {"public": N_("public"), "parties": N_("parties"), "guarantors": N_("guarantors"),
+                   "investigators": N_("investigators")},
+    "decision_rule": {"unanimity": N_("unanimity"), "majority": N_("majority")},
+    # intake: candidate reports read from news and field messages
+    "candidate_status": {"pending": N_("pending"), "accepted": N_("accepted"), "rejected": N_("rejected"),
+                         "all": N_("all")},
+    "match_how": {"auto": N_("same incident, by the rules"), "suggested": N_("suggested, for a person to check"),
+                  "none": N_("no likely incident")},
+    "candidate_field": {
+        "date": N_("date"), "place": N_("place"), "party": N_("party"), "violation_type": N_("violation type"),
+        "occurred_at": N_("occurred at"), "occurred_precision": N_("time precision"), "place_name": N_("place"),
+        "lat": N_("latitude"), "lon": N_("longitude"), "alleged_party": N_("alleged party"),
+        "killed": N_("killed"), "killed_civilian": N_("civilians killed"), "killed_combatant": N_("combatants killed"),
+        "injured": N_("injured"), "injured_civilian": N_("civilians injured"),
+        "injured_combatant": N_("combatants injured"),
+    },
+    # a mirror's alarms (mirror/checks.py)
+    "alarm_kind": {
+        "rollback": N_("rollback: the log went back to an older checkpoint"),
+        "fork": N_("fork: two different histories of the log"),
+        "split_view": N_("split view: the log shows different histories to different readers"),
+        "bad_entries": N_("bad entries: what the source served does not match what it signed"),
+        "bad_signature": N_("bad signature"),
+    },
+}
+# any value as a word, whatever its vocabulary (the words agree where vocabularies share a value)
+_WORDS: dict[str, str] = {v: w for words in ENUMS.values() for v, w in words.items() if v != "none"}
 
 
-def label(value: object) -> str:
-    """A stored identifier as a word in the language of the moment: "not_verified" -> "не подтверждено"."""
-    text = str(value).replace("_", " ")
-    return _(text)
+def label(value: object, enum: str | None = None) -> str:
+    """A stored identifier as a word in the language of the moment: "not_verified" -> "не подтверждено".
+    `enum` names its vocabulary in `ENUMS` where the same value reads differently in two of them; a value
+    no vocabulary lists is shown with spaces for underscores, translated when the catalogue has it."""
+    text = str(value)
+    word = (ENUMS.get(enum or "") or _WORDS).get(text) or _WORDS.get(text) or text.replace("_", " ")
+    return _(word)
 
 
 # --- refusals ----------------------------------------------------------------------------------------
@@ -175,6 +246,20 @@ REFUSALS = [
        "%(next)s (in force from the file's effective date) load it with --new-version, or run: truce agreement "
        "add-version FILE"),
     N_("no ADM%(level)s areas are loaded (the deepest level is ADM%(deepest)s)"),
+]
+# The reasons of the rules' judgments (incidents/rules.py), shown on the incident page through `localize`.
+JUDGMENTS = [
+    N_("no agreement in force on that date"),
+    N_("no clause of %(agreement)s v%(version)s prohibits %(type)s"),
+    N_("outside every zone on that date"),
+    N_("directed against %(party)s, excluded by clause %(clause)s"),
+    N_("attributed to %(party)s, not bound by the truce (%(why)s)"),
+    N_("%(type)s in a zone, prohibited by %(clause)s"),
+    N_("%(type)s in %(where)s, prohibited country-wide by %(clause)s"),
+    N_("%(n)s civilians killed"),
+    N_("%(type)s is grave wherever it happens"),
+    N_("%(type)s inside a zone"),
+    N_("no civilian killed, no heavy weapons in a zone"),
 ]
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

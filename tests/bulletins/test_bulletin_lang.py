@@ -5,6 +5,7 @@ and numbers in the reader's locale; governorates by their Arabic names for Arabi
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,11 @@ from babel.dates import format_date
 from bidi import get_display
 from pypdf import PdfReader
 from tests.bulletins.test_bulletin import DAY, run, sqlite_demo, sqlite_demo_url  # noqa: F401  (fixtures)
+
+from truce.app import Truce
+from truce.bulletins.compute import compute
+from truce.geo.service import admin_names
+from truce.parties.service import local_names
 
 PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
 
@@ -63,3 +69,28 @@ def test_arabic_and_english_forms(sqlite_demo_url: str, tmp_path: Path) -> None:
     assert "## Summary" in en.stdout and "| Office |" in en.stdout and "Сводка" not in en.stdout
     bad = run("bulletin", "--date", DAY, "--lang", "xx", "--format", "md", *db)
     assert bad.exit_code != 0 and "'xx' is not a language of Truce" in bad.output
+
+
+def test_party_and_governorate_names_in_the_readers_language(sqlite_demo_url: str) -> None:  # noqa: F811
+    """The bulletin names parties as the scenario names them in the reader's language and governorates by
+    OCHA's Arabic names for Arabic readers; the signed JSON document stays the same in every language."""
+    app = Truce(sqlite_demo_url)
+    with app.read() as conn:
+        labels = compute(conn, DAY, None)["labels"]
+        ar_parties = local_names(conn, "ar", list(labels["parties"]))
+        ru_parties = local_names(conn, "ru", list(labels["parties"]))
+        ar_govs = admin_names(conn, list(labels["governorates"]), "ar")
+    assert ar_parties and ru_parties and ar_govs
+    db = ["--db", sqlite_demo_url]
+    ar = run("bulletin", "--date", DAY, "--lang", "ar", "--format", "md", *db).stdout
+    assert [n for n in ar_parties.values() if n not in ar] == []
+    assert [n for n in ar_govs.values() if n not in ar] == []
+    ru = run("bulletin", "--date", DAY, "--lang", "ru", "--format", "md", *db).stdout
+    assert [n for n in ru_parties.values() if n not in ru] == []
+    en = run("bulletin", "--date", DAY, "--format", "md", *db).stdout
+    assert not any(n in en for n in [*ar_parties.values(), *ru_parties.values()])
+    forms = [json.loads(run("bulletin", "--date", DAY, "--lang", lang, "--format", "json", *db).stdout)
+             for lang in ("ar", "en")]
+    for f in forms:
+        f.pop("generated_at", None)
+    assert forms[0] == forms[1] and "parties_ar" not in forms[0]["labels"]

@@ -27,6 +27,7 @@ def test_party_list_in_arabic(astana_url):
     assert "جماعة مسلحة" in res.output  # kind: armed group
     assert "دولة ضامنة" in res.output  # kind: guarantor
     assert "armed group" not in res.output and "armed_group" not in res.output
+    assert "جبهة النصرة" in res.output and "Jabhat al-Nusra" not in res.output  # the name the press uses
     plain = runner.invoke(cli, ["party", "list", "--db", astana_url])
     assert "armed group" in plain.output and "جماعة" not in plain.output
     as_json = runner.invoke(cli, ["--lang", "ar", "party", "list", "--json", "--db", astana_url])

@@ -13,6 +13,18 @@ from babel.messages.pofile import read_po
 from tests.web.test_browser import DESKTOP, Watch, server, sign_in  # noqa: F401  (server: a fixture)
 
 from truce import i18n
+from truce.app import Truce
+from truce.auth.service import get_actor
+from truce.intake import service as intake
+from truce.ledger.chain import now_iso
+from truce.mirror import service as mirror
+from truce.mirror.models import mirror_state
+from truce.mirror.records import Alarm
+
+ARTICLE = {
+    "id": "lang-1", "source": "wire", "title": "Shelling kills three in Saraqib", "published": "2017-10-03T10:00:00Z",
+    "body": "Regime shelling on Saraqib in Idlib province killed three civilians on Monday, a monitor said.",
+}
 
 TEXTS = """() => {
   const out = [];
@@ -53,6 +65,26 @@ def english_on(page: Any, messages: set[str]) -> list[str]:
     return sorted(set(found))
 
 
+def seed_candidate(url: str) -> int:
+    """A candidate report in the intake queue (read from a news article), pending review."""
+    app = Truce(url)
+    with app.write() as conn:
+        (cid,) = intake.add(app, conn, get_actor(conn, "rus_monitor"),
+                            [intake.prepare(intake.article_from(ARTICLE, ARTICLE["id"]))]).added
+    return int(cid)
+
+
+def seed_mirror(url: str) -> None:
+    """Make the node a mirror that raised an alarm (a fork), as `truce mirror follow` leaves it: its state
+    row (`mirror start` would refuse a ledger of its own) and the alarm through the service."""
+    app = Truce(url)
+    with app.write() as conn:
+        conn.execute(mirror_state.insert().values(id=1, source_url="https://truce.example", checkpoint_size=0,
+                                                  following=True, witness="TUR_OFFICE", updated_at=now_iso()))
+    for kind in ("fork", "rollback", "split_view", "bad_entries", "bad_signature"):
+        mirror.raise_alarm(app.engine, Alarm(kind, f"https://truce.example: {kind} (seeded)"), "https://truce.example")
+
+
 def pages(w: dict[str, Any]) -> list[str]:
     return [
         "/",
@@ -69,12 +101,15 @@ def pages(w: dict[str, Any]) -> list[str]:
         "/bulletins",
         f"/bulletins/{w['bulletin']}",
         "/report",
+        "/intake",
+        f"/intake/{w['candidate']}",
     ]
 
 
 @pytest.mark.parametrize("lang", ["ar", "ru", "tr", "fa"])
 def test_pages_show_no_english_message(browser, server, lang):  # noqa: F811  (server)
-    base, _url, w = server
+    base, url, w = server
+    w = {**w, "candidate": seed_candidate(url)}
     messages = english_messages()
     watch = Watch()
     ctx = browser.new_context(**DESKTOP)
@@ -99,7 +134,19 @@ def test_pages_show_no_english_message(browser, server, lang):  # noqa: F811  (s
         monitor = sign_in(browser.new_context(**DESKTOP), base, "rus_monitor", watch, "/report")
         monitor.goto(f"{base}/report?lang={lang}")
         left["/report (monitor)"] = english_on(monitor, messages)
+        monitor.goto(f"{base}/intake?lang={lang}")
+        assert monitor.locator(f"#candidates tr[data-candidate='{w['candidate']}']").count() == 1
+        monitor.goto(f"{base}/intake/{w['candidate']}?lang={lang}")
+        assert monitor.locator("#accept-form").count() == 1  # the review form, with its fields and values
+        left["/intake/N (monitor)"] = english_on(monitor, messages)
         monitor.context.close()
+        # last: the node becomes a mirror with alarms (a mirror takes no more writes)
+        anon.goto(f"{base}/mirror?lang={lang}")
+        left["/mirror (not a mirror)"] = english_on(anon, messages)
+        seed_mirror(url)
+        anon.goto(f"{base}/mirror?lang={lang}")
+        assert anon.locator("section.alarm").count() == 5
+        left["/mirror (alarms)"] = english_on(anon, messages)
     finally:
         ctx.close()
     english = {p: s for p, s in left.items() if s}

@@ -46,7 +46,7 @@ def test_a_monitor_accepts_one_candidate_with_a_correction_and_rejects_another(b
     page.wait_for_url(f"{base}/intake?done=rejected-{rejected}")
     assert page.locator("#candidates tr[data-candidate]").count() == 0
     page.goto(f"{base}/intake/{accepted}")
-    assert "killed_civilian 3 → 4" in page.inner_text("main")
+    assert "civilians killed 3 → 4" in page.inner_text("main")  # the field named in words
     ctx.close()
     assert not watch.errors, watch.errors
     with app.read() as conn:

@@ -261,6 +261,8 @@ class PartyDoc(Doc):
     joined: date | None = None
     # the names ACLED and UCDP give the party: {acled: [...], ucdp: [...]}
     external_names: dict[ExternalSource, list[str]] | None = None
+    # its name in the readers' languages, as their press writes it: {ar: ..., ru: ..., tr: ..., fa: ...}
+    names: dict[Literal["ar", "ru", "tr", "fa"], str] | None = None
 
 
 class ZoneDoc(Doc):

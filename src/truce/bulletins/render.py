@@ -23,7 +23,9 @@ from sqlalchemy import Connection
 from truce import i18n
 from truce.bulletins.compute import zone_geometries
 from truce.errors import ValidationFailed
+from truce.geo.service import admin_names
 from truce.i18n import _, label
+from truce.parties.service import local_names
 
 VERDICT_COLOURS = {"verified": "#c0392b", "disputed": "#e67e22", "not_verified": "#7f8c8d", "pending": "#2e86c1"}
 ZONE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
@@ -79,10 +81,26 @@ def _office_label(doc: dict[str, Any], org: str) -> str:
     return _("%(guarantor)s office", guarantor=g) if g else org
 
 
+def with_local_names(conn: Connection | None, doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The document to show in `lang`: a copy whose labels add its parties' and governorates' names in that
+    language where the register and the boundaries have them (`parties_<lang>`, `governorates_<lang>`).
+    The signed document itself is left as it is (and its JSON form is never shown with them)."""
+    if conn is None or lang == i18n.DEFAULT:
+        return doc
+    labels = dict(doc.get("labels") or {})
+    gov = labels.get("governorates") or {}
+    labels[f"parties_{lang}"] = local_names(conn, lang, list(labels.get("parties") or {}))
+    labels[f"governorates_{lang}"] = {k: v for k, v in admin_names(conn, list(gov), lang).items() if v != gov.get(k)}
+    return {**doc, "labels": labels}
+
+
 def _local_name(doc: dict[str, Any], kind: str, key: str) -> str | None:
     """The name of a zone, governorate or party in the reader's language where the data has it (the OCHA
     governorates carry Arabic names: shown to Arabic and Persian readers), else the English one."""
     labels = doc.get("labels") or {}
+    local = (labels.get(f"{kind}_{i18n.current()}") or {}).get(key)
+    if local:
+        return str(local)
     if i18n.is_rtl():
         local = (labels.get(f"{kind}_ar") or {}).get(key)
         if not local and kind == "governorates":
@@ -377,7 +395,7 @@ def build_view(doc: dict[str, Any]) -> View:
                     x["attributed_party"] or label(x["attribution"]),
                     x["clause"] or "—",
                     label(x["breach"]) if x["breach"] else "—",
-                    x["severity"] or "—",
+                    label(x["severity"], "severity") if x["severity"] else "—",
                     ", ".join(x["confirmed_by"]),
                 ]
                 for x in inc["verified"]
@@ -1140,6 +1158,8 @@ def render(
 ) -> bytes:
     """The document in one of FORMATS, as bytes (`imgs`: the charts and map, when drawn already), with its
     labels in `lang` (default: the language of the moment). The JSON form is the signed document itself."""
+    if fmt != "json":
+        doc = with_local_names(conn, doc, lang or i18n.current())
     if lang is None:
         return _render(doc, fmt, conn, imgs)
     with i18n.using(lang):

@@ -8,10 +8,12 @@ module's own help by a test, so `truce --help` cannot drift from the commands.
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import importlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -117,19 +119,55 @@ def load_command(name: str) -> Any:
     obj = getattr(importlib.import_module(f"truce.cli.{module}"), attr)
     group = typer.main.get_group(obj)  # a group even when it holds one command (`truce org list`)
     if attr == "commands":
-        return group.commands.get(name)
+        cmd = group.commands.get(name)
+        if cmd is not None:
+            _translate_when_shown(cmd)
+        return cmd
     group.name = name
-    group.help = _translated_help(group.help)
+    _translate_when_shown(group)
     return group
 
 
-def _translated_help(text: str | None) -> str | None:
-    """A help text whose first paragraph (the one-line help, a catalogue message) is in the language of
-    the moment; the example below it is a command line and stays as it is."""
-    if not text:
-        return text
-    first, sep, rest = text.partition("\n\n")
-    return _(first) + sep + rest
+# --- help in the reader's language -----------------------------------------------------------------
+# Typer stores each help text (docstring or help=) when the commands are declared, in English; its first
+# paragraph is a catalogue message (extracted by `truce.help_extract`). They are translated when the help
+# is shown, so that the language of `--lang` or TRUCE_LANG (known only once the root group has parsed its
+# options) applies.
+
+
+@contextlib.contextmanager
+def _help_in_language(cmd: Any, ctx: Any) -> Iterator[None]:
+    """While `cmd`'s help is formatted: its help, its options' and arguments' help (--help's too) and its
+    subcommands' (listed with their first line) in the language of the moment; restored afterwards."""
+    saved: list[tuple[Any, str | None]] = []
+    objs = [cmd, *cmd.params, cmd.get_help_option(ctx), *(getattr(cmd, "commands", None) or {}).values()]
+    for obj in objs:
+        text = getattr(obj, "help", None) if obj is not None else None
+        if text:
+            saved.append((obj, text))
+            obj.help = i18n.translated_help(text)
+    try:
+        yield
+    finally:
+        for obj, text in saved:
+            obj.help = text
+
+
+def _translate_when_shown(cmd: Any) -> None:
+    """Hook `cmd` and every command under it so that their help is translated when it is formatted."""
+    original = cmd.format_help
+
+    def format_help(ctx: Any, formatter: Any) -> None:
+        with _help_in_language(cmd, ctx):
+            original(ctx, formatter)
+
+    def format_usage(ctx: Any, formatter: Any) -> None:  # Typer's copy of click writes "Usage:" untranslated
+        formatter.write_usage(ctx.command_path, " ".join(cmd.collect_usage_pieces(ctx)), prefix=_("Usage:") + " ")
+
+    cmd.format_help = format_help
+    cmd.format_usage = format_usage
+    for sub in (getattr(cmd, "commands", None) or {}).values():
+        _translate_when_shown(sub)
 
 
 def all_commands() -> dict[str, Any]:
@@ -161,9 +199,9 @@ class LazyGroup(TyperGroup):
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
-    def format_help_text(self, ctx: Any, formatter: Any) -> None:
-        self.help = _translated_help(self.help)
-        super().format_help_text(ctx, formatter)
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _help_in_language(self, ctx):
+            super().format_help(ctx, formatter)
 
 
 app = typer.Typer(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from truce import i18n
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
@@ -36,6 +37,7 @@ from truce.incidents.models import incidents
 from truce.incidents.service import IncidentFilter, list_incidents, require_incident
 from truce.incidents.verification import add_finding, current_findings, finding_history
 from truce.incidents.views import incident_detail
+from truce.parties.service import local_names
 
 incident_app = typer.Typer(help="Incidents.\n\nExample: truce incident list --zone Z1", no_args_is_help=True)
 
@@ -128,7 +130,8 @@ def incident_show(
     with t.read() as conn:
         viewer = None if public else viewer_for(conn, as_user)
         d = incident_detail(conn, incident_id, viewer)
-        names = admin_names(conn, [d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]])
+        names = admin_names(conn, [d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]], i18n.current())
+        party_names = local_names(conn, i18n.current(), [d["alleged_party_id"]])
     if json_:
         return print_json(d)
     p = console.print
@@ -138,7 +141,9 @@ def incident_show(
     place = " / ".join(f"{names.get(c, c)} {c}" for c in (d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]) if c)
     p(f"  where: {place or 'unknown'} ({d['location_precision']})", highlight=False)
     p(f"  zones: {', '.join(z['zone_id'] + ' v' + str(z['zone_version']) for z in d['zones']) or 'none'}")
-    p(f"  alleged party: {d['alleged_party_id'] or d['alleged_party_text'] or 'unknown'}", highlight=False)
+    alleged = d["alleged_party_id"]
+    alleged_name = f"{party_names[alleged]} ({alleged})" if alleged in party_names else alleged
+    p(f"  alleged party: {alleged_name or d['alleged_party_text'] or 'unknown'}", highlight=False)
     p(
         f"  [bold]verdict: {d['verdict']}[/]"
         + (f" under {d['agreement_id']} v{d['agreement_version']}" if d["agreement_id"] else "")

@@ -265,7 +265,9 @@ def intake_accept(
     cid: Annotated[int, typer.Argument(help="Candidate id")],
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="A correction FIELD=VALUE (repeatable): " + ", ".join(service.EDITABLE)),
+        typer.Option(
+            "--set", help="A correction FIELD=VALUE (repeatable), FIELD one of:\n\n" + ", ".join(service.EDITABLE)
+        ),
     ] = None,
     db: DbOpt = None,
     as_user: AsOpt = None,

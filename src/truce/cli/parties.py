@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from truce import i18n
 from truce.cli.common import (
     DbOpt,
     JsonOpt,
@@ -41,8 +42,10 @@ def party_list(
     t = get_app(db)
     with t.read() as conn:
         rows = parties.list_parties(conn, status=status, kind=kind, as_of=as_of)
+        local = parties.local_names(conn, i18n.current()) if i18n.current() != i18n.DEFAULT else {}
     if json_:
         return print_json(rows)
+    rows = [{**r, "name": local.get(r["id"], r["name"])} for r in rows]  # as the reader's press names them
     table(rows, ["id", "kind", "truce_status", "status_since", "name"])
 
 

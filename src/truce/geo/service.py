@@ -5,6 +5,7 @@ replay reads exactly the bytes that were loaded."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -364,12 +365,33 @@ def admin_index(conn: Connection) -> AdminIndex | None:
     return idx
 
 
-def admin_names(conn: Connection, pcodes: list[str]) -> dict[str, str]:
+# The script a reader of a language reads the place names of the boundaries in, when the source has no
+# name in the language itself: OCHA gives Syrian places in English and Arabic; Persian writes them as Arabic.
+NAME_FALLBACK = {"fa": "ar"}
+
+
+def admin_names(conn: Connection, pcodes: list[str | None], lang: str | None = None) -> dict[str, str]:
+    """P-code -> name of the admin area: in `lang` where the boundaries carry one (OCHA's Arabic names,
+    any language of the source's `names`), else in English."""
     codes = [p for p in pcodes if p]
     if not codes:
         return {}
-    rows = conn.execute(select(admin_areas.c.pcode, admin_areas.c.name_en).where(admin_areas.c.pcode.in_(codes)))
-    return {r.pcode: r.name_en for r in rows}
+    rows = conn.execute(
+        select(admin_areas.c.pcode, admin_areas.c.name_en, admin_areas.c.name_ar, admin_areas.c.names).where(
+            admin_areas.c.pcode.in_(codes)
+        )
+    )
+    out = {}
+    for r in rows:
+        local: dict[str, Any] = {"ar": r.name_ar}
+        if r.names:
+            with contextlib.suppress(ValueError, AttributeError):  # not a JSON object: the two names only
+                local.update({k: v for k, v in json.loads(r.names).items() if isinstance(v, str) and v})
+        name = None
+        if lang and lang != "en":
+            name = local.get(lang) or local.get(NAME_FALLBACK.get(lang, ""))
+        out[r.pcode] = name or r.name_en
+    return out
 
 
 MAX_LEVEL = 20  # a sane bound on a level number (the levels themselves are those of the loaded boundaries)

@@ -8,6 +8,8 @@ from truce.db import metadata
 
 PARTY_KINDS = ("guarantor", "government", "armed_group", "designated", "foreign_force")
 TRUCE_STATUSES = ("applicant", "signatory", "suspended", "excluded")
+# languages a party's name may be given in besides its (English) name: aliases marked with `lang`
+NAME_LANGUAGES = ("ar", "ru", "tr", "fa")
 
 parties = Table(
     "parties",
@@ -26,7 +28,7 @@ party_aliases = Table(
     Column("party_id", String(64), ForeignKey("parties.id"), primary_key=True),
     Column("norm", String(300), primary_key=True),
     Column("alias", String(300), nullable=False),
-    Column("lang", String(8), nullable=True),
+    Column("lang", String(8), nullable=True),  # set for the party's name in a language (NAME_LANGUAGES)
 )
 
 party_designations = Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -15,6 +15,7 @@ from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.parties.models import (
+    NAME_LANGUAGES,
     PARTY_KINDS,
     TRUCE_STATUSES,
     parties,
@@ -48,6 +49,16 @@ class PartyIn(BaseModel):
     joined: str | None = None
     # names other systems give the party: {"acled": ["Military Forces of Syria"], "ucdp": ["Government of Syria"]}
     external_names: dict[str, list[str]] = Field(default_factory=dict)
+    # its name in the readers' languages ({"ar": "جبهة النصرة"}): aliases marked with their language
+    names: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(k for k in v if k not in NAME_LANGUAGES)
+        if bad:
+            raise ValueError(f"unknown language {bad[0]!r}: expected one of {', '.join(NAME_LANGUAGES)}")
+        return {k: n.strip() for k, n in v.items() if n and n.strip()}
 
     @field_validator("external_names")
     @classmethod
@@ -89,13 +100,16 @@ def add_party(app: App, conn: Connection, actor: Actor, data: dict[str, Any], as
         raise ValidationFailed("party.status: a designated group is never a party to the truce", field="party.status")
     if conn.execute(select(parties.c.id).where(parties.c.id == p.id)).first():
         raise Conflict(f"party '{p.id}' exists already", field="party.id")
-    aliases = []
+    aliases: list[dict[str, str]] = []
     seen = set()
-    for a in [p.name, *p.aliases]:
+    named = [(n, lang) for lang, n in sorted(p.names.items())]
+    for a, lang in [*named, (p.name, None), *((a, None) for a in p.aliases)]:
         k = norm_key(a)
+        if lang and k in seen:  # the same letters in another language (فيلق / فیلق): kept, for its language
+            k = f"{k}@{lang}"
         if k and k not in seen:
             seen.add(k)
-            aliases.append({"alias": a, "norm": k})
+            aliases.append({"alias": a, "norm": k, **({"lang": lang} if lang else {})})
     external: list[dict[str, str]] = []
     for source in EXTERNAL_SOURCES:
         for n in p.external_names.get(source, []):
@@ -185,7 +199,8 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     if p["aliases"]:
         conn.execute(
             insert(party_aliases),
-            [{"party_id": p["id"], "alias": a["alias"], "norm": a["norm"], "lang": None} for a in p["aliases"]],
+            [{"party_id": p["id"], "alias": a["alias"], "norm": a["norm"], "lang": a.get("lang")}
+             for a in p["aliases"]],
         )
     if p["designations"]:
         conn.execute(
@@ -298,6 +313,17 @@ def status_on(conn: Connection, party_id: str, day: str) -> str | None:
         .limit(1)
     ).first()
     return row.status if row else None
+
+
+def local_names(conn: Connection, lang: str, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Party id -> its name in `lang` where the register has one (an alias marked with that language)."""
+    q = select(party_aliases.c.party_id, party_aliases.c.alias).where(party_aliases.c.lang == lang)
+    wanted = None if ids is None else sorted({i for i in ids if i})
+    if wanted is not None:
+        if not wanted:
+            return {}
+        q = q.where(party_aliases.c.party_id.in_(wanted))
+    return {r.party_id: r.alias for r in conn.execute(q.order_by(party_aliases.c.alias))}
 
 
 def show_party(conn: Connection, party_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from truce.bulletins import service
-from truce.bulletins.render import images, render, render_html_fragment
+from truce.bulletins.render import images, render, render_html_fragment, with_local_names
 from truce.errors import NotFound
 from truce.ledger.chain import canonical
 from truce.web import i18n
@@ -65,6 +65,9 @@ def _rendered(request: Request, doc: dict[str, Any], fmt: str, part: str = "") -
             _cache.move_to_end(key)
             return hit
     imgs = _images_for(request, doc, lang) if fmt in ("html", "pdf") else None
+    if fmt != "json":
+        with _truce(request).read() as conn:
+            doc = with_local_names(conn, doc, lang)
     if part == "fragment":
         with i18n.using(lang):
             data = render_html_fragment(doc, imgs or {}, table_class="list").encode("utf-8")

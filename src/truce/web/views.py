@@ -28,7 +28,7 @@ from truce.auth.visibility import may_see_board, may_see_measure, sees_all_incid
 from truce.eligibility import service as eligibility
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
 from truce.geo.gazetteer import gazetteer_for
-from truce.geo.service import data_extent
+from truce.geo.service import admin_names, data_extent
 from truce.incidents import linking
 from truce.incidents.browse import decode_cursor, encode_cursor, open_suggestions, verifier_queue
 from truce.incidents.models import FINDINGS, VERDICTS
@@ -39,7 +39,7 @@ from truce.investigations.service import open_investigation
 from truce.ledger.chain import Actor
 from truce.measures import service as measures
 from truce.notifications.service import list_notifications
-from truce.parties.service import get_party_row, list_parties, show_party
+from truce.parties.service import get_party_row, list_parties, local_names, show_party
 from truce.replies.service import file_reply
 from truce.reports.models import (
     LOCATION_PRECISIONS,
@@ -223,6 +223,7 @@ def incident_page(incident_id: int, request: Request, v: Actor | None = Depends(
     with read(request) as conn:
         d = incident_detail(conn, incident_id, v)
         parties = list_parties(conn)
+        names = local_names_of(conn, d, _lang(request))
     open_inv = next((i for i in d["investigations"] if i["status"] != "closed"), None)
     can = {
         "finding": v is not None and allowed(v, "finding.add") and v.org_kind == "guarantor_office",
@@ -236,8 +237,17 @@ def incident_page(incident_id: int, request: Request, v: Actor | None = Depends(
         request,
         "incident.html",
         {"i": d, "can": can, "mine": mine, "findings_kinds": FINDINGS, "reason_codes": REASON_CODES,
-         "parties": parties, "tiers": VISIBILITY_TIERS, "done": request.query_params.get("done")},
+         "parties": parties, "tiers": VISIBILITY_TIERS, "done": request.query_params.get("done"), "names": names},
     )
+
+
+def local_names_of(conn: Connection, d: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:
+    """The incident's admin areas and parties by their names in the reader's language (English where the
+    data has none): {"adm": {pcode: name}, "parties": {id: name}}."""
+    adm = admin_names(conn, [d.get("adm1_pcode"), d.get("adm2_pcode"), d.get("adm3_pcode")], lang)
+    ids = [d.get("alleged_party_id"), d.get("attributed_party_id"),
+           *(f.get("attributed_party_id") for f in d.get("findings", []))]
+    return {"adm": adm, "parties": local_names(conn, lang, ids) if lang != i18n.DEFAULT else {}}
 
 
 def form_write(request: Request, a: Any, form: Any, fn: Any, files: list[Any] | None = None) -> Any:
@@ -498,7 +508,14 @@ def parties_page(request: Request, as_of: str | None = None) -> Any:
         for r in rows:
             if r["kind"] in ("armed_group", "designated"):
                 r["eligibility"] = eligibility.evaluate(conn, r["id"], as_of or None)["result"]
-    return render(request, "parties.html", {"parties": rows, "as_of": as_of or ""})
+        local = _party_names(conn, request)
+    return render(request, "parties.html", {"parties": rows, "as_of": as_of or "", "local": local})
+
+
+def _party_names(conn: Connection, request: Request) -> dict[str, str]:
+    """Party id -> its name in the reader's language (the scenario's `names`); none in English."""
+    lang = _lang(request)
+    return local_names(conn, lang) if lang != i18n.DEFAULT else {}
 
 
 @router.get("/parties/{party_id}", response_class=HTMLResponse)
@@ -510,7 +527,8 @@ def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any
         p = show_party(conn, row.id)
         if p["kind"] in ("armed_group", "designated", "government", "foreign_force"):
             elig = eligibility.evaluate(conn, row.id, as_of or None)
-    return render(request, "party.html", {"p": p, "elig": elig, "as_of": as_of or ""})
+        local = _party_names(conn, request)
+    return render(request, "party.html", {"p": p, "elig": elig, "as_of": as_of or "", "local": local})
 
 
 @router.get("/zones", response_class=HTMLResponse)
