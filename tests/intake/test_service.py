@@ -160,3 +160,59 @@ def test_import_add_list_show_accept_reject_on_the_command_line(astana_url, tmp_
         st = {r.id: r.status for r in conn.execute(select(intake_candidates.c.id, intake_candidates.c.status))}
     assert st == {ids[0]: "rejected", ids[1]: "accepted", ids[-1] + 1: "pending"}
     assert verify(app).ok
+
+
+def test_a_retried_decision_returns_the_first_result_and_another_decision_is_refused(astana_url):
+    app = Truce(astana_url)
+    other = {**SARAQIB, "id": "wire-2", "title": "Talks resume", "body": "Delegations met in Astana on Monday."}
+    acc, rej = _add(app, "rus_monitor", SARAQIB, other).added
+    with app.write() as conn:
+        first = service.accept(app, conn, get_actor(conn, "rus_monitor"), acc, {"killed": "4"})
+    before = ledger_count(app)
+    with app.write() as conn:  # a retry: the same reviewer, the same corrections
+        again = service.accept(app, conn, get_actor(conn, "rus_monitor"), acc, {"killed": 4})
+    assert again.repeated and not first.repeated
+    assert (again.report_id, again.incident_id, again.ledger_seq, again.edits) == (
+        first.report_id, first.incident_id, first.ledger_seq, first.edits)
+    with app.write() as conn, pytest.raises(Conflict, match="already accepted by rus_monitor at .*, report"):
+        service.accept(app, conn, get_actor(conn, "rus_monitor"), acc, {"killed": 5})  # another correction
+    with app.write() as conn, pytest.raises(Conflict, match="already accepted by rus_monitor"):
+        service.accept(app, conn, get_actor(conn, "tur_monitor"), acc, {"killed": 4})  # another reviewer
+    with app.write() as conn, pytest.raises(Conflict, match="already accepted by rus_monitor"):
+        service.reject(app, conn, get_actor(conn, "rus_monitor"), acc, "no event")
+    with app.write() as conn:
+        r1 = service.reject(app, conn, get_actor(conn, "tur_monitor"), rej, "no event")
+    with app.write() as conn:
+        r2 = service.reject(app, conn, get_actor(conn, "tur_monitor"), rej, " no event ")
+    assert r2.repeated and r2.ledger_seq == r1.ledger_seq
+    with app.write() as conn, pytest.raises(Conflict, match="already rejected by tur_monitor"):
+        service.reject(app, conn, get_actor(conn, "tur_monitor"), rej, "another reason")
+    with app.write() as conn, pytest.raises(Conflict, match="already rejected by tur_monitor"):
+        service.accept(app, conn, get_actor(conn, "tur_monitor"), rej)
+    assert ledger_count(app) == before + 1  # only the first rejection was written
+    assert table_count(app, intake_candidates) == 2
+    assert verify(app).ok
+
+
+def test_accept_and_reject_run_twice_on_the_command_line(astana_url):
+    app = Truce(astana_url)
+    acc, rej = _add(app, "rus_monitor", SARAQIB, {**SARAQIB, "id": "wire-3", "body": "Talks in Astana."}).added
+    base = ["--db", astana_url, "--as", "rus_monitor", "--json"]
+    outs = []
+    for _ in range(2):
+        res = runner.invoke(cli, ["intake", "accept", str(acc), "--set", "killed=4", *base])
+        assert res.exit_code == 0, res.output
+        outs.append(json.loads(res.output))
+    assert outs[1]["repeated"] and outs[1]["report_id"] == outs[0]["report_id"]
+    assert outs[1]["ledger_seq"] == outs[0]["ledger_seq"]
+    res = runner.invoke(cli, ["intake", "accept", str(acc), "--set", "killed=5", *base])
+    assert res.exit_code == 2 and "already accepted by rus_monitor" in res.output, res.output
+    before = ledger_count(app)
+    for _ in range(2):  # the same request id: the first answer, exit 0
+        res = runner.invoke(cli, ["intake", "reject", str(rej), "--reason", "no event", "--request-id", "r-1", *base])
+        assert res.exit_code == 0 and json.loads(res.output)["status"] == "rejected", res.output
+    res = runner.invoke(cli, ["intake", "reject", str(rej), "--reason", "other", *base])
+    assert res.exit_code == 2 and "already rejected by rus_monitor" in res.output, res.output
+    res = runner.invoke(cli, ["intake", "accept", str(rej), "--as", "tur_monitor", "--db", astana_url])
+    assert res.exit_code == 2 and "already rejected by rus_monitor" in res.output, res.output
+    assert ledger_count(app) == before + 1

@@ -11,7 +11,19 @@ import typer
 
 from truce.auth.permissions import require
 from truce.auth.service import get_actor
-from truce.cli.common import AsOpt, DbOpt, JsonOpt, console, get_app, handle_errors, print_json, progress_bar, table
+from truce.cli.common import (
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    RequestIdOpt,
+    console,
+    get_app,
+    handle_errors,
+    once,
+    print_json,
+    progress_bar,
+    table,
+)
 from truce.errors import ValidationFailed
 from truce.intake import fakes, service
 
@@ -270,22 +282,34 @@ def intake_accept(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
     """Accept a candidate, with corrections: it becomes a report of source kind media (the article kept as
-    evidence, the corrections recorded in the ledger). A monitor or a verifier (analyst) decides.
+    evidence, the corrections recorded in the ledger). A monitor or a verifier (analyst) decides. Run again
+    with the same corrections (or the same --request-id) it writes nothing and prints the first result;
+    another decision on a decided candidate is refused, naming who decided it.
 
     Example: truce intake accept 3 --set killed=12 --set alleged_party=SYR --as rus_monitor
     """
     t = get_app(db)
-    with t.write() as conn:
-        d = service.accept(t, conn, get_actor(conn, as_user), cid, _edits(set_ or []))
+    edits = _edits(set_ or [])
+    d = once(
+        t,
+        as_user,
+        request_id,
+        "intake accept",
+        {"id": cid, "edits": edits},
+        lambda conn: service.accept(t, conn, get_actor(conn, as_user), cid, edits).to_dict(),
+    )
     if json_:
-        return print_json(d.to_dict())
+        return print_json(d)
+    again = " (accepted already: the first result, nothing written)" if d["repeated"] else ""
     console.print(
-        f"candidate {cid} accepted: report {d.report_id}, incident {d.incident_id} (ledger entry {d.ledger_seq})",
+        f"candidate {cid} accepted: report {d['report_id']}, incident {d['incident_id']} "
+        f"(ledger entry {d['ledger_seq']}){again}",
         highlight=False,
     )
-    for k, (old, new) in d.edits.items():
+    for k, (old, new) in d["edits"].items():
         console.print(f"  corrected {k}: {old} → {new}", highlight=False)
 
 
@@ -297,14 +321,23 @@ def intake_reject(
     db: DbOpt = None,
     as_user: AsOpt = None,
     json_: JsonOpt = False,
+    request_id: RequestIdOpt = None,
 ) -> None:
-    """Reject a candidate with a reason (a ledger entry).
+    """Reject a candidate with a reason (a ledger entry). Run again with the same reason (or the same
+    --request-id) it writes nothing and prints the first result; another decision is refused.
 
     Example: truce intake reject 4 --reason "not a violation: a report on the talks"
     """
     t = get_app(db)
-    with t.write() as conn:
-        d = service.reject(t, conn, get_actor(conn, as_user), cid, reason)
+    d = once(
+        t,
+        as_user,
+        request_id,
+        "intake reject",
+        {"id": cid, "reason": reason},
+        lambda conn: service.reject(t, conn, get_actor(conn, as_user), cid, reason).to_dict(),
+    )
     if json_:
-        return print_json(d.to_dict())
-    console.print(f"candidate {cid} rejected (ledger entry {d.ledger_seq})", highlight=False)
+        return print_json(d)
+    again = " (rejected already: the first result, nothing written)" if d["repeated"] else ""
+    console.print(f"candidate {cid} rejected (ledger entry {d['ledger_seq']}){again}", highlight=False)

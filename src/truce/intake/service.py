@@ -30,6 +30,7 @@ from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, TruceError, ValidationFailed
 from truce.geo.gazetteer import Gazetteer
 from truce.incidents import matching
+from truce.incidents.models import incident_reports
 from truce.intake import rules
 from truce.intake.extract import Article, Extraction, extract
 from truce.intake.models import intake_candidates as cand
@@ -428,13 +429,21 @@ def add(
     return res
 
 
-def _pending(conn: Connection, cid: int) -> Any:
+def _candidate(conn: Connection, cid: int) -> Any:
     row = conn.execute(select(cand).where(cand.c.id == cid)).mappings().first()
     if row is None:
         raise NotFound(f"id: no intake candidate {cid}", field="id")
-    if row["status"] != "pending":
-        raise Conflict(f"id: candidate {cid} was already {row['status']} by {row['decided_by']}", field="id")
     return row
+
+
+def _refuse_decided(row: Any) -> None:
+    """A different decision on a decided candidate: refused, naming who decided it and when."""
+    raise Conflict(
+        f"id: candidate {row['id']} was already {row['status']} by {row['decided_by']} at {row['decided_at']}"
+        + (f", report {row['report_id']}" if row["report_id"] else "")
+        + "; a decision is final",
+        field="id",
+    )
 
 
 def clean_edits(edits: dict[str, Any]) -> dict[str, Any]:
@@ -488,6 +497,7 @@ class Decision:
     incident_id: int | None = None
     edits: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    repeated: bool = False  # the same decision again: nothing written, the first one's result
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -498,19 +508,36 @@ class Decision:
             "incident_id": self.incident_id,
             "edits": self.edits,
             "notes": self.notes,
+            "repeated": self.repeated,
         }
 
 
 def accept(app: Any, conn: Connection, actor: Actor, cid: int, edits: dict[str, Any] | None = None) -> Decision:
     """Accept a candidate (with corrections): it becomes a report of source kind media through the reports
-    service, the article kept as its evidence; the decision and the edits are a ledger entry."""
+    service, the article kept as its evidence; the decision and the edits are a ledger entry. The same
+    decision again (the same reviewer, the same corrections: a retry) writes nothing and returns the first
+    result; another decision on a decided candidate is refused, naming who decided it."""
     require(actor, "intake.decide")
-    row = _pending(conn, cid)
+    row = _candidate(conn, cid)
     ed = clean_edits(edits or {})
     proposal = json.loads(row["proposal"])
+    changes = {k: [_proposed(proposal, k), v] for k, v in ed.items() if _proposed(proposal, k) != v}
+    if row["status"] != "pending":
+        # A retry (the same reviewer accepting with the same corrections) gets the first answer back.
+        if (
+            row["status"] == "accepted"
+            and row["decided_by"] == actor.name
+            and json.loads(row["edits"] or "{}") == json.loads(json.dumps(changes))
+        ):
+            inc = conn.execute(
+                select(incident_reports.c.incident_id).where(incident_reports.c.report_id == row["report_id"])
+            ).scalar()
+            return Decision(
+                cid, "accepted", int(row["decision_seq"]), row["report_id"], inc, changes, [], repeated=True
+            )
+        _refuse_decided(row)
     data = report_data(proposal, ed)
     data["id"] = str(uuid.uuid5(REPORT_NS, f"{row['article_key']}#{cid}"))
-    changes = {k: [_proposed(proposal, k), v] for k, v in ed.items() if _proposed(proposal, k) != v}
     article = app.blobs.read(row["blob_sha256"])
     ev = reports.EvidenceFile(name=f"intake-article-{cid}.json", data=article, media_type="application/json")
     sub = reports.submit(app, conn, actor, data, [ev])
@@ -530,14 +557,19 @@ def _proposed(proposal: dict[str, Any], k: str) -> Any:
 
 
 def reject(app: Any, conn: Connection, actor: Actor, cid: int, reason: str) -> Decision:
-    """Reject a candidate, with a reason (a ledger entry)."""
+    """Reject a candidate, with a reason (a ledger entry). The same rejection again (the same reviewer and
+    reason: a retry) writes nothing and returns the first result; another decision is refused."""
     require(actor, "intake.decide")
-    _pending(conn, cid)
+    row = _candidate(conn, cid)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("reason: say why the candidate is rejected", field="reason")
     if len(reason) > 2000:
         raise ValidationFailed("reason: at most 2000 characters", field="reason")
+    if row["status"] != "pending":
+        if row["status"] == "rejected" and row["decided_by"] == actor.name and row["reason"] == reason:
+            return Decision(cid, "rejected", int(row["decision_seq"]), repeated=True)
+        _refuse_decided(row)
     seq, _ = app.record(conn, actor, "intake.reject", {"id": cid, "reason": reason})
     return Decision(cid, "rejected", seq)
 
