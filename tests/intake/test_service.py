@@ -3,6 +3,7 @@ idempotency, and bad input refused with a clear message and nothing written."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -216,3 +217,49 @@ def test_accept_and_reject_run_twice_on_the_command_line(astana_url):
     res = runner.invoke(cli, ["intake", "accept", str(rej), "--as", "tur_monitor", "--db", astana_url])
     assert res.exit_code == 2 and "already rejected by rus_monitor" in res.output, res.output
     assert ledger_count(app) == before + 1
+
+
+def _story(i: int) -> dict:
+    return {"id": f"big-{i}", "source": "wire", "published": "2017-09-20T10:00:00Z",
+            "body": f"Shelling on Saraqib killed {i % 7 + 1} civilians on Tuesday, report number {i}."}
+
+
+def test_a_large_file_is_streamed_in_batches_with_few_articles_in_flight(astana_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "BATCH", 100)
+    app = Truce(astana_url)
+    big = tmp_path / "big.jsonl"
+    with big.open("w", encoding="utf-8") as fh:
+        for i in range(1, 1201):
+            fh.write(json.dumps(_story(i)) + "\n")
+            if i % 250 == 0:
+                fh.write(json.dumps(_story(i - 1)) + "\n")  # the same article again in the same file: skipped
+    seen: list[tuple[int, int]] = []
+    reading = service.Reading()
+    with app.write() as conn:
+        res = service.import_file(app, conn, get_actor(conn, "rus_monitor"), big,
+                                  lambda r: seen.append((r.bytes, r.size)), reading)
+    assert len(res.added) == 1200 and res.duplicates == []
+    assert len(res.ledger_seqs) == 13  # batches of 100 articles read (with the repeats), one entry each
+    assert res.most_in_flight <= 101  # never more than a batch read and not yet written
+    assert reading.rows == 1204 and reading.bytes == reading.size == big.stat().st_size
+    assert [b for b, _ in seen] == sorted(b for b, _ in seen) and seen[-1][0] == seen[-1][1]
+    assert table_count(app, intake_candidates) == 1200
+    with app.write() as conn:  # again: every article already received
+        again = service.import_file(app, conn, get_actor(conn, "rus_monitor"), big)
+    assert again.added == [] and len(again.duplicates) == 1204 and again.ledger_seqs == []
+
+
+def test_a_bad_line_deep_in_a_large_csv_writes_nothing(astana_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "BATCH", 50)
+    app = Truce(astana_url)
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["unit_id", "article_title", "article_content", "date"])
+        for i in range(1, 301):
+            w.writerow([f"u{i}", "Shelling", f'Shelling on Saraqib, "report" {i},\nkilled 2 civilians.', "9/20/17"])
+        w.writerow(["u301", "Empty", "  ", "9/20/17"])
+    before = ledger_count(app)
+    res = runner.invoke(cli, ["intake", "import", str(big), "--db", astana_url, "--as", "rus_monitor"])
+    assert res.exit_code == 2 and "big.csv, line 602: the article has no body" in res.output, res.output
+    assert ledger_count(app) == before and table_count(app, intake_candidates) == 0

@@ -160,26 +160,23 @@ def intake_import(
     as_user: AsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Import many articles as candidate reports, read one by one (a progress bar); idempotent on each
-    article's id (or, without one, the hash of its text). A bad line stops the import and nothing is written.
+    """Import many articles as candidate reports, streamed: each article read, extracted and added in turn
+    (memory stays flat; a progress bar by bytes read); idempotent on each article's id (or, without one,
+    the hash of its text). A bad line stops the import and nothing is written.
 
     Example: truce intake import news.jsonl
     """
     t = get_app(db)
+    reading = service.Reading()
     with progress_bar() as bar:
-        task = bar.add_task("reading", total=None)
-        items = []
-        for art in service.iter_file(file):
-            items.append(service.prepare(art))
-            bar.advance(task)
-        if not items:
-            raise ValidationFailed(f"{file.name}: no articles", field="file")
-        bar.update(task, description="extracted", total=len(items), completed=len(items))
-        task2 = bar.add_task("adding", total=len(items))
+        task = bar.add_task("importing", total=None)
+
+        def advance(r: service.Reading) -> None:
+            bar.update(task, total=r.size, completed=r.bytes)
+
         with t.write() as conn:
-            res = service.add(
-                t, conn, get_actor(conn, as_user), items, channel="import", progress=lambda: bar.advance(task2)
-            )
+            res = service.import_file(t, conn, get_actor(conn, as_user), file, advance, reading)
+        bar.update(task, total=reading.size, completed=reading.size)
     _print_added(res, json_)
 
 

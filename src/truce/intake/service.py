@@ -191,21 +191,55 @@ def read_one(data: bytes, name: str) -> ArticleIn:
     return article_from({"body": s}, name)
 
 
-def iter_file(path: Path) -> Iterator[ArticleIn]:
+@dataclass
+class Reading:
+    """How far the reading of a file got: bytes and articles read (for the progress bar, and to show that
+    a file is streamed: `add` records how many articles were read but not yet written at most)."""
+
+    size: int = 0
+    bytes: int = 0
+    rows: int = 0
+
+
+def _lines(fb: Any, reading: Reading, name: str) -> Iterator[str]:
+    """The lines of a binary file as text, one at a time, counting the bytes read."""
+    first = True
+    for raw in fb:
+        at = reading.bytes
+        reading.bytes += len(raw)
+        if first:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+            first = False
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            where = at + e.start
+            raise ValidationFailed(f"{name}: not UTF-8 text (byte {where} cannot be read)", field="file") from None
+
+
+def iter_file(path: Path, reading: Reading | None = None) -> Iterator[ArticleIn]:
     """The articles of a CSV (a header with a body column: body, text or article_content), a JSON Lines
-    file, or a JSON list, read one by one. Errors name the file and line."""
+    file, or a JSON list, read one by one: a CSV or JSON Lines file is streamed (one row in memory at a
+    time), a JSON list is read whole. Errors name the file and line."""
     name = path.name
+    r = reading if reading is not None else Reading()
     try:
+        r.size = path.stat().st_size
         with path.open("rb") as fh:
             head = fh.read(8192)
+            while head and not head.strip():  # leading blank space: look further, a block at a time
+                more = fh.read(8192)
+                if not more:
+                    break
+                head = more
     except OSError as e:
         raise ValidationFailed(f"{path}: cannot be read ({e.strerror})", field="file") from None
-    _text_of(head if head.strip() else path.read_bytes(), name)
+    _text_of(head, name)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with path.open("rb") as fb:
             try:
-                reader = csv.DictReader(fh)
+                reader = csv.DictReader(_lines(fb, r, name))
                 cols = reader.fieldnames or []
                 if not any(c in cols for c in _ALIASES["body"]):
                     raise ValidationFailed(
@@ -213,35 +247,49 @@ def iter_file(path: Path) -> Iterator[ArticleIn]:
                         field="file",
                     )
                 for row in reader:
+                    r.rows += 1
                     yield article_from(row, f"{name}, line {reader.line_num}")
-            except UnicodeDecodeError as e:
-                raise ValidationFailed(f"{name}: not UTF-8 text ({e.reason})", field="file") from None
             except csv.Error as e:
                 raise ValidationFailed(f"{name}: not a readable CSV ({e})", field="file") from None
     elif suffix in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8-sig") as fh:
-            try:
-                for i, line in enumerate(fh, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except ValueError as e:
-                        raise ValidationFailed(f"{name}, line {i}: not valid JSON ({e})", field="file") from None
-                    yield article_from(obj, f"{name}, line {i}")
-            except UnicodeDecodeError as e:
-                raise ValidationFailed(f"{name}: not UTF-8 text ({e.reason})", field="file") from None
+        with path.open("rb") as fb:
+            for i, line in enumerate(_lines(fb, r, name), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError as e:
+                    raise ValidationFailed(f"{name}, line {i}: not valid JSON ({e})", field="file") from None
+                r.rows += 1
+                yield article_from(obj, f"{name}, line {i}")
     elif suffix == ".json":
         text = _text_of(path.read_bytes(), name)
+        r.bytes = r.size
         try:
             obj = json.loads(text)
         except ValueError as e:
             raise ValidationFailed(f"{name}: not valid JSON ({e})", field="file") from None
         items = obj if isinstance(obj, list) else [obj]
         for i, o in enumerate(items, start=1):
+            r.rows += 1
             yield article_from(o, f"{name}, item {i}")
     else:
         raise ValidationFailed(f"{name}: unknown file type '{suffix}' (use .csv, .jsonl or .json)", field="file")
+
+
+def import_file(
+    app: Any, conn: Connection, actor: Actor, path: Path, progress: Any = None, reading: Reading | None = None
+) -> AddResult:
+    """Import a file as it is read: each article read, extracted and added in turn, one ledger entry per
+    batch, so that memory stays flat whatever the size of the file. A bad line raises (the caller's
+    transaction rolls back: nothing is written). ``progress(reading)`` after each article."""
+    r = reading if reading is not None else Reading()
+    items = (prepare(a) for a in iter_file(path, r))
+    step = (lambda: progress(r)) if progress else None
+    res = add(app, conn, actor, items, channel="import", progress=step, reading=r)
+    if not res.added and not res.duplicates:
+        raise ValidationFailed(f"{path.name}: no articles", field="file")
+    return res
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -335,6 +383,7 @@ class AddResult:
     duplicates: list[int] = field(default_factory=list)
     ledger_seqs: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    most_in_flight: int = 0  # with a Reading: the most articles read from the file and not yet written
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -357,6 +406,7 @@ def add(
     items: Iterable[tuple[ArticleIn, Extraction]],
     channel: str = "file",
     progress: Any = None,
+    reading: Reading | None = None,
 ) -> AddResult:
     """Create candidates from extracted articles, in batches of one ledger entry each. The same article
     again is skipped; the same article id with other content is refused (nothing of the call is written:
@@ -366,28 +416,43 @@ def add(
     received = now_iso()
     next_id = int(conn.execute(select(func.coalesce(func.max(cand.c.id), 0))).scalar_one()) + 1
     batch: list[dict[str, Any]] = []
-    seen: dict[str, str] = {}
+    # the articles of this batch: their hash, and their candidate if received before this call (the articles
+    # of earlier batches are in the table already)
+    seen: dict[str, tuple[str, int | None]] = {}
+    first_id = next_id
+    handled = written = 0  # articles taken from `items`; of those, the ones written (or skipped) already
 
     def flush() -> None:
+        nonlocal written
         if batch:
             seq, _ = app.record(conn, actor, "intake.add", {"channel": channel, "candidates": list(batch)})
             res.ledger_seqs.append(seq)
             batch.clear()
+        seen.clear()
+        written = handled
 
     for a, x in items:
+        if reading is not None:
+            res.most_in_flight = max(res.most_in_flight, reading.rows - written)
+        if handled - written >= BATCH:
+            flush()
+        handled += 1
         key, chash = a.key(), a.content_hash()
-        if key in seen:
-            if seen[key] != chash:
+        if key in seen:  # the same article twice in this batch
+            if seen[key][0] != chash:
                 raise Conflict(f"{a.where}: article {key} appears twice with different content", field="id")
+            earlier = seen[key][1]
+            if earlier is not None:
+                res.duplicates.append(earlier)
             continue
-        seen[key] = chash
         old = conn.execute(select(cand.c.id, cand.c.content_hash).where(cand.c.article_key == key)).first()
+        seen[key] = (chash, None if old is None or old.id >= first_id else int(old.id))
         if old is not None:
             if old.content_hash != chash:
-                raise Conflict(
-                    f"{a.where}: article {key} was already received (candidate {old.id}) with different content",
-                    field="id",
-                )
+                what = "appears twice" if old.id >= first_id else f"was already received (candidate {old.id})"
+                raise Conflict(f"{a.where}: article {key} {what} with different content", field="id")
+            if old.id >= first_id:  # the same article twice in this call (in an earlier batch): skipped
+                continue
             res.duplicates.append(int(old.id))
             if progress is not None:
                 progress()
@@ -423,8 +488,6 @@ def add(
         res.added.append(cid)
         if progress is not None:
             progress()
-        if len(batch) >= BATCH:
-            flush()
     flush()
     return res
 
