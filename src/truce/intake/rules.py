@@ -73,6 +73,8 @@ EXTRA_ACTORS: dict[str, tuple[str, ...]] = {
         "british",
         "israeli",
         "israel",
+        "اسراييلي",  # folded: ئ is read as ي
+        "اسراييل",
         "التحالف",
         "الامريكي",
         "الاميركي",
@@ -190,8 +192,12 @@ _AR_LETTER = re.compile(r"[\u0600-\u06ff]")
 
 
 def bounded(alts: str) -> str:
-    """A pattern of alternatives as whole words; an Arabic word may carry a one-letter prefix (و ب ل ف ك)."""
-    return rf"(?:(?<![\w-])|(?<=[\s\W][وبلفك]))(?:{alts})(?![\w-])"
+    """A pattern of alternatives as whole words; an Arabic word may carry a one-letter prefix (و ب ل ف ك),
+    the article (ال, لل after ل) or both ("للطيران الروسي": the Russian air force's)."""
+    return (
+        r"(?:(?<![\w-])|(?<=[\s\W][وبلفك])|(?<=[\s\W]ال)|(?<=[\s\W]لل)|(?<=[\s\W][وبفك]ال))"
+        rf"(?:{alts})(?![\w-])"
+    )
 
 
 def side_of(pid: str) -> str:
