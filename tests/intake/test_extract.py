@@ -89,3 +89,47 @@ def test_arabic_chemical_attack_in_aleppo_with_children():
     assert x.place.value["adm1_pcode"] == "SY02"
     assert x.violation_type.value == "chemical_weapons_use"
     assert x.casualties["killed_children"].value == 7
+
+
+def test_arabic_dateline_explosion_in_deir_ez_zor_with_numbers_in_words():
+    body = ("دير الزور 15 نيسان 2017: انفجار سيارة مفخخة في حي الجورة أدى إلى مقتل ثلاثة مدنيين "
+            "وإصابة عشرة آخرين")
+    x = extract(Article(body=body))  # no publication time: the dateline's day
+    assert x.date.value == "2017-04-15" and x.date.evidence == "15 نيسان 2017"
+    assert x.place.value["adm1_pcode"] == "SY09" and x.place.evidence == "دير الزور"
+    assert x.violation_type.value == "ied"
+    assert x.casualties["killed_civilian"].value == 3 and x.casualties["injured"].value == 10  # words
+
+
+def test_arabic_execution_by_isis_in_khan_sheikhoun():
+    x = extract(Article(body="إعدام عشرة أشخاص على يد تنظيم داعش في مدينة خان شيخون", published=AR_PUB))
+    assert x.place.value["adm1_pcode"] == "SY07" and x.place.evidence == "خان شيخون"
+    assert x.party.value == "ISIL" and x.party.evidence == "داعش"
+    assert x.violation_type.value == "execution"
+    assert x.casualties["killed"].value == 10
+    assert x.date.value == "2017-04-19" and x.date_precision == "day"  # no day named: the publication day
+
+
+def test_arabic_russian_air_force_on_eastern_ghouta_women_and_children_at_dawn():
+    body = "غارات للطيران الروسي على الغوطة الشرقية فجر اليوم أسفرت عن مقتل ٤ نساء و٣ أطفال"
+    x = extract(Article(body=body, published=AR_PUB))
+    assert x.party.value == "RUS"  # "للطيران الروسي": a prefix and the article before the name
+    assert x.place.value["adm1_pcode"] == "SY03" and x.place.evidence == "الغوطة الشرقية"  # Rural Damascus
+    assert x.violation_type.value == "airstrike"
+    assert x.casualties["killed_women"].value == 4 and x.casualties["killed_children"].value == 3
+    assert x.date.value == "2017-04-19" and x.date.evidence == "فجر اليوم"
+
+
+def test_arabic_israeli_shelling_on_the_golan_kills_soldiers():
+    x = extract(Article(body="قصف إسرائيلي على الجولان أدى إلى مقتل خمسة جنود", published=AR_PUB))
+    assert x.place.value["adm1_pcode"] == "SY14"  # Quneitra
+    assert x.party.value == "COALITION" and x.party.evidence == "إسرائيلي"
+    assert x.casualties["killed_combatant"].value == 5 and "killed_civilian" not in x.casualties
+
+
+def test_the_news_names_the_gazetteer_does_not_reach():
+    cases = {"Deir ez-Zor": "SY09", "Deir Ezour": "SY09", "Eastern Ghouta": "SY03", "Qalamoun": "SY03",
+             "Golan Heights": "SY14", "Shayrat": "SY04", "Efrin": "SY02", "مدينة حلب": "SY02"}
+    for name, adm1 in cases.items():
+        x = extract(Article(body=f"Shelling on {name} killed two civilians on Monday.", published=AR_PUB))
+        assert x.place.value["adm1_pcode"] == adm1, name

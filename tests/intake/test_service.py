@@ -3,6 +3,7 @@ idempotency, and bad input refused with a clear message and nothing written."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -169,3 +170,103 @@ def test_an_article_from_before_the_year_1000_keeps_a_readable_time() -> None:
     art = article_from({"body": "Shelling on Saraqib", "published": "0002-03-21T14:36:19+00:00"}, "body")
     assert art.published == "0002-03-21T14:36:19Z"
     assert art.article().published is not None
+def test_a_retried_decision_returns_the_first_result_and_another_decision_is_refused(astana_url):
+    app = Truce(astana_url)
+    other = {**SARAQIB, "id": "wire-2", "title": "Talks resume", "body": "Delegations met in Astana on Monday."}
+    acc, rej = _add(app, "rus_monitor", SARAQIB, other).added
+    with app.write() as conn:
+        first = service.accept(app, conn, get_actor(conn, "rus_monitor"), acc, {"killed": "4"})
+    before = ledger_count(app)
+    with app.write() as conn:  # a retry: the same reviewer, the same corrections
+        again = service.accept(app, conn, get_actor(conn, "rus_monitor"), acc, {"killed": 4})
+    assert again.repeated and not first.repeated
+    assert (again.report_id, again.incident_id, again.ledger_seq, again.edits) == (
+        first.report_id, first.incident_id, first.ledger_seq, first.edits)
+    with app.write() as conn, pytest.raises(Conflict, match="already accepted by rus_monitor at .*, report"):
+        service.accept(app, conn, get_actor(conn, "rus_monitor"), acc, {"killed": 5})  # another correction
+    with app.write() as conn, pytest.raises(Conflict, match="already accepted by rus_monitor"):
+        service.accept(app, conn, get_actor(conn, "tur_monitor"), acc, {"killed": 4})  # another reviewer
+    with app.write() as conn, pytest.raises(Conflict, match="already accepted by rus_monitor"):
+        service.reject(app, conn, get_actor(conn, "rus_monitor"), acc, "no event")
+    with app.write() as conn:
+        r1 = service.reject(app, conn, get_actor(conn, "tur_monitor"), rej, "no event")
+    with app.write() as conn:
+        r2 = service.reject(app, conn, get_actor(conn, "tur_monitor"), rej, " no event ")
+    assert r2.repeated and r2.ledger_seq == r1.ledger_seq
+    with app.write() as conn, pytest.raises(Conflict, match="already rejected by tur_monitor"):
+        service.reject(app, conn, get_actor(conn, "tur_monitor"), rej, "another reason")
+    with app.write() as conn, pytest.raises(Conflict, match="already rejected by tur_monitor"):
+        service.accept(app, conn, get_actor(conn, "tur_monitor"), rej)
+    assert ledger_count(app) == before + 1  # only the first rejection was written
+    assert table_count(app, intake_candidates) == 2
+    assert verify(app).ok
+
+
+def test_accept_and_reject_run_twice_on_the_command_line(astana_url):
+    app = Truce(astana_url)
+    acc, rej = _add(app, "rus_monitor", SARAQIB, {**SARAQIB, "id": "wire-3", "body": "Talks in Astana."}).added
+    base = ["--db", astana_url, "--as", "rus_monitor", "--json"]
+    outs = []
+    for _ in range(2):
+        res = runner.invoke(cli, ["intake", "accept", str(acc), "--set", "killed=4", *base])
+        assert res.exit_code == 0, res.output
+        outs.append(json.loads(res.output))
+    assert outs[1]["repeated"] and outs[1]["report_id"] == outs[0]["report_id"]
+    assert outs[1]["ledger_seq"] == outs[0]["ledger_seq"]
+    res = runner.invoke(cli, ["intake", "accept", str(acc), "--set", "killed=5", *base])
+    assert res.exit_code == 2 and "already accepted by rus_monitor" in res.output, res.output
+    before = ledger_count(app)
+    for _ in range(2):  # the same request id: the first answer, exit 0
+        res = runner.invoke(cli, ["intake", "reject", str(rej), "--reason", "no event", "--request-id", "r-1", *base])
+        assert res.exit_code == 0 and json.loads(res.output)["status"] == "rejected", res.output
+    res = runner.invoke(cli, ["intake", "reject", str(rej), "--reason", "other", *base])
+    assert res.exit_code == 2 and "already rejected by rus_monitor" in res.output, res.output
+    res = runner.invoke(cli, ["intake", "accept", str(rej), "--as", "tur_monitor", "--db", astana_url])
+    assert res.exit_code == 2 and "already rejected by rus_monitor" in res.output, res.output
+    assert ledger_count(app) == before + 1
+
+
+def _story(i: int) -> dict:
+    return {"id": f"big-{i}", "source": "wire", "published": "2017-09-20T10:00:00Z",
+            "body": f"Shelling on Saraqib killed {i % 7 + 1} civilians on Tuesday, report number {i}."}
+
+
+def test_a_large_file_is_streamed_in_batches_with_few_articles_in_flight(astana_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "BATCH", 100)
+    app = Truce(astana_url)
+    big = tmp_path / "big.jsonl"
+    with big.open("w", encoding="utf-8") as fh:
+        for i in range(1, 1201):
+            fh.write(json.dumps(_story(i)) + "\n")
+            if i % 250 == 0:
+                fh.write(json.dumps(_story(i - 1)) + "\n")  # the same article again in the same file: skipped
+    seen: list[tuple[int, int]] = []
+    reading = service.Reading()
+    with app.write() as conn:
+        res = service.import_file(app, conn, get_actor(conn, "rus_monitor"), big,
+                                  lambda r: seen.append((r.bytes, r.size)), reading)
+    assert len(res.added) == 1200 and res.duplicates == []
+    assert len(res.ledger_seqs) == 13  # batches of 100 articles read (with the repeats), one entry each
+    assert res.most_in_flight <= 101  # never more than a batch read and not yet written
+    assert reading.rows == 1204 and reading.bytes == reading.size == big.stat().st_size
+    assert [b for b, _ in seen] == sorted(b for b, _ in seen) and seen[-1][0] == seen[-1][1]
+    assert table_count(app, intake_candidates) == 1200
+    with app.write() as conn:  # again: every article already received
+        again = service.import_file(app, conn, get_actor(conn, "rus_monitor"), big)
+    assert again.added == [] and len(again.duplicates) == 1204 and again.ledger_seqs == []
+
+
+def test_a_bad_line_deep_in_a_large_csv_writes_nothing(astana_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "BATCH", 50)
+    app = Truce(astana_url)
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["unit_id", "article_title", "article_content", "date"])
+        for i in range(1, 301):
+            w.writerow([f"u{i}", "Shelling", f'Shelling on Saraqib, "report" {i},\nkilled 2 civilians.', "9/20/17"])
+        w.writerow(["u301", "Empty", "  ", "9/20/17"])
+    before = ledger_count(app)
+    res = runner.invoke(cli, ["intake", "import", str(big), "--db", astana_url, "--as", "rus_monitor"])
+    assert res.exit_code == 2 and "big.csv, line 602: the article has no body" in res.output, res.output
+    assert ledger_count(app) == before and table_count(app, intake_candidates) == 0

@@ -44,3 +44,39 @@ def test_a_gateway_posts_field_messages_with_its_token_and_a_reviewer_decides(wo
     assert c.post(f"/api/v1/intake/{r.json()['id']}/reject", json={"reason": "no event"},
                   headers=bearer(w, "rus_monitor")).status_code == 200
     assert verify(Truce(url)).ok
+
+
+def test_a_retried_accept_or_reject_answers_the_first_result(world_any):
+    url, w = world_any
+    c = client_for(url)
+    h = bearer(w, "rus_monitor")
+    ids = []
+    for mid, text in (("sms-90", "Shelling on Kafr Zita in Hama this morning killed 2 civilians"),
+                      ("sms-91", "Delegations met in Astana today.")):
+        r = c.post("/api/v1/intake/messages", json={"text": text, "sent_at": "2017-10-02T08:15:00Z",
+                                                    "message_id": mid}, headers=h)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    acc, rej = ids
+    first = c.post(f"/api/v1/intake/{acc}/accept", json={"edits": {"killed": 3}}, headers=h)
+    assert first.status_code == 200, first.text
+    again = c.post(f"/api/v1/intake/{acc}/accept", json={"edits": {"killed": 3}}, headers=h)
+    assert again.status_code == 200 and again.json()["repeated"], again.text
+    assert {k: again.json()[k] for k in ("report_id", "incident_id", "ledger_seq", "edits")} == {
+        k: first.json()[k] for k in ("report_id", "incident_id", "ledger_seq", "edits")}
+    r = assert_error(c.post(f"/api/v1/intake/{acc}/accept", json={"edits": {"killed": 9}}, headers=h),
+                     409, "conflict")
+    assert "already accepted by rus_monitor" in r["message"]
+    r = assert_error(c.post(f"/api/v1/intake/{acc}/reject", json={"reason": "x"}, headers=bearer(w, "tur_monitor")),
+                     409, "conflict")
+    assert "already accepted by rus_monitor" in r["message"]
+    key = {**h, "Idempotency-Key": "rej-1"}
+    r1 = c.post(f"/api/v1/intake/{rej}/reject", json={"reason": "no event"}, headers=key)
+    r2 = c.post(f"/api/v1/intake/{rej}/reject", json={"reason": "no event"}, headers=key)
+    assert r1.status_code == r2.status_code == 200 and r1.json() == r2.json(), r2.text
+    assert r2.headers.get("Idempotent-Replayed") == "true"
+    r3 = c.post(f"/api/v1/intake/{rej}/reject", json={"reason": "no event"}, headers=h)  # no key, same decision
+    assert r3.status_code == 200 and r3.json()["repeated"] and r3.json()["ledger_seq"] == r1.json()["ledger_seq"]
+    r = assert_error(c.post(f"/api/v1/intake/{rej}/reject", json={"reason": "other"}, headers=h), 409, "conflict")
+    assert "already rejected by rus_monitor" in r["message"]
+    assert verify(Truce(url)).ok

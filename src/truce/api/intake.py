@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from truce.api.deps import actor, read, who, write, writer
+from truce.api.deps import actor, read, run_write, who, write, writer
 from truce.api.errors import DUPLICATE_RESPONSE
 from truce.auth.credentials import NotAuthenticated
 from truce.auth.permissions import require
@@ -123,8 +123,12 @@ def get_candidate(cid: int, request: Request, a: Actor = Depends(actor)) -> Any:
         return service.get_candidate(conn, cid)
 
 
-@router.post("/intake/{cid}/accept", summary="Accept a candidate, with corrections {edits: {field: value}}",
-             openapi_extra=_ACCEPT)
+@router.post(
+    "/intake/{cid}/accept",
+    summary="Accept a candidate, with corrections {edits: {field: value}}: the same decision again (or the same "
+    "Idempotency-Key) answers the first result, 200; another decision on a decided candidate 409",
+    openapi_extra=_ACCEPT,
+)
 async def accept(cid: int, request: Request, a: Actor = Depends(writer)) -> Any:
     data = await _json_object(request)
     edits = data.get("edits") or {}
@@ -133,19 +137,27 @@ async def accept(cid: int, request: Request, a: Actor = Depends(writer)) -> Any:
     app = request.app.state.truce
 
     def run() -> Any:
-        with write(request) as conn:
-            return service.accept(app, conn, a, cid, edits).to_dict()
+        return run_write(
+            request, a, {"id": cid, "edits": edits}, lambda conn: service.accept(app, conn, a, cid, edits).to_dict()
+        )
 
     return await run_in_threadpool(run)
 
 
-@router.post("/intake/{cid}/reject", summary="Reject a candidate with a reason {reason}", openapi_extra=_REJECT)
+@router.post(
+    "/intake/{cid}/reject",
+    summary="Reject a candidate with a reason {reason}: the same rejection again (or the same Idempotency-Key) "
+    "answers the first result, 200; another decision on a decided candidate 409",
+    openapi_extra=_REJECT,
+)
 async def reject(cid: int, request: Request, a: Actor = Depends(writer)) -> Any:
     data = await _json_object(request)
+    reason = str(data.get("reason") or "")
     app = request.app.state.truce
 
     def run() -> Any:
-        with write(request) as conn:
-            return service.reject(app, conn, a, cid, str(data.get("reason") or "")).to_dict()
+        return run_write(
+            request, a, {"id": cid, "reason": reason}, lambda conn: service.reject(app, conn, a, cid, reason).to_dict()
+        )
 
     return await run_in_threadpool(run)

@@ -283,7 +283,11 @@ def resolve_relative(text: str, pub: date) -> tuple[date, str, str] | None:
 # --------------------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\u2019]*|[\u0621-\u064a]+")
-_EN_ARTICLES = frozenset(("al", "el", "ar", "as", "ad", "at", "ash", "az", "an", "ad"))
+# The articles of transliterated Arabic names ("Deir ez-Zor", "Ras el-Ain"), dropped as the gazetteer does.
+_EN_ARTICLES = frozenset(
+    ("al", "el", "il", "ul", "ar", "er", "as", "es", "ad", "ed", "at", "et", "ash", "esh", "ath", "eth", "az", "ez")
+    + ("an", "en", "adh", "edh")
+)
 _AR_PREFIXES = ("وال", "بال", "لل", "فال", "كال", "ال", "و", "ب", "ل", "ف")
 
 
@@ -303,6 +307,10 @@ class PlaceIndex:
             if adm1 is None:
                 continue
             self.keys[toks].append((kind, adm1, adm2, adm3 or name))
+        for name, adm1 in rules.PLACE_VARIANTS.items():  # the news' names the gazetteer does not reach
+            toks = tuple(t[0] for t in self.tokens(name))
+            if toks and not any(c[1] == adm1 for c in self.keys.get(toks, [])):
+                self.keys[toks].append(("adm2", adm1, None, name))
         self.maxlen = 4
 
     @staticmethod

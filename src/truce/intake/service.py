@@ -31,6 +31,7 @@ from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, TruceError, ValidationFailed
 from truce.geo.gazetteer import Gazetteer
 from truce.incidents import matching
+from truce.incidents.models import incident_reports
 from truce.intake import rules
 from truce.intake.extract import Article, Extraction, extract
 from truce.intake.models import intake_candidates as cand
@@ -196,21 +197,55 @@ def read_one(data: bytes, name: str) -> ArticleIn:
     return article_from({"body": s}, name)
 
 
-def iter_file(path: Path) -> Iterator[ArticleIn]:
+@dataclass
+class Reading:
+    """How far the reading of a file got: bytes and articles read (for the progress bar, and to show that
+    a file is streamed: `add` records how many articles were read but not yet written at most)."""
+
+    size: int = 0
+    bytes: int = 0
+    rows: int = 0
+
+
+def _lines(fb: Any, reading: Reading, name: str) -> Iterator[str]:
+    """The lines of a binary file as text, one at a time, counting the bytes read."""
+    first = True
+    for raw in fb:
+        at = reading.bytes
+        reading.bytes += len(raw)
+        if first:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+            first = False
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            where = at + e.start
+            raise ValidationFailed(f"{name}: not UTF-8 text (byte {where} cannot be read)", field="file") from None
+
+
+def iter_file(path: Path, reading: Reading | None = None) -> Iterator[ArticleIn]:
     """The articles of a CSV (a header with a body column: body, text or article_content), a JSON Lines
-    file, or a JSON list, read one by one. Errors name the file and line."""
+    file, or a JSON list, read one by one: a CSV or JSON Lines file is streamed (one row in memory at a
+    time), a JSON list is read whole. Errors name the file and line."""
     name = path.name
+    r = reading if reading is not None else Reading()
     try:
+        r.size = path.stat().st_size
         with path.open("rb") as fh:
             head = fh.read(8192)
+            while head and not head.strip():  # leading blank space: look further, a block at a time
+                more = fh.read(8192)
+                if not more:
+                    break
+                head = more
     except OSError as e:
         raise ValidationFailed(f"{path}: cannot be read ({e.strerror})", field="file") from None
-    _text_of(head if head.strip() else path.read_bytes(), name)
+    _text_of(head, name)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with path.open("rb") as fb:
             try:
-                reader = csv.DictReader(fh)
+                reader = csv.DictReader(_lines(fb, r, name))
                 cols = reader.fieldnames or []
                 if not any(c in cols for c in _ALIASES["body"]):
                     raise ValidationFailed(
@@ -218,35 +253,49 @@ def iter_file(path: Path) -> Iterator[ArticleIn]:
                         field="file",
                     )
                 for row in reader:
+                    r.rows += 1
                     yield article_from(row, f"{name}, line {reader.line_num}")
-            except UnicodeDecodeError as e:
-                raise ValidationFailed(f"{name}: not UTF-8 text ({e.reason})", field="file") from None
             except csv.Error as e:
                 raise ValidationFailed(f"{name}: not a readable CSV ({e})", field="file") from None
     elif suffix in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8-sig") as fh:
-            try:
-                for i, line in enumerate(fh, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except ValueError as e:
-                        raise ValidationFailed(f"{name}, line {i}: not valid JSON ({e})", field="file") from None
-                    yield article_from(obj, f"{name}, line {i}")
-            except UnicodeDecodeError as e:
-                raise ValidationFailed(f"{name}: not UTF-8 text ({e.reason})", field="file") from None
+        with path.open("rb") as fb:
+            for i, line in enumerate(_lines(fb, r, name), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError as e:
+                    raise ValidationFailed(f"{name}, line {i}: not valid JSON ({e})", field="file") from None
+                r.rows += 1
+                yield article_from(obj, f"{name}, line {i}")
     elif suffix == ".json":
         text = _text_of(path.read_bytes(), name)
+        r.bytes = r.size
         try:
             obj = json.loads(text)
         except ValueError as e:
             raise ValidationFailed(f"{name}: not valid JSON ({e})", field="file") from None
         items = obj if isinstance(obj, list) else [obj]
         for i, o in enumerate(items, start=1):
+            r.rows += 1
             yield article_from(o, f"{name}, item {i}")
     else:
         raise ValidationFailed(f"{name}: unknown file type '{suffix}' (use .csv, .jsonl or .json)", field="file")
+
+
+def import_file(
+    app: Any, conn: Connection, actor: Actor, path: Path, progress: Any = None, reading: Reading | None = None
+) -> AddResult:
+    """Import a file as it is read: each article read, extracted and added in turn, one ledger entry per
+    batch, so that memory stays flat whatever the size of the file. A bad line raises (the caller's
+    transaction rolls back: nothing is written). ``progress(reading)`` after each article."""
+    r = reading if reading is not None else Reading()
+    items = (prepare(a) for a in iter_file(path, r))
+    step = (lambda: progress(r)) if progress else None
+    res = add(app, conn, actor, items, channel="import", progress=step, reading=r)
+    if not res.added and not res.duplicates:
+        raise ValidationFailed(f"{path.name}: no articles", field="file")
+    return res
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -340,6 +389,7 @@ class AddResult:
     duplicates: list[int] = field(default_factory=list)
     ledger_seqs: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    most_in_flight: int = 0  # with a Reading: the most articles read from the file and not yet written
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -362,6 +412,7 @@ def add(
     items: Iterable[tuple[ArticleIn, Extraction]],
     channel: str = "file",
     progress: Any = None,
+    reading: Reading | None = None,
 ) -> AddResult:
     """Create candidates from extracted articles, in batches of one ledger entry each. The same article
     again is skipped; the same article id with other content is refused (nothing of the call is written:
@@ -371,28 +422,43 @@ def add(
     received = now_iso()
     next_id = int(conn.execute(select(func.coalesce(func.max(cand.c.id), 0))).scalar_one()) + 1
     batch: list[dict[str, Any]] = []
-    seen: dict[str, str] = {}
+    # the articles of this batch: their hash, and their candidate if received before this call (the articles
+    # of earlier batches are in the table already)
+    seen: dict[str, tuple[str, int | None]] = {}
+    first_id = next_id
+    handled = written = 0  # articles taken from `items`; of those, the ones written (or skipped) already
 
     def flush() -> None:
+        nonlocal written
         if batch:
             seq, _ = app.record(conn, actor, "intake.add", {"channel": channel, "candidates": list(batch)})
             res.ledger_seqs.append(seq)
             batch.clear()
+        seen.clear()
+        written = handled
 
     for a, x in items:
+        if reading is not None:
+            res.most_in_flight = max(res.most_in_flight, reading.rows - written)
+        if handled - written >= BATCH:
+            flush()
+        handled += 1
         key, chash = a.key(), a.content_hash()
-        if key in seen:
-            if seen[key] != chash:
+        if key in seen:  # the same article twice in this batch
+            if seen[key][0] != chash:
                 raise Conflict(f"{a.where}: article {key} appears twice with different content", field="id")
+            earlier = seen[key][1]
+            if earlier is not None:
+                res.duplicates.append(earlier)
             continue
-        seen[key] = chash
         old = conn.execute(select(cand.c.id, cand.c.content_hash).where(cand.c.article_key == key)).first()
+        seen[key] = (chash, None if old is None or old.id >= first_id else int(old.id))
         if old is not None:
             if old.content_hash != chash:
-                raise Conflict(
-                    f"{a.where}: article {key} was already received (candidate {old.id}) with different content",
-                    field="id",
-                )
+                what = "appears twice" if old.id >= first_id else f"was already received (candidate {old.id})"
+                raise Conflict(f"{a.where}: article {key} {what} with different content", field="id")
+            if old.id >= first_id:  # the same article twice in this call (in an earlier batch): skipped
+                continue
             res.duplicates.append(int(old.id))
             if progress is not None:
                 progress()
@@ -428,19 +494,25 @@ def add(
         res.added.append(cid)
         if progress is not None:
             progress()
-        if len(batch) >= BATCH:
-            flush()
     flush()
     return res
 
 
-def _pending(conn: Connection, cid: int) -> Any:
+def _candidate(conn: Connection, cid: int) -> Any:
     row = conn.execute(select(cand).where(cand.c.id == cid)).mappings().first()
     if row is None:
         raise NotFound(f"id: no intake candidate {cid}", field="id")
-    if row["status"] != "pending":
-        raise Conflict(f"id: candidate {cid} was already {row['status']} by {row['decided_by']}", field="id")
     return row
+
+
+def _refuse_decided(row: Any) -> None:
+    """A different decision on a decided candidate: refused, naming who decided it and when."""
+    raise Conflict(
+        f"id: candidate {row['id']} was already {row['status']} by {row['decided_by']} at {row['decided_at']}"
+        + (f", report {row['report_id']}" if row["report_id"] else "")
+        + "; a decision is final",
+        field="id",
+    )
 
 
 def clean_edits(edits: dict[str, Any]) -> dict[str, Any]:
@@ -494,6 +566,7 @@ class Decision:
     incident_id: int | None = None
     edits: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    repeated: bool = False  # the same decision again: nothing written, the first one's result
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -504,19 +577,36 @@ class Decision:
             "incident_id": self.incident_id,
             "edits": self.edits,
             "notes": self.notes,
+            "repeated": self.repeated,
         }
 
 
 def accept(app: Any, conn: Connection, actor: Actor, cid: int, edits: dict[str, Any] | None = None) -> Decision:
     """Accept a candidate (with corrections): it becomes a report of source kind media through the reports
-    service, the article kept as its evidence; the decision and the edits are a ledger entry."""
+    service, the article kept as its evidence; the decision and the edits are a ledger entry. The same
+    decision again (the same reviewer, the same corrections: a retry) writes nothing and returns the first
+    result; another decision on a decided candidate is refused, naming who decided it."""
     require(actor, "intake.decide")
-    row = _pending(conn, cid)
+    row = _candidate(conn, cid)
     ed = clean_edits(edits or {})
     proposal = json.loads(row["proposal"])
+    changes = {k: [_proposed(proposal, k), v] for k, v in ed.items() if _proposed(proposal, k) != v}
+    if row["status"] != "pending":
+        # A retry (the same reviewer accepting with the same corrections) gets the first answer back.
+        if (
+            row["status"] == "accepted"
+            and row["decided_by"] == actor.name
+            and json.loads(row["edits"] or "{}") == json.loads(json.dumps(changes))
+        ):
+            inc = conn.execute(
+                select(incident_reports.c.incident_id).where(incident_reports.c.report_id == row["report_id"])
+            ).scalar()
+            return Decision(
+                cid, "accepted", int(row["decision_seq"]), row["report_id"], inc, changes, [], repeated=True
+            )
+        _refuse_decided(row)
     data = report_data(proposal, ed)
     data["id"] = str(uuid.uuid5(REPORT_NS, f"{row['article_key']}#{cid}"))
-    changes = {k: [_proposed(proposal, k), v] for k, v in ed.items() if _proposed(proposal, k) != v}
     article = app.blobs.read(row["blob_sha256"])
     ev = reports.EvidenceFile(name=f"intake-article-{cid}.json", data=article, media_type="application/json")
     sub = reports.submit(app, conn, actor, data, [ev])
@@ -536,14 +626,19 @@ def _proposed(proposal: dict[str, Any], k: str) -> Any:
 
 
 def reject(app: Any, conn: Connection, actor: Actor, cid: int, reason: str) -> Decision:
-    """Reject a candidate, with a reason (a ledger entry)."""
+    """Reject a candidate, with a reason (a ledger entry). The same rejection again (the same reviewer and
+    reason: a retry) writes nothing and returns the first result; another decision is refused."""
     require(actor, "intake.decide")
-    _pending(conn, cid)
+    row = _candidate(conn, cid)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("reason: say why the candidate is rejected", field="reason")
     if len(reason) > 2000:
         raise ValidationFailed("reason: at most 2000 characters", field="reason")
+    if row["status"] != "pending":
+        if row["status"] == "rejected" and row["decided_by"] == actor.name and row["reason"] == reason:
+            return Decision(cid, "rejected", int(row["decision_seq"]), repeated=True)
+        _refuse_decided(row)
     seq, _ = app.record(conn, actor, "intake.reject", {"id": cid, "reason": reason})
     return Decision(cid, "rejected", seq)
 
