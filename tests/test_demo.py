@@ -22,6 +22,8 @@ def test_demo_builds_verifies_and_serves(db_url, tmp_path, monkeypatch):
     r = runner.invoke(cli, ["demo", "--no-serve", "--db", db_url])
     assert r.exit_code == 0, r.output
     assert "demo ready" in r.output
+    said = " ".join(r.output.split())  # the summary line may wrap
+    assert "the story of 2017 played" in said and "the demo runs as of 2017-12-31" in said
     # Each demo account gets a generated password, printed once and kept in a 0600 file.
     pw_file = tmp_path / "demo-passwords.txt"
     assert pw_file.stat().st_mode & 0o777 == 0o600
@@ -58,6 +60,7 @@ def test_demo_builds_verifies_and_serves(db_url, tmp_path, monkeypatch):
     # Running the demo again changes nothing.
     again = runner.invoke(cli, ["demo", "--no-serve", "--db", db_url])
     assert again.exit_code == 0 and "1269 already there" in again.output and "(0 already there)" not in again.output
+    assert "the story of 2017 was played already" in " ".join(again.output.split())
     assert "have passwords already" in again.output and passwords["rus_verifier"] not in again.output
     users = json.loads(runner.invoke(cli, ["user", "list", "--db", db_url, "--json"]).output)
     assert {"rus_monitor", "tur_verifier", "irn_verifier", "joint_verifier", "syr_liaison", "admin"} <= {

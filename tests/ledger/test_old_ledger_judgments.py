@@ -35,7 +35,7 @@ JUDGED = {
 
 
 # Columns added to old tables after the old ledger was written (issue 15: admin areas of any country).
-ADDED_COLUMNS = {"admin_areas": {"country", "adm3_pcode", "names"}}
+ADDED_COLUMNS = {"admin_areas": {"country", "adm3_pcode", "names"}, "findings": {"found_on"}, "votes": {"voted_on"}}
 
 
 def _without(rows: list[list], drop: set[str]) -> list[list]:
