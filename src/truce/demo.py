@@ -22,9 +22,12 @@ from truce import scenario
 from truce.auth import credentials
 from truce.auth import service as auth
 from truce.auth.models import organisations, users
+from truce.bulletins.service import create_key, find_key_file, load_private_key
 from truce.demo_sim import simulate_positions, simulate_verification
+from truce.errors import NotFound
 from truce.incidents.models import incident_zones, incidents
 from truce.ingest.service import import_ucdp
+from truce.ledger import signing
 from truce.ledger.chain import SYSTEM
 from truce.ledger.context import App
 from truce.reports.service import submit
@@ -97,10 +100,6 @@ def demo_checkpoint(app: App, key_dir: str | Path | None = None) -> dict[str, An
     """The log's key, a signing key for each guarantor office that has none (its private key written to
     `key_dir`, default the key directory TRUCE_KEY_DIR or ./truce-keys), a checkpoint of the ledger, and the
     offices' co-signatures on it (each checked for consistency with what the office co-signed before)."""
-    from truce.bulletins.service import create_key, find_key_file, load_private_key
-    from truce.errors import NotFound
-    from truce.ledger import signing
-
     with app.write() as conn:
         signing.ensure_log_key(app, conn)
         offices, _rule = signing.guarantor_offices(conn)
@@ -124,9 +123,6 @@ def demo_checkpoint(app: App, key_dir: str | Path | None = None) -> dict[str, An
 
 
 def _key_in(folder: Path, conn: Any, org: str) -> Path:
-    from truce.errors import NotFound
-    from truce.ledger import signing
-
     live = {kid for kid, _pub in signing.witness_keys(conn, org)}
     found = sorted(p for p in folder.glob(f"{org}-*.pem") if p.stem[len(org) + 1 :] in live)
     if not found:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from truce.errors import ValidationFailed
+
 FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -55,8 +57,6 @@ _DAY_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(
 def day(value: str, field: str) -> str:
     """The day (YYYY-MM-DD) of a date filter, parsed strictly: a date, or an ISO 8601 time whose date is taken;
     anything else (`21/09/2017`, `2017-13-45`, `2017-01-01' OR 1=1--`) is refused naming the field."""
-    from truce.errors import ValidationFailed
-
     text = value.strip()
     ok = _DAY_OR_TIME.fullmatch(text) is not None
     if ok:

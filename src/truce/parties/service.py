@@ -23,7 +23,7 @@ from truce.parties.models import (
     party_external_names,
     party_status_history,
 )
-from truce.text import norm_key
+from truce.text import actor_key, norm_key
 from truce.times import check_day
 
 ID_RE = re.compile(r"^[A-Z0-9_]{2,64}$")
@@ -135,8 +135,6 @@ def external_norm(source: str, name: str) -> str:
     """The look-up key of an external name: ACLED's actor key (parenthesised qualifiers dropped), UCDP's
     lower-cased name."""
     if source == "acled":
-        from truce.ingest.acled import actor_key
-
         return actor_key(name)
     return name.strip().lower()
 
