@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from truce.auth import credentials
+from truce import times
+from truce.auth import credentials, totp
 from truce.auth import service as auth
+from truce.auth.models import users
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
@@ -176,10 +178,6 @@ def user_totp(
 
     Example: truce user totp rus_verifier
     """
-    from truce import times
-    from truce.auth import totp
-    from truce.auth.models import users
-
     t = get_app(db)
     with t.write() as conn:
         actor = get_actor(conn, as_user)

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from truce import idempotency
 from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.errors import NotFound, TruceError
@@ -176,9 +177,6 @@ def once(t: Any, as_user: str | None, request_id: str | None, command: str, args
     writer), once per `--request-id` of the user: run again with the same id and arguments it records
     nothing and returns the first result; with other arguments it is refused naming them. `args` are the
     command's arguments (its `locals()`: what is not part of the request is left out)."""
-    from truce import idempotency
-    from truce.auth.service import get_actor
-
     fields = {"command": command, **{
         k: _plain(v) for k, v in args.items()
         if k not in _NOT_REQUEST and not callable(v) and not isinstance(v, types.ModuleType)
