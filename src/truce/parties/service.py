@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Connection, insert, select, update
 
 from truce import times
@@ -39,6 +39,8 @@ TRANSITIONS: dict[str | None, set[str]] = {
 
 
 class PartyIn(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # the schema is built on the first write, not for a read command
+
     id: str
     name: str
     kind: str
