@@ -18,6 +18,7 @@ from truce.errors import PermissionDenied
 from truce.ledger import chain
 from truce.ledger.blobs import BlobStore, DatabaseBlobStore, DirBlobStore
 from truce.ledger.chain import Actor
+from truce.mirror.models import mirror_state
 
 T = TypeVar("T")
 
@@ -104,8 +105,6 @@ class ReadOnly(PermissionDenied):
 def _mirror_source(engine: Engine) -> str | None:
     """The URL a mirror's database follows (its `mirror_state` row), or None for any other database."""
     from sqlalchemy import select
-
-    from truce.mirror.models import mirror_state
 
     try:
         with engine.connect() as conn:

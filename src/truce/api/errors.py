@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from truce.app import is_retryable
 from truce.errors import TruceError
 
 log = logging.getLogger("truce.web")
@@ -126,8 +127,6 @@ def install(app: FastAPI, html_error: Any = None) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db(request: Request, exc: DBAPIError) -> Response:
-        from truce.app import is_retryable
-
         if isinstance(exc, IntegrityError) or is_retryable(exc):
             # A write that lost its race with other writers after every retry (Truce.transact), or a key
             # another request took first: nothing was written; the client may send it again.

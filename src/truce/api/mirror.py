@@ -23,6 +23,8 @@ from truce.ledger import chain
 from truce.ledger.blobs import BlobError
 from truce.ledger.chain import Actor
 from truce.ledger.models import ledger_entries
+from truce.mirror.service import seen_checkpoints
+from truce.mirror.service import status as mirror_status
 
 router = APIRouter(tags=["mirror"])
 
@@ -80,15 +82,11 @@ def blob(sha256: str, request: Request, a: Actor = Depends(actor)) -> Any:
 
 @router.get("/mirror/seen", summary="The signed checkpoints this node has seen (gossip between mirrors)")
 def seen(request: Request, limit: int = Query(20, ge=1, le=1000)) -> Any:
-    from truce.mirror.service import seen_checkpoints
-
     with read(request) as conn:
         return {"checkpoints": seen_checkpoints(conn, limit)}
 
 
 @router.get("/mirror/status", summary="This mirror's state: what it follows, its last verified checkpoint, alarms")
 def status(request: Request) -> Any:
-    from truce.mirror.service import status as mirror_status
-
     with read(request) as conn:
         return mirror_status(conn)

@@ -11,6 +11,7 @@ from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.ledger.context import App
+from truce.parties.models import parties
 
 
 def get_actor(conn: Connection, name: str | None) -> Actor:
@@ -50,11 +51,8 @@ def add_org(
         raise Conflict(f"organisation '{org_id}' exists already", field="org")
     if kind in ("guarantor_office", "party_liaison") and not party_id:
         raise ValidationFailed(f"party: a {kind} belongs to a party (give its id)", field="party")
-    if party_id is not None:
-        from truce.parties.models import parties
-
-        if conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() is None:
-            raise ValidationFailed(f"party: no party '{party_id}' (see truce party list)", field="party")
+    if party_id is not None and conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() is None:
+        raise ValidationFailed(f"party: no party '{party_id}' (see truce party list)", field="party")
     payload = {"id": org_id, "name": name, "kind": kind, "party_id": party_id}
     app.record(conn, actor, "org.add", payload)
     return payload

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from sqlalchemy import Column, Connection, String, Table, delete, insert, select
 
 from truce.db import metadata
+from truce.errors import ValidationFailed
 
 STEP = 30
 DIGITS = 6
@@ -75,8 +76,6 @@ def secret_of(conn: Connection, user: str) -> str | None:
 
 def enable(conn: Connection, user: str, role: str, now: str) -> str:
     """Turn the second factor on for a verifier or an admin (a new secret each time). Returns the secret."""
-    from truce.errors import ValidationFailed
-
     if role not in ROLES:
         raise ValidationFailed(f"user: the second factor is for verifiers and admins, not a {role}", field="user")
     secret = new_secret()

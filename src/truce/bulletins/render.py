@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from truce import i18n
 from truce.bulletins.compute import zone_geometries
 from truce.errors import ValidationFailed
+from truce.geo.models import admin_areas
 from truce.geo.service import admin_names
 from truce.i18n import _, label
 from truce.parties.service import local_names
@@ -114,7 +115,7 @@ def _local_name(doc: dict[str, Any], kind: str, key: str) -> str | None:
 @lru_cache(maxsize=1)
 def _arabic_governorates() -> dict[str, str]:
     """P-code -> Arabic name of the governorate, from the OCHA boundaries bundled with Truce."""
-    from truce.geo.geometry import bundled_admin_features
+    from truce.geo.geometry import bundled_admin_features  # lazy: shapely, only for the Arabic bulletin
 
     out = {}
     for f in bundled_admin_features(1):
@@ -605,8 +606,6 @@ def adm1_shapes(conn: Connection | None) -> list[Shape]:
         return _bundled_adm1_shapes()
     from shapely import from_geojson
     from sqlalchemy import func, select
-
-    from truce.geo.models import admin_areas
 
     n = conn.execute(select(func.count()).select_from(admin_areas).where(admin_areas.c.level == 1)).scalar_one()
     key = (str(conn.engine.url), int(n))  # areas are only ever added, by whole layers

@@ -24,6 +24,7 @@ from truce.bulletins.compute import compute, parse_day
 from truce.bulletins.models import bulletin_signatures, bulletins, signing_keys
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.geo.service import ensure_blob_row
+from truce.ledger import signing
 from truce.ledger.blobs import BlobError
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical, now_iso
 from truce.ledger.context import App
@@ -106,8 +107,6 @@ def document(app: App, conn: Connection, day: str, seq: int | None = None) -> di
 def cited_checkpoint(conn: Connection, seq: int) -> tuple[str | None, str]:
     """The signed note of the latest agreed checkpoint whose tree includes ledger entry `seq`, and a sentence
     saying which it is, or why there is none yet (and what would make one)."""
-    from truce.ledger import signing
-
     agreed = signing.latest_agreed(conn, covering=seq)
     if agreed is not None:
         return agreed["note"], (
@@ -203,8 +202,6 @@ def publish(app: App, conn: Connection, actor: Actor, day: str) -> dict[str, Any
     lseq, _ = app.record(conn, actor, "bulletin.publish", payload)
     # The bulletin will cite an agreed checkpoint that includes it: the log signs one now, which the guarantor
     # offices co-sign as they sign the bulletin (`sign`), or with `truce ledger cosign`.
-    from truce.ledger import signing
-
     point = signing.make_checkpoint(app, conn)
     return {**payload, "ledger_seq": lseq, "body": body, "checkpoint": {"size": point["size"], "root": point["root"]}}
 
@@ -431,8 +428,6 @@ def sign(
 def _cosign_checkpoint(app: Any, conn: Connection, org: str, key: Any, seq: int) -> dict[str, Any]:
     """An office signing a bulletin vouches for the log too: it co-signs the latest checkpoint (one that
     includes the bulletin's entry), after the consistency check a witness makes (`signing.cosign_local`)."""
-    from truce.ledger import signing
-
     latest = signing.checkpoint(conn)
     if latest is None or latest["size"] < seq:
         latest = signing.make_checkpoint(app, conn)

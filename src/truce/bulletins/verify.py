@@ -34,7 +34,7 @@ from sqlalchemy import select
 from truce import db
 from truce.bulletins.compute import compute, version
 from truce.bulletins.service import body_of, check_signature, digest, published
-from truce.ledger import chain
+from truce.ledger import chain, merkle, signing
 from truce.ledger.chain import canonical
 from truce.ledger.context import App
 from truce.ledger.models import ledger_entries
@@ -264,8 +264,6 @@ def verify_document(app: App, doc: Any, progress: Progress | None = None) -> Ver
 
 
 def _check_checkpoint(app: App, doc: dict[str, Any], rep: VerifyReport) -> None:
-    from truce.ledger import merkle, signing
-
     cited = doc.get("checkpoint")
     if not cited:
         status = doc.get("checkpoint_status") or "the file has no checkpoint"

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from truce.agreements import service as agreements
+from truce.agreements.documents import Agreement, load_yaml, refusal
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
@@ -40,8 +41,6 @@ def agreement_add_version(
     Example: truce agreement add-version hodeidah-2019.yaml
     """
     from pydantic import ValidationError
-
-    from truce.agreements.documents import Agreement, load_yaml, refusal
 
     try:
         text = file.read_text("utf-8")

@@ -8,19 +8,21 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from truce.auth import credentials
+from truce import times
+from truce.auth import credentials, totp
 from truce.auth import service as auth
+from truce.auth.models import users
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
     RequestIdOpt,
+    act,
     console,
     err,
     get_app,
     handle_errors,
-    once,
     print_json,
     table,
 )
@@ -176,10 +178,6 @@ def user_totp(
 
     Example: truce user totp rus_verifier
     """
-    from truce import times
-    from truce.auth import totp
-    from truce.auth.models import users
-
     t = get_app(db)
     with t.write() as conn:
         actor = get_actor(conn, as_user)
@@ -217,9 +215,10 @@ def token_create(
     Example: truce token create --user rus_monitor --days 30
     """
 
-    t = get_app(db)
-    res = once(t, as_user, request_id, "token create", locals(),
-               lambda conn: credentials.create_token(t, conn, get_actor(conn, as_user), user, days, label))
+    res = act(
+        db, as_user, request_id, "token create", locals(),
+        lambda t, conn, actor: credentials.create_token(t, conn, actor, user, days, label),
+    )
     if json_:
         return print_json(res)
     console.print(f"token {res['id']} for {user}, expires {res['expires_at']} (shown once, keep it safe):")
@@ -261,9 +260,10 @@ def token_revoke(
     Example: truce token revoke 3
     """
 
-    t = get_app(db)
-    res = once(t, as_user, request_id, "token revoke", locals(),
-               lambda conn: credentials.revoke_token(t, conn, get_actor(conn, as_user), token_id))
+    res = act(
+        db, as_user, request_id, "token revoke", locals(),
+        lambda t, conn, actor: credentials.revoke_token(t, conn, actor, token_id),
+    )
     if res.get("already"):
         err.print(f"token {token_id} was revoked already ({res['revoked_at']})")
     else:

@@ -21,14 +21,14 @@ from truce.cli.common import (
     DbOpt,
     JsonOpt,
     RequestIdOpt,
-    actor_for,
+    act,
     console,
     err,
     get_app,
     handle_errors,
-    once,
     print_json,
     progress_bar,
+    show,
     table,
 )
 from truce.errors import ValidationFailed
@@ -201,9 +201,10 @@ def bulletin_publish(
     Example: truce bulletin publish --date 2017-09-21 --as joint_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(t, as_user, request_id, "bulletin publish", locals(), lambda conn: publish(t, conn, actor, date))
+    res = act(
+        db, as_user, request_id, "bulletin publish", locals(),
+        lambda t, conn, actor: publish(t, conn, actor, date),
+    )
     res.pop("body", None)
     if json_:
         return print_json(res)
@@ -235,18 +236,16 @@ def bulletin_sign(
     Example: truce bulletin sign --date 2017-09-21 --org RUS_OFFICE --as rus_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "bulletin sign", locals(),
-        lambda conn: sign(t, conn, actor, date, org=org, key_file=key, seq=seq),
+    res = act(
+        db, as_user, request_id, "bulletin sign", locals(),
+        lambda t, conn, actor: sign(t, conn, actor, date, org=org, key_file=key, seq=seq),
     )
-    if json_:
-        return print_json(res)
-    console.print(
-        f"bulletin of {res['day']} (entry {res['seq']}) signed by {res['org_id']} with key {res['key_id']} "
-        f"(ledger entry {res['ledger_seq']})",
-        highlight=False,
+    show(
+        res, json_,
+        lambda: (
+            f"bulletin of {res['day']} (entry {res['seq']}) signed by {res['org_id']} with key {res['key_id']} "
+            f"(ledger entry {res['ledger_seq']})"
+        ),
     )
 
 
@@ -296,15 +295,16 @@ def key_create(
     Example: truce key create --org RUS_OFFICE --as rus_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(t, as_user, request_id, "key create", locals(), lambda conn: create_key(t, conn, actor, org, out))
-    if json_:
-        return print_json(res)
-    console.print(
-        f"key {res['key_id']} created for {res['org_id']}: public key recorded at ledger entry {res['ledger_seq']}; "
-        f"private key written to {res['file']} (mode 0600: keep it secret)",
-        highlight=False,
+    res = act(
+        db, as_user, request_id, "key create", locals(),
+        lambda t, conn, actor: create_key(t, conn, actor, org, out),
+    )
+    show(
+        res, json_,
+        lambda: (
+            f"key {res['key_id']} created for {res['org_id']}: public key recorded at ledger entry "
+            f"{res['ledger_seq']}; private key written to {res['file']} (mode 0600: keep it secret)"
+        ),
     )
 
 
@@ -342,9 +342,8 @@ def key_revoke(
     Example: truce key revoke 3f2a9c0d1e4b5a67 --as rus_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(t, as_user, request_id, "key revoke", locals(), lambda conn: revoke_key(t, conn, actor, key_id))
-    if json_:
-        return print_json(res)
-    console.print(f"key {res['key_id']} of {res['org_id']} revoked (ledger entry {res['ledger_seq']})", highlight=False)
+    res = act(
+        db, as_user, request_id, "key revoke", locals(),
+        lambda t, conn, actor: revoke_key(t, conn, actor, key_id),
+    )
+    show(res, json_, lambda: f"key {res['key_id']} of {res['org_id']} revoked (ledger entry {res['ledger_seq']})")

@@ -7,18 +7,21 @@ import json
 import sys
 import types
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from truce import idempotency
 from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.errors import NotFound, TruceError
 from truce.i18n import _, label, localize
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -108,6 +111,9 @@ def print_json(obj: Any) -> None:
 
 
 def progress_bar() -> Progress:
+    # rich.progress only for long work, not for every read command
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -176,9 +182,6 @@ def once(t: Any, as_user: str | None, request_id: str | None, command: str, args
     writer), once per `--request-id` of the user: run again with the same id and arguments it records
     nothing and returns the first result; with other arguments it is refused naming them. `args` are the
     command's arguments (its `locals()`: what is not part of the request is left out)."""
-    from truce import idempotency
-    from truce.auth.service import get_actor
-
     fields = {"command": command, **{
         k: _plain(v) for k, v in args.items()
         if k not in _NOT_REQUEST and not callable(v) and not isinstance(v, types.ModuleType)
@@ -192,3 +195,19 @@ def once(t: Any, as_user: str | None, request_id: str | None, command: str, args
         return idempotency.run(conn, name, request_id, fields, fn, 0, encode).body
 
     return t.transact(tx)
+
+
+def act(db: str | None, as_user: str | None, request_id: str | None, command: str, args: dict[str, Any],
+        fn: Callable[[Any, Any, Any], Any]) -> Any:
+    """The common body of a write command: open the deployment and run `fn(app, conn, actor)` in a write
+    transaction, as the acting user, once per request id (`once`); returns its result."""
+    t = get_app(db)
+    return once(t, as_user, request_id, command, args, lambda conn: fn(t, conn, get_actor(conn, as_user)))
+
+
+def show(res: Any, json_: bool, line: Callable[[], str]) -> None:
+    """Print a command's result: its JSON with --json, else the one line `line()` says."""
+    if json_:
+        print_json(res)
+    else:
+        console.print(line(), highlight=False)

@@ -8,16 +8,15 @@ from typing import Annotated
 
 import typer
 
-from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
     DbOpt,
     JsonOpt,
     RequestIdOpt,
+    act,
     console,
     get_app,
     handle_errors,
-    once,
     print_json,
     table,
 )
@@ -87,14 +86,9 @@ def position_report(
             geo = json.loads(area.read_text("utf-8"))
         except (OSError, ValueError) as e:
             raise ValidationFailed(f"area: cannot read GeoJSON from {area} ({e})", field="area") from e
-    t = get_app(db)
-    res = once(
-        t,
-        as_user,
-        request_id,
-        "position report",
-        locals(),
-        lambda conn: report_position(t, conn, get_actor(conn, as_user), party, on, lat, lon, geo, place, note),
+    res = act(
+        db, as_user, request_id, "position report", locals(),
+        lambda t, conn, actor: report_position(t, conn, actor, party, on, lat, lon, geo, place, note),
     )
     console.print(f"position {res['id']} of {res['party_id']} on {res['observed_on']} at {res['lat']}, {res['lon']}")
 

@@ -9,6 +9,7 @@ import typer
 from truce.cli.common import AsOpt, DbOpt, JsonOpt, actor_for, console, get_app, handle_errors, print_json, table
 from truce.errors import ValidationFailed
 from truce.geo import service as geo
+from truce.geo.places import import_places
 
 geo_app = typer.Typer(
     help="Boundaries and places of any country (OCHA COD-AB, GeoNames).\n\n"
@@ -98,8 +99,6 @@ def geo_import_places(
 
     Example: truce geo import-places YE.txt --country YE
     """
-    from truce.geo.places import import_places
-
     t = get_app(db)
     actor = actor_for(t, as_)
     with t.write() as conn:

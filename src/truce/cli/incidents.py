@@ -15,12 +15,13 @@ from truce.cli.common import (
     DecisionDateOpt,
     JsonOpt,
     RequestIdOpt,
-    actor_for,
+    act,
     console,
     get_app,
     handle_errors,
     once,
     print_json,
+    show,
     table,
     viewer_for,
 )
@@ -224,15 +225,11 @@ def incident_link(
     Example: truce incident link 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 42 --as tur_verifier --reason "same crater"
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "incident link", locals(),
-        lambda conn: link_report(t, conn, actor, report, incident, reason),
+    res = act(
+        db, as_user, request_id, "incident link", locals(),
+        lambda t, conn, actor: link_report(t, conn, actor, report, incident, reason),
     )
-    if json_:
-        return print_json(res)
-    console.print(_moved(res, "linked to"), highlight=False)
+    show(res, json_, lambda: _moved(res, "linked to"))
 
 
 @incident_app.command("unlink")
@@ -251,15 +248,11 @@ def incident_unlink(
     Example: truce incident unlink 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --as tur_verifier --reason "other village"
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "incident unlink", locals(),
-        lambda conn: unlink_report(t, conn, actor, report, reason),
+    res = act(
+        db, as_user, request_id, "incident unlink", locals(),
+        lambda t, conn, actor: unlink_report(t, conn, actor, report, reason),
     )
-    if json_:
-        return print_json(res)
-    console.print(_moved(res, "now starts new"), highlight=False)
+    show(res, json_, lambda: _moved(res, "now starts new"))
 
 
 @incident_app.command("split")
@@ -279,18 +272,16 @@ def incident_split(
     Example: truce incident split 42 --report 0b7e6f0e-8a7b-4c1e-9d55-0d7c0d9c3a11 --report 5d1c… --as rus_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "incident split", locals(),
-        lambda conn: split_incident(t, conn, actor, incident, report, reason),
+    res = act(
+        db, as_user, request_id, "incident split", locals(),
+        lambda t, conn, actor: split_incident(t, conn, actor, incident, report, reason),
     )
-    if json_:
-        return print_json(res)
-    console.print(
-        f"{len(res['reports'])} report(s) of incident {res['incident']} moved to new incident {res['to']} "
-        f"(ledger entry {res['ledger_seq']})",
-        highlight=False,
+    show(
+        res, json_,
+        lambda: (
+            f"{len(res['reports'])} report(s) of incident {res['incident']} moved to new incident {res['to']} "
+            f"(ledger entry {res['ledger_seq']})"
+        ),
     )
 
 
@@ -349,11 +340,9 @@ def suggestion_accept(
     Example: truce suggestion accept 7 --as irn_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "suggestion accept", locals(),
-        lambda conn: accept_suggestion(t, conn, actor, suggestion, reason),
+    res = act(
+        db, as_user, request_id, "suggestion accept", locals(),
+        lambda t, conn, actor: accept_suggestion(t, conn, actor, suggestion, reason),
     )
     if json_:
         return print_json(res)
@@ -384,11 +373,9 @@ def suggestion_reject(
     Example: truce suggestion reject 7 --as irn_verifier --reason "different village, same day"
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "suggestion reject", locals(),
-        lambda conn: reject_suggestion(t, conn, actor, suggestion, reason),
+    res = act(
+        db, as_user, request_id, "suggestion reject", locals(),
+        lambda t, conn, actor: reject_suggestion(t, conn, actor, suggestion, reason),
     )
     if json_:
         return print_json(res)

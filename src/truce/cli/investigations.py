@@ -12,12 +12,14 @@ from truce.cli.common import (
     DbOpt,
     JsonOpt,
     RequestIdOpt,
+    act,
     actor_for,
     console,
     get_app,
     handle_errors,
     once,
     print_json,
+    show,
     table,
 )
 from truce.incidents.service import require_incident
@@ -86,18 +88,16 @@ def investigation_open(
     Example: truce investigation open 42 --as rus_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "investigation open", locals(),
-        lambda conn: open_investigation(t, conn, actor, incident, at=at),
+    res = act(
+        db, as_user, request_id, "investigation open", locals(),
+        lambda t, conn, actor: open_investigation(t, conn, actor, incident, at=at),
     )
-    if json_:
-        return print_json(res)
-    console.print(
-        f"investigation {res['id']} of incident {incident} opened at {res['opened_at']} by {res['org_id']} "
-        f"(ledger entry {res['ledger_seq']})",
-        highlight=False,
+    show(
+        res, json_,
+        lambda: (
+            f"investigation {res['id']} of incident {incident} opened at {res['opened_at']} by {res['org_id']} "
+            f"(ledger entry {res['ledger_seq']})"
+        ),
     )
 
 
@@ -120,18 +120,16 @@ def investigation_deny(
     Example: truce investigation deny 3 --party SYR --site 'Khan Shaykhun checkpoint' --as rus_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "investigation deny", locals(),
-        lambda conn: deny_access(t, conn, actor, investigation, party, site, at=at, note=note),
+    res = act(
+        db, as_user, request_id, "investigation deny", locals(),
+        lambda t, conn, actor: deny_access(t, conn, actor, investigation, party, site, at=at, note=note),
     )
-    if json_:
-        return print_json(res)
-    console.print(
-        f"access to {res['site']} denied by {res['party_id']} at {res['denied_at']}: investigation {investigation} "
-        f"paused (ledger entry {res['ledger_seq']})",
-        highlight=False,
+    show(
+        res, json_,
+        lambda: (
+            f"access to {res['site']} denied by {res['party_id']} at {res['denied_at']}: investigation {investigation} "
+            f"paused (ledger entry {res['ledger_seq']})"
+        ),
     )
 
 
@@ -150,17 +148,15 @@ def investigation_resume(
     Example: truce investigation resume 3 --as rus_verifier
     """
 
-    t = get_app(db)
-    actor = actor_for(t, as_user)
-    res = once(
-        t, as_user, request_id, "investigation resume", locals(),
-        lambda conn: resume_investigation(t, conn, actor, investigation, at=at),
+    res = act(
+        db, as_user, request_id, "investigation resume", locals(),
+        lambda t, conn, actor: resume_investigation(t, conn, actor, investigation, at=at),
     )
-    if json_:
-        return print_json(res)
-    console.print(
-        f"investigation {investigation} resumed at {res['resumed_at']} (ledger entry {res['ledger_seq']})",
-        highlight=False,
+    show(
+        res, json_,
+        lambda: (
+            f"investigation {investigation} resumed at {res['resumed_at']} (ledger entry {res['ledger_seq']})"
+        ),
     )
 
 

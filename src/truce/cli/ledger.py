@@ -23,8 +23,10 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.ledger import signing
+from truce.ledger.backup import replay_into
 from truce.ledger.merkle import Tree, verify_consistency, verify_inclusion
 from truce.ledger.service import log, verify
+from truce.mirror import proof as misbehaviour_proof
 
 ledger_app = typer.Typer(help="The hash-chained ledger.\n\nExample: truce ledger verify", no_args_is_help=True)
 
@@ -280,9 +282,7 @@ def ledger_check_proof(file: Annotated[Path, typer.Argument(help="A proof-of-mis
 
     Example: truce ledger check-proof misbehaviour-1.json
     """
-    from truce.mirror import proof
-
-    res = proof.check(proof.load(file))
+    res = misbehaviour_proof.check(misbehaviour_proof.load(file))
     for line in res.lines:
         console.print(line, highlight=False, markup=False)
     if not res.proven:
@@ -301,8 +301,6 @@ def ledger_replay(
 
     Example: truce ledger replay --db sqlite:///truce.db --into postgresql://truce@localhost/truce
     """
-    from truce.ledger.backup import replay_into
-
     t = get_app(db)
     with progress_bar() as prog:
         task = prog.add_task("replaying the ledger", total=None)

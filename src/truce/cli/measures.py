@@ -13,10 +13,10 @@ from truce.cli.common import (
     DecisionDateOpt,
     JsonOpt,
     RequestIdOpt,
+    act,
     console,
     get_app,
     handle_errors,
-    once,
     print_json,
     table,
 )
@@ -58,14 +58,9 @@ def measures_evaluate(
     Example: truce measures evaluate --as-of 2017-09-30 --as joint_verifier --json
     """
 
-    t = get_app(db)
-    res = once(
-        t,
-        as_user,
-        request_id,
-        "measures evaluate",
-        locals(),
-        lambda conn: evaluate(t, conn, get_actor(conn, as_user), as_of),
+    res = act(
+        db, as_user, request_id, "measures evaluate", locals(),
+        lambda t, conn, actor: evaluate(t, conn, actor, as_of),
     )
     if json_:
         return print_json(res)
@@ -168,14 +163,9 @@ def measure_decide(
     Example: truce measure decide 1 --approve --reason "three grave breaches" --as rus_verifier
     """
 
-    t = get_app(db)
-    res = once(
-        t,
-        as_user,
-        request_id,
-        "measure decide",
-        locals(),
-        lambda conn: decide_measure(t, conn, get_actor(conn, as_user), measure_id, approve, reason, on),
+    res = act(
+        db, as_user, request_id, "measure decide", locals(),
+        lambda t, conn, actor: decide_measure(t, conn, actor, measure_id, approve, reason, on),
     )
     if json_:
         return print_json(res)
@@ -203,14 +193,9 @@ def measure_comply(
     Example: truce measure comply 1 --complied --reason "artillery withdrawn, verified" --as joint_verifier
     """
 
-    t = get_app(db)
-    res = once(
-        t,
-        as_user,
-        request_id,
-        "measure comply",
-        locals(),
-        lambda conn: record_compliance(t, conn, get_actor(conn, as_user), measure_id, complied, reason, on),
+    res = act(
+        db, as_user, request_id, "measure comply", locals(),
+        lambda t, conn, actor: record_compliance(t, conn, actor, measure_id, complied, reason, on),
     )
     console.print(f"measure {measure_id}: {res['compliance']}")
 
@@ -235,14 +220,9 @@ def accession_apply(
     Example: truce accession apply AHRAR --as ahrar_liaison
     """
 
-    t = get_app(db)
-    res = once(
-        t,
-        as_user,
-        request_id,
-        "accession apply",
-        locals(),
-        lambda conn: apply_accession(t, conn, get_actor(conn, as_user), party, on),
+    res = act(
+        db, as_user, request_id, "accession apply", locals(),
+        lambda t, conn, actor: apply_accession(t, conn, actor, party, on),
     )
     if json_:
         return print_json(res)
@@ -269,14 +249,9 @@ def accession_decide(
     Example: truce accession decide 1 --approve --reason "meets the criteria" --as tur_verifier
     """
 
-    t = get_app(db)
-    res = once(
-        t,
-        as_user,
-        request_id,
-        "accession decide",
-        locals(),
-        lambda conn: decide_accession(t, conn, get_actor(conn, as_user), accession_id, approve, reason, on),
+    res = act(
+        db, as_user, request_id, "accession decide", locals(),
+        lambda t, conn, actor: decide_accession(t, conn, actor, accession_id, approve, reason, on),
     )
     console.print(
         f"{res['guarantor']} voted {'yes' if approve else 'no'} on application {accession_id}: "

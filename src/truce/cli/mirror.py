@@ -8,8 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
+from truce.bulletins.service import load_private_key
 from truce.cli.common import DbOpt, JsonOpt, console, err, get_app, handle_errors, print_json, progress_bar
+from truce.config import Settings
 from truce.errors import ValidationFailed
+from truce.ledger.backup import backup, restore
+from truce.mirror import service as mirror
 
 commands = typer.Typer()
 mirror_app = typer.Typer(
@@ -43,8 +47,6 @@ def _updater(prog: Any, task: Any) -> Any:
 
 
 def _load_key(path: Path) -> Any:
-    from truce.bulletins.service import load_private_key
-
     return load_private_key(path)
 
 
@@ -85,8 +87,6 @@ def mirror_follow(
 
     Example: truce mirror follow http://host:8000 --db sqlite:///tur.db --token $T --witness TUR_OFFICE --key k.pem
     """
-    from truce.mirror import service as mirror
-
     if (witness is None) != (key is None):
         raise ValidationFailed("--witness and --key go together", field="witness")
     t = get_app(db)
@@ -146,8 +146,6 @@ def mirror_status(db: DbOpt = None, json_: JsonOpt = False) -> None:
 
     Example: truce mirror status --db sqlite:///tur-mirror.db
     """
-    from truce.mirror import service as mirror
-
     t = get_app(db)
     with t.read() as conn:
         st = mirror.status(conn)
@@ -180,8 +178,6 @@ def mirror_gossip(
 
     Example: truce mirror gossip http://irn-mirror:8001 --db sqlite:///tur-mirror.db
     """
-    from truce.mirror import service as mirror
-
     t = get_app(db)
     n, alarm = mirror.gossip(t, mirror.Source(peer), proofs)
     if alarm is not None:
@@ -202,8 +198,6 @@ def backup_cmd(file: Annotated[Path, typer.Argument(help="The archive to write (
 
     Example: truce backup truce-2017-09-21.zip
     """
-    from truce.ledger.backup import backup
-
     t = get_app(db)
     with progress_bar() as prog:
         task = prog.add_task("backing up", total=None)
@@ -230,9 +224,6 @@ def restore_cmd(
 
     Example: truce restore truce-2017-09-21.zip --db sqlite:///restored.db --against http://tur-mirror:8001
     """
-    from truce.config import Settings
-    from truce.ledger.backup import restore
-
     url = Settings.load(db).database_url
     with progress_bar() as prog:
         task = prog.add_task("restoring", total=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -25,70 +26,54 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.geo.service import deepest_levels
-from truce.reports.schemas import CASUALTY_FIELDS
+from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELDS, InputField
 from truce.reports.service import EvidenceFile, get_report, submit
 
 report_app = typer.Typer(help="Reports of alleged violations.\n\nExample: truce report show UUID", no_args_is_help=True)
 
 
-# `report submit`'s flags: parameter -> the report field it sets (`reports.schemas.REPORT_INPUT_FIELDS`, the
-# one field list; a test checks both sides). Every other field is given with `-f` JSON.
-FLAG_FIELDS = {
-    "report_id": "id",
-    "occurred_at": "occurred_at",
-    "precision": "occurred_precision",
-    "lat": "lat",
-    "lon": "lon",
-    "location_precision": "location_precision",
-    "place": "place_name",
-    "violation_type": "violation_type",
-    "party": "alleged_party",
-    "target": "target",
-    "killed": "killed",
-    "injured": "injured",
-    "killed_civilian": "killed_civilian",
-    "narrative": "narrative",
-    "language": "language",
-    "observation": "observation",
-    "visibility": "visibility",
-    "source_kind": "source_kind",
-    "incident": "incident_id",
-}
+# `report submit`'s flags are made from the report's one field description (`reports.schemas.INPUT_FIELDS`): each
+# field with a flag becomes an option of its type (a list where it is repeatable), with its help, in that order,
+# between `--file` and `--evidence`. Every other field is given with `-f` JSON.
+FLAGS = tuple(f for f in INPUT_FIELDS if f.flag)
+FileOpt = Annotated[str | None, typer.Option("--file", "-f", help="A JSON report document ('-' = stdin)")]
+EvidenceOpt = Annotated[list[Path] | None, typer.Option("--evidence", help="Evidence file (repeatable)")]
 
 
-@report_app.command("submit")
-@handle_errors
+def _flag(f: InputField) -> inspect.Parameter:
+    kind = list[f.type] if f.repeatable else f.type  # type: ignore[name-defined]
+    return inspect.Parameter(
+        f.parameter,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[kind | None, typer.Option(f.flag, help=f.help)],
+    )
+
+
+def _submit_signature() -> inspect.Signature:
+    def keyword(name: str, annotation: object, default: object = None) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+    return inspect.Signature([
+        keyword("file", FileOpt),
+        *(_flag(f) for f in FLAGS),
+        keyword("evidence", EvidenceOpt),
+        keyword("db", DbOpt),
+        keyword("as_user", AsOpt),
+        keyword("json_", JsonOpt, False),
+        keyword("request_id", RequestIdOpt),
+    ])
+
+
 def report_submit(
-    file: Annotated[str | None, typer.Option("--file", "-f", help="A JSON report document ('-' = stdin)")] = None,
-    report_id: Annotated[str | None, typer.Option("--id", help="Client-made UUID (made for you if absent)")] = None,
-    occurred_at: Annotated[str | None, typer.Option("--occurred-at", help="ISO 8601 time, UTC")] = None,
-    precision: Annotated[str | None, typer.Option("--precision", help="exact, day, week or month")] = None,
-    lat: Annotated[float | None, typer.Option(help="Latitude (WGS84)")] = None,
-    lon: Annotated[float | None, typer.Option(help="Longitude (WGS84)")] = None,
-    location_precision: Annotated[
-        str | None, typer.Option("--location-precision", help="exact, near, adm3, adm2, adm1, country")
-    ] = None,
-    place: Annotated[str | None, typer.Option("--place", help="Place name (resolved by the gazetteer)")] = None,
-    violation_type: Annotated[str | None, typer.Option("--type", help="Violation type, e.g. shelling")] = None,
-    party: Annotated[str | None, typer.Option("--party", help="Alleged party (id, name or alias)")] = None,
-    target: Annotated[str | None, typer.Option(help="Target")] = None,
-    weapon: Annotated[list[str] | None, typer.Option("--weapon", help="Weapon (repeatable)")] = None,
-    killed: Annotated[int | None, typer.Option(help="Killed (best estimate)")] = None,
-    injured: Annotated[int | None, typer.Option(help="Injured (best estimate)")] = None,
-    killed_civilian: Annotated[int | None, typer.Option("--killed-civilian", help="Civilians killed")] = None,
-    narrative: Annotated[str | None, typer.Option(help="What happened")] = None,
-    language: Annotated[str | None, typer.Option(help="Language of the narrative (ISO 639-1)")] = None,
-    observation: Annotated[str | None, typer.Option(help="observed, heard or second_hand")] = None,
-    visibility: Annotated[str | None, typer.Option(help="public, parties, guarantors or investigators")] = None,
-    source_kind: Annotated[
-        str | None, typer.Option("--source-kind", help="monitor, guarantor_office, party_complaint, media, sensor, ngo")
-    ] = None,
-    incident: Annotated[int | None, typer.Option("--incident", help="The incident this report belongs to")] = None,
-    evidence: Annotated[list[Path] | None, typer.Option("--evidence", help="Evidence file (repeatable)")] = None,
-    db: DbOpt = None,
-    as_user: AsOpt = None,
-    json_: JsonOpt = False,
-    request_id: RequestIdOpt = None,
+    *,
+    file: str | None = None,
+    evidence: list[Path] | None = None,
+    db: str | None = None,
+    as_user: str | None = None,
+    json_: bool = False,
+    request_id: str | None = None,
+    **given: object,
 ) -> None:
     """Submit a report, from flags or a JSON document. Resubmitting the same UUID with the same
     content is reported as a duplicate; with different content it is refused.
@@ -107,10 +92,7 @@ def report_submit(
             raise ValidationFailed(f"{file}: a report is a JSON object", field="file")
     else:
         data = {}
-    given = locals()
-    flags = {field: given[param] for param, field in FLAG_FIELDS.items() if given[param] is not None}
-    if weapon:
-        flags["weapons"] = weapon
+    flags = {f.name: given[f.parameter] for f in FLAGS if given.get(f.parameter) not in (None, [])}
     cas = {k: flags.pop(k) for k in CASUALTY_FIELDS if k in flags}
     data.update(flags)
     if cas:
@@ -146,6 +128,10 @@ def report_submit(
     )
     for n in res["notes"]:
         console.print(f"  note: {n}", highlight=False)
+
+
+report_submit.__signature__ = _submit_signature()  # type: ignore[attr-defined]
+report_app.command("submit")(handle_errors(report_submit))
 
 
 @report_app.command("show")

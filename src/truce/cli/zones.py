@@ -7,19 +7,18 @@ from typing import Annotated
 
 import typer
 
-from truce.auth.service import get_actor
 from truce.cli.common import (
     EXIT_REFUSED,
     AsOpt,
     DbOpt,
     JsonOpt,
     RequestIdOpt,
+    act,
     actor_for,
     console,
     err,
     get_app,
     handle_errors,
-    once,
     print_json,
     table,
 )
@@ -163,10 +162,9 @@ def zone_unite(
     Example: truce zone unite Z4 --adm SY120100 --as-of 2017-07-09 --reason "reconciled settlement"
     """
 
-    t = get_app(db)
-    res = once(
-        t, as_user, request_id, "zone unite", locals(),
-        lambda conn: unite_zone(t, conn, get_actor(conn, as_user), zone, as_of, with_zone, adm, reason),
+    res = act(
+        db, as_user, request_id, "zone unite", locals(),
+        lambda t, conn, actor: unite_zone(t, conn, actor, zone, as_of, with_zone, adm, reason),
     )
     console.print(f"zone {zone} version {res['version']} from {res['valid_from']}: {res['reason']}")
 
@@ -189,10 +187,9 @@ def zone_split(
     Example: truce zone split Z1 --adm SY070305 --as-of 2017-10-01 --new-zone Z1b
     """
 
-    t = get_app(db)
-    res = once(
-        t, as_user, request_id, "zone split", locals(),
-        lambda conn: split_zone(t, conn, get_actor(conn, as_user), zone, as_of, adm, new_zone, name, reason),
+    res = act(
+        db, as_user, request_id, "zone split", locals(),
+        lambda t, conn, actor: split_zone(t, conn, actor, zone, as_of, adm, new_zone, name, reason),
     )
     console.print(
         f"zone {zone} version {res['version']} from {res['valid_from']}: {res['reason']}"

@@ -27,8 +27,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Connection, insert, select
 
-from truce import times
-from truce import lookups
+from truce import lookups, times
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, in_force
 from truce.auth.permissions import require
 from truce.db import next_id

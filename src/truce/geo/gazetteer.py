@@ -40,6 +40,7 @@ import shapely
 from unidecode import unidecode
 
 from truce.geo.geometry import bundled_adm3_repaired, bundled_admin_features, bundled_path
+from truce.geo.models import admin_areas, places
 
 PRECISIONS = ("exact", "near", "adm3", "adm2", "adm1", "country")
 """Finest first. "near" = a settlement's gazetteer point (UCDP where_prec 2: within ~25 km)."""
@@ -712,8 +713,6 @@ def gazetteer_for(conn: Any) -> Gazetteer:
     the source gave) and the places of the GeoNames files loaded with `truce geo import-places`, and each
     country's centre for "country" precision. Built once per database state and process."""
     from sqlalchemy import func, select
-
-    from truce.geo.models import admin_areas, places
 
     stamp = tuple(
         conn.execute(

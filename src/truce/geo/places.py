@@ -19,7 +19,8 @@ from sqlalchemy import Connection, func, insert, select
 
 from truce.auth.permissions import require
 from truce.errors import ValidationFailed
-from truce.geo.models import places
+from truce.geo.gazetteer import SNAP_DEG, clear_cache
+from truce.geo.models import admin_areas, places
 from truce.geo.service import admin_index, ensure_blob_row
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
@@ -109,8 +110,6 @@ def import_places(
     iso = (country or "").strip().upper() or (codes.pop() if len(codes) == 1 else "")
     if not iso:
         raise ValidationFailed(f"{p.name}: cannot tell the country from the file; give --country", field="country")
-    from truce.geo.models import admin_areas
-
     if not conn.execute(select(func.count()).select_from(admin_areas).where(admin_areas.c.country == iso)).scalar_one():
         raise ValidationFailed(f"{p.name}: no boundaries of {iso} are loaded: run `truce geo import` first",
                                field="country")
@@ -125,9 +124,6 @@ def import_places(
 
 @applier("places.load")
 def _apply_places_load(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> PlacesResult:
-    from truce.geo.gazetteer import SNAP_DEG
-    from truce.geo.models import admin_areas
-
     raw = ctx.blobs.read(p["blob"])
     ensure_blob_row(conn, p["blob"], len(raw), "text/plain", p["name"], ctx)
     iso = p["country"]
@@ -176,7 +172,5 @@ def _apply_places_load(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -
         outside = len(keep)
     if inserts:
         conn.execute(insert(places), inserts)
-    from truce.geo.gazetteer import clear_cache
-
     clear_cache()
     return PlacesResult(country=iso, read=len(rows), loaded=len(inserts), outside=outside, skipped=skipped)

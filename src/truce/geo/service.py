@@ -19,10 +19,12 @@ from truce.auth.permissions import require
 from truce.errors import NotFound, ValidationFailed
 from truce.geo.boundaries import LEGACY_FIELDS, country_of, detect_fields, layer_from_payload, parse_geojson, read_layer
 from truce.geo.geometry import bundled_path, repair, to_geojson
-from truce.geo.models import admin_areas
+from truce.geo.models import admin_areas, places
+from truce.incidents.models import incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.ledger.models import blobs as blobs_table
+from truce.zones.models import zone_versions
 
 
 @dataclass
@@ -421,8 +423,6 @@ def list_admin_areas(conn: Connection, level: int | None = None) -> list[dict[st
 
 def list_countries(conn: Connection) -> list[dict[str, Any]]:
     """The countries whose boundaries are loaded: levels, number of areas and places, extent."""
-    from truce.geo.models import places
-
     rows = conn.execute(
         select(
             admin_areas.c.country,
@@ -465,9 +465,6 @@ def data_extent(conn: Connection) -> tuple[float, float, float, float] | None:
     """What the deployment's data covers, as (min lon, min lat, max lon, max lat): the loaded countries in
     which its zones and incidents lie (every loaded country when there are none yet), and any incident
     outside them. None when nothing is loaded. Frames the web map and the bulletin map."""
-    from truce.incidents.models import incidents
-    from truce.zones.models import zone_versions
-
     countries = {
         r[0]: (float(r[1]), float(r[2]), float(r[3]), float(r[4]))
         for r in conn.execute(

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, true, update
 
 from truce import times
-from truce.agreements.service import in_force, period_verdict
 from truce.agreements.rules import AFTER, BEFORE
 from truce.agreements.rules import period_verdict as day_period
 from truce.agreements.service import in_force, period, period_verdict

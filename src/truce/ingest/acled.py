@@ -57,6 +57,8 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+from truce.errors import ValidationFailed
+
 ACLED_COLUMNS = (
     "event_id_cnty",
     "event_date",
@@ -155,7 +157,6 @@ TIME_PRECISION_OUT = {"exact": "1", "day": "1", "week": "2", "month": "3"}
 GEO_PRECISION = {"1": "exact", "2": "near", "3": "adm2"}
 GEO_PRECISION_OUT = {"exact": "1", "near": "2", "adm3": "2", "adm2": "3", "adm1": "3", "country": "3"}
 
-_PARENS = re.compile(r"\([^)]*\)")
 
 # Columns with no column of their own in Truce: kept in the narrative trailer, in this order.
 EXTRA_COLUMNS = (
@@ -191,8 +192,6 @@ def decode(data: bytes, first_line: int) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        from truce.errors import ValidationFailed
-
         line = first_line + data[: e.start].count(b"\n")
         raise ValidationFailed(f"line {line}: the file is not UTF-8 text ({e.reason})", field="file") from None
 
@@ -231,13 +230,6 @@ class AcledRowError(ValueError):
     def __init__(self, column: str, message: str):
         self.column = column
         super().__init__(f"{column}: {message}")
-
-
-def actor_key(name: str) -> str:
-    """The ACLED actor name without its parenthesised qualifiers, normalised for look-up."""
-    from truce.text import norm_key
-
-    return norm_key(_PARENS.sub(" ", name))
 
 
 def parse_date(raw: str) -> str:

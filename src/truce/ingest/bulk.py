@@ -48,19 +48,20 @@ from truce.auth.permissions import require
 from truce.db import next_id
 from truce.errors import ValidationFailed
 from truce.geo.bulk import BulkLocator
-from truce.geo.gazetteer import gazetteer_for
+from truce.geo.gazetteer import ADM1, ADM2, ADM3, Gazetteer, gazetteer_for
 from truce.geo.service import ensure_blob_row
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports, incident_zones, link_suggestions
 from truce.incidents.models import incidents as incidents_table
-from truce.ingest import acled, ged, mapped, ucdp
+from truce.ingest import acled, ged, legacy_names, mapped, ucdp
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
-from truce.parties.service import resolve_party
+from truce.parties.service import external_hint, resolve_party
 from truce.reports.models import reports
 from truce.reports.schemas import CASUALTY_FIELDS
 from truce.reports.service import content_hash
+from truce.text import actor_key
 
 COMMAND = "import.file"
 BATCH_ROWS = 50_000
@@ -771,8 +772,6 @@ def _place(loc: BulkLocator, new: list[dict[str, Any]], res: BatchResult) -> Non
 def _pcodes_by_name(adm1: str, adm2: str, adm3: str) -> tuple[str | None, str | None, str | None]:
     """P-codes from the admin-area names a row gives (for a point outside every sub-district: on a border,
     at sea), each level looked up inside the one above it; None where a name is unknown."""
-    from truce.geo.gazetteer import ADM1, ADM2, ADM3, Gazetteer
-
     gaz = Gazetteer.bundled()
     r1 = gaz.resolve(adm1, level=ADM1) if adm1 else None
     p1 = r1.adm1_pcode if r1 else None
@@ -820,13 +819,9 @@ def _insert(conn: Connection, table: Any, cols: tuple[str, ...], rows: list[tupl
 def _hint(conn: Connection, ctx: ApplyContext, p: dict[str, Any], source: str) -> Callable[[str], str | None]:
     """The scenario's external names of ``source`` (read once per entry); a batch recorded before names were
     data (no ``actor_names`` in its payload) replays with the tables of that time."""
-    from truce.parties.service import external_hint
-
     if p.get("actor_names") != "declared":
-        from truce.ingest import legacy_names
-
         if source == "acled":
-            return lambda n: legacy_names.acled_v1(acled.actor_key(n))
+            return lambda n: legacy_names.acled_v1(actor_key(n))
         return lambda n: legacy_names.UCDP_V1.get(n.strip().lower())
     key = f"external_hint:{source}"
     if key not in ctx.cache:

@@ -45,9 +45,12 @@ import yaml
 from sqlalchemy import Connection
 
 from truce.errors import TruceError, ValidationFailed
+from truce.incidents import service as incidents
 from truce.ingest.acled import records
 from truce.ledger.chain import Actor, ApplyContext
+from truce.reports.models import reports
 from truce.reports.schemas import CASUALTY_FIELDS, CLOCK_SKEW, REPORT_INPUT_FIELDS
+from truce.reports.service import normalise
 
 # Our fields: a report's input fields (`reports.schemas.REPORT_INPUT_FIELDS`, the one list) and the row's own id.
 FIELDS = ("external_id", *REPORT_INPUT_FIELDS)
@@ -152,9 +155,6 @@ def row_to_data(row: dict[str, str], mapping: dict[str, Any]) -> tuple[dict[str,
 def parse_rows(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: Any
 ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    from truce.incidents import service as incidents
-    from truce.reports.service import normalise
-
     mapping = p["options"]["mapping"]
     src = p["options"].get("external_source") or "csv"
     actor = Actor(name=ctx.actor, org=p["org"], role="admin", org_kind=p["options"].get("org_kind") or "admin")
@@ -202,8 +202,6 @@ def parse_rows(
     client_ids = [r["id"] for r in out if r["_strict_id"]]
     if client_ids:
         from sqlalchemy import select
-
-        from truce.reports.models import reports
 
         taken = {
             row.id

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from truce.geo.gazetteer import ADM1, ADM2, ADM3, Gazetteer, Resolution, precision_rank
+from truce.ingest.acled import records
 
 UCDP_AEC_COLUMNS = (
     "id",
@@ -246,8 +247,6 @@ def parse_rows(
     """A slice of whole UCDP-AEC records (no header) as report fields for the import pipeline
     (`ingest/bulk.py`), and the rejected rows as (line, reason). A report's id is uuid5("ucdp:<id>"), as
     imports always made it; its P-codes come from the names the row gives (`_placed`)."""
-    from truce.ingest.acled import records
-
     check_header(columns)
     names = [c.strip().lstrip("\ufeff") for c in columns]
     out: list[dict[str, Any]] = []

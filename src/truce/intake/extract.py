@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from truce.geo.gazetteer import Gazetteer
+from truce.geo.gazetteer import Gazetteer, _fold_token
 from truce.intake import rules
 from truce.intake.numbers import AR_WORDS, NUMBER, to_int
 
@@ -316,8 +316,6 @@ class PlaceIndex:
     @staticmethod
     def tokens(text: str) -> list[tuple[str, int, bool]]:
         """(folded token, offset, starts upper-case or Arabic) for each word of the text."""
-        from truce.geo.gazetteer import _fold_token  # noqa: PLC0415
-
         out: list[tuple[str, int, bool]] = []
         for m in _TOKEN.finditer(text):
             w = m.group(0)

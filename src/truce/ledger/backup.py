@@ -24,10 +24,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from truce import db
+from truce.app import Truce
 from truce.errors import Conflict, TruceError, ValidationFailed
-from truce.ledger import chain
+from truce.ledger import chain, signing
 from truce.ledger.blobs import BlobStore
 from truce.ledger.models import ledger_entries
+from truce.ledger.service import compare_table, projection_tables
 
 FORMAT = "truce-backup/1"
 BATCH = 500
@@ -106,8 +108,6 @@ def backup(app: Any, file: Path, progress: Progress | None = None) -> BackupResu
 
 def latest_checkpoint_note(conn: Connection, size: int) -> str | None:
     """The newest agreed checkpoint (else the newest) with its co-signatures, of a size up to `size`."""
-    from truce.ledger import signing
-
     best = None
     for c in signing.list_checkpoints(conn, 1000):
         if c["size"] <= size and (best is None or (c["agreed"] and not best["agreed"])):
@@ -231,9 +231,6 @@ class MoveResult:
 
 def replay_into(app: Any, url: str, progress: Progress | None = None) -> MoveResult:
     """Move a deployment into another (empty) database by replaying its ledger; compare every table."""
-    from truce.app import Truce
-    from truce.ledger.service import compare_table, projection_tables
-
     if not url.startswith(("sqlite", "postgresql")):
         raise ValidationFailed(f"--into: {url!r} is not a SQLite or PostgreSQL database URL", field="into")
     target = Truce(url)
@@ -306,8 +303,6 @@ def _rows(z: zipfile.ZipFile, name: str) -> Iterator[Row]:
 
 def restore(file: Path, url: str, against: list[str] | None = None, progress: Progress | None = None) -> RestoreResult:
     """Restore a backup into an empty database by replay, then check it against the checkpoints known."""
-    from truce.app import Truce
-
     file = Path(file)
     if not file.is_file():
         raise ValidationFailed(f"{file}: no such file", field="file")

@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Engine, func, insert, select
 
+from truce.ledger.models import blob_data
+
 CHUNK = 1 << 20
 
 
@@ -142,8 +144,6 @@ class DatabaseBlobStore(BlobStore):
         self.engine = engine
 
     def _table(self) -> Any:
-        from truce.ledger.models import blob_data
-
         return blob_data
 
     def exists(self, sha256: str) -> bool:

@@ -27,6 +27,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, insert, select, update
 
+from truce.agreements.service import current
+from truce.auth.models import organisations
+from truce.bulletins.models import signing_keys
 from truce.errors import Conflict, NotFound, ValidationFailed
 from truce.ledger import checkpoints as cp
 from truce.ledger import merkle
@@ -51,8 +54,6 @@ def witness_name(org: str) -> str:
 
 
 def default_origin(conn: Connection) -> str:
-    from truce.agreements.service import current
-
     env = os.environ.get(ORIGIN_ENV)
     if env:
         return cp.check_name(env.strip(), f"{ORIGIN_ENV}")
@@ -198,9 +199,6 @@ class AgreementStatus:
 
 def guarantor_offices(conn: Connection) -> tuple[list[str], str]:
     """The guarantor offices of the agreement in force (its guarantors' offices) and its decision rule."""
-    from truce.agreements.service import current
-    from truce.auth.models import organisations
-
     a = current(conn)
     rows = conn.execute(
         select(organisations.c.id, organisations.c.party_id).where(organisations.c.kind == "guarantor_office")
@@ -232,8 +230,6 @@ def agreement_status(conn: Connection, cosigners: set[str]) -> AgreementStatus:
 
 def witness_keys(conn: Connection, org: str) -> list[tuple[str, bytes]]:
     """(bulletin key id, raw public key) of the office's registered, unrevoked keys."""
-    from truce.bulletins.models import signing_keys
-
     rows = conn.execute(
         select(signing_keys.c.key_id, signing_keys.c.public_key).where(
             signing_keys.c.org_id == org, signing_keys.c.revoked_at.is_(None)

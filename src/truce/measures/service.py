@@ -23,8 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from truce import times
-from truce import lookups
+from truce import lookups, times
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, get, in_force
 from truce.auth.permissions import require
 from truce.db import next_id

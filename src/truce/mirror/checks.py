@@ -27,7 +27,7 @@ from sqlalchemy import update
 
 from truce import db
 from truce.errors import ValidationFailed
-from truce.ledger import chain, merkle
+from truce.ledger import chain, merkle, signing
 from truce.ledger.checkpoints import (
     SIG_ED25519,
     Checkpoint,
@@ -201,8 +201,6 @@ def before_pull(app: Any, st: dict[str, Any], source: Any, note: str) -> Any:
 def after_pull(app: Any, source: Any, note: str, witness: tuple[str, Any] | None) -> Any:
     """The mirror's own root at the checkpoint's size must be its root; then it is verified (and co-signed).
     Returns whether it was co-signed, or an Alarm."""
-    from truce.ledger import signing
-
     with app.read() as conn:
         st = dict(conn.execute(mirror_state.select()).mappings().one())
         vkey = st["log_key"]

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, desc, insert, select, update
 
 from truce import db
 from truce.errors import TruceError
-from truce.ledger import chain, merkle
+from truce.ledger import chain, merkle, signing
 from truce.ledger.blobs import BlobError, BlobStore
 from truce.ledger.checkpoints import Checkpoint, open_note
 from truce.mirror import checks
@@ -472,8 +472,6 @@ def gossip(app: Any, peer: Source, proof_dir: Path | None = None) -> tuple[int, 
 def check_restore(target: Any, res: Any, note: str | None, against: list[str]) -> None:
     """A restored copy against the checkpoint in its backup and the latest agreed checkpoints of live nodes or
     mirrors: the log's signature (the key its own ledger records), then its tree at that size."""
-    from truce.ledger import signing
-
     with target.read() as conn:
         tree = merkle.Tree(conn)
         size = tree.size()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Connection, insert, select, update
 
 from truce import times
@@ -24,7 +24,7 @@ from truce.parties.models import (
     party_external_names,
     party_status_history,
 )
-from truce.text import norm_key
+from truce.text import actor_key, norm_key
 from truce.times import check_day
 
 ID_RE = re.compile(r"^[A-Z0-9_]{2,64}$")
@@ -40,6 +40,8 @@ TRANSITIONS: dict[str | None, set[str]] = {
 
 
 class PartyIn(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # the schema is built on the first write, not for a read command
+
     id: str
     name: str
     kind: str
@@ -149,8 +151,6 @@ def external_norm(source: str, name: str) -> str:
     """The look-up key of an external name: ACLED's actor key (parenthesised qualifiers dropped), UCDP's
     lower-cased name."""
     if source == "acled":
-        from truce.ingest.acled import actor_key
-
         return actor_key(name)
     return name.strip().lower()
 

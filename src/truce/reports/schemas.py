@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from truce import times
+from truce.i18n import N_
 from truce.reports.models import (
     LOCATION_PRECISIONS,
     OBSERVATION_MODES,
@@ -131,10 +133,108 @@ class ReportIn(BaseModel):
 
 # THE field list of a report as a client gives it: ReportIn's fields with the casualty counts flattened.
 # The mapped-CSV importer takes these names as its fields, the JSON API and `report submit -f` take ReportIn
-# itself; a test checks that `report submit`'s flags and the web form name only these fields.
+# itself; `report submit`'s flags and the web form's inputs are made from `INPUT_FIELDS` below.
 REPORT_INPUT_FIELDS: tuple[str, ...] = (
     *(f for f in ReportIn.model_fields if f != "casualties"),
     *CASUALTY_FIELDS,
+)
+
+
+@dataclass(frozen=True)
+class WebInput:
+    """How the web report form asks for a field."""
+
+    label: str  # a catalogue message
+    widget: str = "text"  # text, textarea, datetime, decimal, number or select
+    blank: str | None = None  # a select's empty choice (a catalogue message; "—" as it is); None: no empty choice
+    attrs: str = ""  # further attributes of the input (a datalist, the place search)
+
+
+@dataclass(frozen=True)
+class InputField:
+    """One field of a report as the front-ends take it: the one description from which `truce report submit`'s
+    flags (`cli/reports.py`) and the web report form (`web/views.py`, `templates/report.html`) are made."""
+
+    name: str  # the report field, one of REPORT_INPUT_FIELDS
+    type: type  # str, int or float: what the flag and the form's input are parsed as
+    help: str  # the flag's help
+    flag: str | None = None  # `report submit`'s option; None: only with `-f` JSON
+    param: str | None = None  # the command's parameter, where it is not the field's name
+    repeatable: bool = False  # a list: the flag is given once per value
+    choices: tuple[str, ...] = ()  # the allowed values
+    web: WebInput | None = None  # None: not on the web form
+
+    @property
+    def parameter(self) -> str:
+        return self.param or self.name
+
+    @property
+    def required(self) -> bool:
+        """Required by ReportIn (a casualty count never is)."""
+        f = ReportIn.model_fields.get(self.name)
+        return bool(f and f.is_required())
+
+    @property
+    def max_length(self) -> int | None:
+        """ReportIn's limit on the field's length, for the form."""
+        f = ReportIn.model_fields.get(self.name)
+        for m in f.metadata if f else ():
+            if getattr(m, "max_length", None) is not None and self.type is str:
+                return int(m.max_length)
+        return None
+
+
+_PLACE_SEARCH = (
+    'list="places" autocomplete="off" hx-get="/places" hx-trigger="input changed delay:250ms" hx-target="#places" '
+    'hx-swap="innerHTML"'
+)
+_DECIMAL = 'inputmode="decimal" pattern="-?[0-9]+(\\.[0-9]+)?" size="9"'
+
+# In the order of `report submit --help`.
+INPUT_FIELDS: tuple[InputField, ...] = (
+    InputField("id", str, "Client-made UUID (made for you if absent)", flag="--id", param="report_id"),
+    InputField("occurred_at", str, "ISO 8601 time, UTC", flag="--occurred-at",
+               web=WebInput(N_("Date and time (UTC)"), "datetime")),
+    InputField("occurred_precision", str, "exact, day, week or month", flag="--precision", param="precision",
+               choices=TIME_PRECISIONS, web=WebInput(N_("Precision"), "select")),
+    InputField("lat", float, "Latitude (WGS84)", flag="--lat", web=WebInput(N_("Latitude"), "decimal", attrs=_DECIMAL)),
+    InputField("lon", float, "Longitude (WGS84)", flag="--lon",
+               web=WebInput(N_("Longitude"), "decimal", attrs=_DECIMAL)),
+    InputField("location_precision", str, "exact, near, adm3, adm2, adm1, country", flag="--location-precision",
+               choices=LOCATION_PRECISIONS, web=WebInput(N_("Location precision"), "select")),
+    InputField("place_name", str, "Place name (resolved by the gazetteer)", flag="--place", param="place",
+               web=WebInput(N_("Place name"), attrs=_PLACE_SEARCH)),
+    InputField("violation_type", str, "Violation type, e.g. shelling", flag="--type", param="violation_type",
+               choices=VIOLATION_TYPES, web=WebInput(N_("Type"), "select", blank="—")),
+    InputField("alleged_party", str, "Alleged party (id, name or alias)", flag="--party", param="party",
+               web=WebInput(N_("Alleged party"), attrs='list="party-list"')),
+    InputField("target", str, "Target", flag="--target", web=WebInput(N_("Target"))),
+    InputField("weapons", str, "Weapon (repeatable)", flag="--weapon", param="weapon", repeatable=True),
+    InputField("killed", int, "Killed (best estimate)", flag="--killed", web=WebInput(N_("Killed"), "number")),
+    InputField("injured", int, "Injured (best estimate)", flag="--injured", web=WebInput(N_("Injured"), "number")),
+    InputField("killed_civilian", int, "Civilians killed", flag="--killed-civilian",
+               web=WebInput(N_("of them civilians killed"), "number")),
+    InputField("injured_civilian", int, "Civilians injured", web=WebInput(N_("civilians injured"), "number")),
+    InputField("narrative", str, "What happened", flag="--narrative", web=WebInput(N_("Account"), "textarea")),
+    InputField("language", str, "Language of the narrative (ISO 639-1)", flag="--language"),
+    InputField("observation", str, "observed, heard or second_hand", flag="--observation", choices=OBSERVATION_MODES,
+               web=WebInput(N_("How it was observed"), "select", blank="—")),
+    InputField("visibility", str, "public, parties, guarantors or investigators", flag="--visibility",
+               choices=VISIBILITY_TIERS,
+               web=WebInput(N_("Who may see it"), "select", blank=N_("default for your organisation"))),
+    InputField("source_kind", str, "monitor, guarantor_office, party_complaint, media, sensor, ngo",
+               flag="--source-kind", choices=SOURCE_KINDS),
+    InputField("incident_id", int, "The incident this report belongs to", flag="--incident", param="incident"),
+)
+INPUT_FIELD = {f.name: f for f in INPUT_FIELDS}
+
+# The web form's fieldsets (a catalogue message each) and, in each, its inputs by field name in the order shown;
+# a tuple is a row of inputs side by side.
+WEB_FORM: tuple[tuple[str, tuple[str | tuple[str, ...], ...]], ...] = (
+    (N_("When"), ("occurred_at", "occurred_precision")),
+    (N_("Where"), ("place_name", ("lat", "lon"), "location_precision")),
+    (N_("What"), ("violation_type", "alleged_party", "target", ("killed", "injured"),
+                  ("killed_civilian", "injured_civilian"), "observation", "narrative", "visibility")),
 )
 
 

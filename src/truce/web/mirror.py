@@ -13,14 +13,13 @@ from sqlalchemy import select
 from truce.errors import NotFound
 from truce.mirror import service
 from truce.mirror.models import mirror_alarms
+from truce.web.views import render
 
 router = APIRouter()
 
 
 @router.get("/mirror", include_in_schema=False)
 def mirror_page(request: Request) -> Any:
-    from truce.web.views import render
-
     with request.app.state.truce.read() as conn:
         st = service.status(conn)
     return render(request, "mirror.html", {"st": st})

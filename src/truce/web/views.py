@@ -41,13 +41,8 @@ from truce.measures import service as measures
 from truce.notifications.service import list_notifications
 from truce.parties.service import get_party_row, list_parties, local_names, show_party
 from truce.replies.service import file_reply
-from truce.reports.models import (
-    LOCATION_PRECISIONS,
-    OBSERVATION_MODES,
-    TIME_PRECISIONS,
-    VIOLATION_TYPES,
-    VISIBILITY_TIERS,
-)
+from truce.reports.models import VIOLATION_TYPES, VISIBILITY_TIERS
+from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELD, INPUT_FIELDS, WEB_FORM
 from truce.reports.service import submit
 from truce.web import i18n, security
 from truce.web.i18n import _
@@ -315,7 +310,6 @@ async def post_investigation(incident_id: int, request: Request) -> Any:
 
 @router.get("/report", response_class=HTMLResponse)
 def report_form(request: Request) -> Any:
-
     v = _signed_in(request)
     if not allowed(v, "report.submit"):
         raise PermissionDenied(_("Your role may not submit reports: monitors, liaisons and admins may."))
@@ -325,10 +319,8 @@ def report_form(request: Request) -> Any:
     return render(
         request,
         "report.html",
-        {"bounds": bounds, "client_id": str(uuid.uuid4()), "types": VIOLATION_TYPES, "time_precisions": TIME_PRECISIONS,
-         "location_precisions": LOCATION_PRECISIONS, "observations": OBSERVATION_MODES,
-         "tiers": VISIBILITY_TIERS, "parties": parties,
-         "now": times.now()[:16]},
+        {"bounds": bounds, "client_id": str(uuid.uuid4()), "report_form": WEB_FORM, "report_fields": INPUT_FIELD,
+         "parties": parties, "now": times.now()[:16]},
     )
 
 
@@ -352,29 +344,23 @@ def _float(form: Any, name: str) -> float | None:
         raise ValidationFailed(f"{name}: not a number", field=name) from e
 
 
+_PARSE = {str: security.field, int: _int, float: _float}
+
+
 def report_from_form(form: Any) -> dict[str, Any]:
-    """The report a form describes, in the shape the report service validates."""
-    when = security.field(form, "occurred_at") or ""
+    """The report a form describes, in the shape the report service validates: each input of the form
+    (`reports.schemas.INPUT_FIELDS`) read as its field's type, the casualty counts gathered."""
+    data: dict[str, Any] = {f.name: _PARSE[f.type](form, f.name) for f in INPUT_FIELDS if f.web}
+    when = data["occurred_at"] or ""
     if len(when) == 16:  # datetime-local: YYYY-MM-DDTHH:MM, entered in UTC
         when += ":00Z"
-    casualties = {k: _int(form, k) for k in ("killed", "injured", "killed_civilian", "injured_civilian")}
-    data: dict[str, Any] = {
-        "id": security.field(form, "client_id"),
-        "occurred_at": when,
-        "occurred_precision": security.field(form, "occurred_precision") or "exact",
-        "lat": _float(form, "lat"),
-        "lon": _float(form, "lon"),
-        "location_precision": security.field(form, "location_precision"),
-        "place_name": security.field(form, "place_name"),
-        "violation_type": security.field(form, "violation_type") or "",
-        "alleged_party": security.field(form, "alleged_party"),
-        "target": security.field(form, "target"),
-        "casualties": {k: v for k, v in casualties.items() if v is not None},
-        "narrative": security.field(form, "narrative"),
-        "observation": security.field(form, "observation"),
-        "visibility": security.field(form, "visibility"),
-        "language": i18n.current() if security.field(form, "narrative") else None,
-    }
+    data["occurred_at"] = when
+    data["occurred_precision"] = data["occurred_precision"] or "exact"
+    data["violation_type"] = data["violation_type"] or ""
+    casualties = {k: data.pop(k) for k in CASUALTY_FIELDS if k in data}
+    data["casualties"] = {k: v for k, v in casualties.items() if v is not None}
+    data["id"] = security.field(form, "client_id")
+    data["language"] = i18n.current() if data["narrative"] else None
     if data["lat"] is None or data["lon"] is None:
         data["location_precision"] = None
     return {k: v for k, v in data.items() if v is not None}
