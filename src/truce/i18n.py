@@ -254,6 +254,32 @@ JUDGMENTS = [
     N_("%(type)s inside a zone"),
     N_("no civilian killed, no heavy weapons in a zone"),
 ]
+# Why the matcher only suggests a link (incidents/matching.py `reason`): parts joined by "; ", each shown
+# through `localize` (the `localize_parts` filter of the pages).
+MATCH_REASONS = [
+    N_("same type (%(type)s)"),
+    N_("compatible types (%(a)s / %(b)s)"),
+    N_("same alleged party (%(party)s)"),
+    N_("alleged party unknown on one side"),
+    N_("different alleged parties (%(a)s / %(b)s)"),
+    N_("%(h)s h apart"),
+    N_("%(h)s h apart (beyond the %(w)s h window)"),
+    N_("%(h)s h apart (time known only to the %(p)s)"),
+    N_("%(h)s h apart (beyond the %(w)s h window) (time known only to the %(p)s)"),
+    N_("placed only to a governorate (both in %(code)s)"),
+    N_("placed only to a district (both in %(code)s)"),
+    N_("placed only to a sub-district (both in %(code)s)"),
+    N_("%(d)s km apart"),
+    N_("%(d)s km apart (beyond the %(r)s km radius)"),
+    N_("another candidate scores within %(m)s"),
+]
+
+
+def localize_parts(message: str, lang: str | None = None) -> str:
+    """A message of parts joined by "; " (the matcher's reasons), each part localized."""
+    return " · ".join(localize(part, lang) for part in str(message).split("; "))
+
+
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 

@@ -127,3 +127,23 @@ def test_refusals_are_localized_keeping_their_values() -> None:
     assert i18n.localize("no agreement 'astana' version 2", "ar") == "لا يوجد اتفاق 'astana' بالنسخة 2"
     assert i18n.localize("something no catalogue knows", "fa") == "something no catalogue knows"
     assert i18n.localize("no party 'FAYLAQ'", "en") == "no party 'FAYLAQ'"
+
+
+def test_the_matchers_reasons_are_localized_part_by_part() -> None:
+    reason = ("same type (shelling); alleged party unknown on one side; 3.0 h apart (beyond the 6 h window); "
+              "placed only to a district (both in SY0200)")
+    assert i18n.localize_parts(reason, "ru") == (
+        "тот же тип (shelling) · в одном из сообщений сторона не указана · разница 3.0 ч (больше окна в 6 ч)"
+        " · место известно лишь до района (оба в SY0200)"
+    )
+    unknown = i18n.localize_parts("a part no catalogue knows; 1.5 km apart", "tr")
+    assert unknown == "a part no catalogue knows · 1.5 km arayla"
+
+
+def test_each_closed_vocabulary_has_its_words() -> None:
+    with i18n.using("ar"):
+        assert i18n.label("pending", "candidate_status") == i18n.label("pending") != "pending"
+        assert i18n.label("fork", "alarm_kind") == "انشقاق: تاريخان مختلفان للسجل"
+        assert i18n.label("killed_civilian", "candidate_field") == "قتلى مدنيون"
+        assert i18n.label("not_verified") == i18n.label("not_verified", "verdict") != "not verified"
+    assert i18n.label("armed_group") == "armed group"  # English: the word, not the identifier
