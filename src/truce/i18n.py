@@ -254,6 +254,22 @@ JUDGMENTS = [
     N_("%(type)s inside a zone"),
     N_("no civilian killed, no heavy weapons in a zone"),
 ]
+# The notifications the services address to an organisation (notifications/service.py), shown through
+# `localize` in the inbox.
+NOTICES = [
+    N_("The guarantors have attributed incident %(incident)s to %(party)s. You may file a reply with "
+       "counter-evidence until %(due)s: truce reply add %(incident)s --text ..."),
+    N_("The guarantors have attributed incident %(incident)s (%(title)s, %(day)s) to %(party)s. You may file a "
+       "reply with counter-evidence until %(due)s: truce reply add %(incident)s --text ..."),
+    N_("%(party)s filed a reply to the attribution of incident %(incident)s: truce reply list %(incident)s"),
+    N_("%(party)s filed a reply to the attribution of incident %(incident)s with %(n)s counter-evidence file: "
+       "truce reply list %(incident)s"),
+    N_("%(party)s filed a reply to the attribution of incident %(incident)s with %(n)s counter-evidence files: "
+       "truce reply list %(incident)s"),
+    N_("Access to %(site)s was recorded as denied by %(party)s on %(day)s during investigation "
+       "%(investigation)s of incident %(incident)s; it counts against %(party)s."),
+]
+
 # Why the matcher only suggests a link (incidents/matching.py `reason`): parts joined by "; ", each shown
 # through `localize` (the `localize_parts` filter of the pages).
 MATCH_REASONS = [

@@ -147,3 +147,15 @@ def test_each_closed_vocabulary_has_its_words() -> None:
         assert i18n.label("killed_civilian", "candidate_field") == "قتلى مدنيون"
         assert i18n.label("not_verified") == i18n.label("not_verified", "verdict") != "not verified"
     assert i18n.label("armed_group") == "armed group"  # English: the word, not the identifier
+
+
+def test_notifications_are_localized_keeping_their_values() -> None:
+    m = ("The guarantors have attributed incident 12 (Shelling in Saraqib, 2017-09-21) to SYR. You may file a "
+         "reply with counter-evidence until 2017-10-05: truce reply add 12 --text ...")
+    assert i18n.localize(m, "ru") == (
+        "Гаранты вменили инцидент 12 (Shelling in Saraqib, 2017-09-21) стороне SYR. Вы можете подать ответ с "
+        "опровергающими доказательствами до 2017-10-05: truce reply add 12 --text ..."
+    )
+    denial = ("Access to the hospital was recorded as denied by SYR on 2017-09-22 during investigation 4 of "
+              "incident 12; it counts against SYR.")
+    assert i18n.localize(denial, "tr").endswith("bu SYR aleyhine sayılır.")
