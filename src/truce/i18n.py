@@ -261,6 +261,48 @@ JUDGMENTS = [
     N_("%(type)s inside a zone"),
     N_("no civilian killed, no heavy weapons in a zone"),
 ]
+# The notifications the services address to an organisation (notifications/service.py), shown through
+# `localize` in the inbox.
+NOTICES = [
+    N_("The guarantors have attributed incident %(incident)s to %(party)s. You may file a reply with "
+       "counter-evidence until %(due)s: truce reply add %(incident)s --text ..."),
+    N_("The guarantors have attributed incident %(incident)s (%(title)s, %(day)s) to %(party)s. You may file a "
+       "reply with counter-evidence until %(due)s: truce reply add %(incident)s --text ..."),
+    N_("%(party)s filed a reply to the attribution of incident %(incident)s: truce reply list %(incident)s"),
+    N_("%(party)s filed a reply to the attribution of incident %(incident)s with %(n)s counter-evidence file: "
+       "truce reply list %(incident)s"),
+    N_("%(party)s filed a reply to the attribution of incident %(incident)s with %(n)s counter-evidence files: "
+       "truce reply list %(incident)s"),
+    N_("Access to %(site)s was recorded as denied by %(party)s on %(day)s during investigation "
+       "%(investigation)s of incident %(incident)s; it counts against %(party)s."),
+]
+
+# Why the matcher only suggests a link (incidents/matching.py `reason`): parts joined by "; ", each shown
+# through `localize` (the `localize_parts` filter of the pages).
+MATCH_REASONS = [
+    N_("same type (%(type)s)"),
+    N_("compatible types (%(a)s / %(b)s)"),
+    N_("same alleged party (%(party)s)"),
+    N_("alleged party unknown on one side"),
+    N_("different alleged parties (%(a)s / %(b)s)"),
+    N_("%(h)s h apart"),
+    N_("%(h)s h apart (beyond the %(w)s h window)"),
+    N_("%(h)s h apart (time known only to the %(p)s)"),
+    N_("%(h)s h apart (beyond the %(w)s h window) (time known only to the %(p)s)"),
+    N_("placed only to a governorate (both in %(code)s)"),
+    N_("placed only to a district (both in %(code)s)"),
+    N_("placed only to a sub-district (both in %(code)s)"),
+    N_("%(d)s km apart"),
+    N_("%(d)s km apart (beyond the %(r)s km radius)"),
+    N_("another candidate scores within %(m)s"),
+]
+
+
+def localize_parts(message: str, lang: str | None = None) -> str:
+    """A message of parts joined by "; " (the matcher's reasons), each part localized."""
+    return " · ".join(localize(part, lang) for part in str(message).split("; "))
+
+
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 

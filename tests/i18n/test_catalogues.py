@@ -127,3 +127,35 @@ def test_refusals_are_localized_keeping_their_values() -> None:
     assert i18n.localize("no agreement 'astana' version 2", "ar") == "لا يوجد اتفاق 'astana' بالنسخة 2"
     assert i18n.localize("something no catalogue knows", "fa") == "something no catalogue knows"
     assert i18n.localize("no party 'FAYLAQ'", "en") == "no party 'FAYLAQ'"
+
+
+def test_the_matchers_reasons_are_localized_part_by_part() -> None:
+    reason = ("same type (shelling); alleged party unknown on one side; 3.0 h apart (beyond the 6 h window); "
+              "placed only to a district (both in SY0200)")
+    assert i18n.localize_parts(reason, "ru") == (
+        "тот же тип (shelling) · в одном из сообщений сторона не указана · разница 3.0 ч (больше окна в 6 ч)"
+        " · место известно лишь до района (оба в SY0200)"
+    )
+    unknown = i18n.localize_parts("a part no catalogue knows; 1.5 km apart", "tr")
+    assert unknown == "a part no catalogue knows · 1.5 km arayla"
+
+
+def test_each_closed_vocabulary_has_its_words() -> None:
+    with i18n.using("ar"):
+        assert i18n.label("pending", "candidate_status") == i18n.label("pending") != "pending"
+        assert i18n.label("fork", "alarm_kind") == "انشقاق: تاريخان مختلفان للسجل"
+        assert i18n.label("killed_civilian", "candidate_field") == "قتلى مدنيون"
+        assert i18n.label("not_verified") == i18n.label("not_verified", "verdict") != "not verified"
+    assert i18n.label("armed_group") == "armed group"  # English: the word, not the identifier
+
+
+def test_notifications_are_localized_keeping_their_values() -> None:
+    m = ("The guarantors have attributed incident 12 (Shelling in Saraqib, 2017-09-21) to SYR. You may file a "
+         "reply with counter-evidence until 2017-10-05: truce reply add 12 --text ...")
+    assert i18n.localize(m, "ru") == (
+        "Гаранты вменили инцидент 12 (Shelling in Saraqib, 2017-09-21) стороне SYR. Вы можете подать ответ с "
+        "опровергающими доказательствами до 2017-10-05: truce reply add 12 --text ..."
+    )
+    denial = ("Access to the hospital was recorded as denied by SYR on 2017-09-22 during investigation 4 of "
+              "incident 12; it counts against SYR.")
+    assert i18n.localize(denial, "tr").endswith("bu SYR aleyhine sayılır.")

@@ -15,6 +15,7 @@ from truce.i18n import (  # noqa: F401  (re-exported for the views and templates
     direction,
     label,
     localize,
+    localize_parts,
     ngettext,
     reset_language,
     set_language,

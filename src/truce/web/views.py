@@ -62,6 +62,7 @@ TEMPLATES.env.install_gettext_callables(  # type: ignore[attr-defined]
 TEMPLATES.env.policies["ext.i18n.trimmed"] = True
 TEMPLATES.env.filters["localize"] = lambda s: i18n.localize(str(s))
 TEMPLATES.env.filters["label"] = i18n.label
+TEMPLATES.env.filters["localize_parts"] = lambda s: i18n.localize_parts(str(s))
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
