@@ -132,7 +132,7 @@ def _status(play: Play, s: dict[str, Any]) -> None:
 def _zone_unite(play: Play, s: dict[str, Any]) -> None:
     with play.write() as conn:
         unite_zone(play.app, conn, _actor(conn, s["actor"]), s["zone"], s["date"][:10], adm=list(s["adm"]),
-                   reason=s["reason"])
+                   reason=play.why(s["reason"]))
 
 
 def _position(play: Play, s: dict[str, Any]) -> None:
