@@ -150,7 +150,9 @@ def _corpus(f: dict[str, Path]) -> dict[str, list[list[str]]]:
         "suggestion accept": [[UNKNOWN_INT, "--as", "rus_verifier"], [UNKNOWN_INT, "--as", "rus_monitor"]],
         "suggestion reject": [[UNKNOWN_INT, "--reason", "r", "--as", "rus_verifier"]],
         "finding add": [[UNKNOWN_INT, "--finding", "confirmed", "--reason", "site_visit", "--as", "rus_verifier"],
-                        ["1", "--finding", "king", "--reason", "site_visit", "--as", "rus_verifier"]],
+                        ["1", "--finding", "king", "--reason", "site_visit", "--as", "rus_verifier"],
+                        ["1", "--finding", "confirmed", "--reason", "site_visit", "--date", "21/09/2017",
+                         "--as", "rus_verifier"]],
         "finding list": [[UNKNOWN_INT]],
         "import ucdp": [[p] for p in [*files, str(f["huge_ucdp"]), str(f["short_ucdp"]), str(f["empty"]) + ".no"]]
         + [[str(f["huge_ucdp"]), "--as", "rus_monitor"]],

@@ -56,6 +56,11 @@ def test_demo_builds_verifies_and_serves(db_url, tmp_path, monkeypatch):
     nusra = json.loads(runner.invoke(cli, ["eligibility", "NUSRA", "--as-of", "2017-09-21", "--json",
                                            "--db", db_url]).output)
     assert nusra["result"] == "not_eligible" and nusra["criteria"][0]["status"] == "failed"
+    # The story: Sheikh Miskine (SY120304) united into Z4 from 9 July 2017, a decision marked simulated.
+    z4 = json.loads(runner.invoke(cli, ["zone", "history", "Z4", "--json", "--db", db_url]).output)
+    united = [v for v in z4 if v["valid_from"] == "2017-07-09"]
+    assert len(united) == 1 and "SY120304" in united[0]["adm_pcodes"]
+    assert "simulated for the demo" in united[0]["reason"]
     assert verify(app).ok
     # Running the demo again changes nothing.
     again = runner.invoke(cli, ["demo", "--no-serve", "--db", db_url])

@@ -80,6 +80,7 @@ class Play:
     keys: dict[str, Any] = field(default_factory=dict)  # step key -> incident, investigation or application id
     counts: dict[str, int] = field(default_factory=dict)
     refusals: list[str] = field(default_factory=list)
+    conn: Any = None
 
     @property
     def note(self) -> str:
@@ -87,6 +88,12 @@ class Play:
 
     def why(self, text: str) -> str:
         return f"{text} ({self.note})"
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        """The story's one write transaction (one commit, one sync to disk, for the whole story)."""
+        assert self.conn is not None
+        yield self.conn
 
 
 def play_story(
@@ -98,13 +105,16 @@ def play_story(
         if stored_today(conn):
             return {"played": False, "today": stored_today(conn), "counts": {}, "refusals": []}
     play = Play(app, story, key_files)
+    files = key_files()  # made (and recorded) before the story's transaction: it writes the key files
+    play.key_files = lambda: files
     task = progress.add_task("playing the story of 2017", total=len(story["steps"])) if progress else None
-    for step in story["steps"]:
-        STEPS[step["kind"]](play, step)
-        play.counts[step["kind"]] = play.counts.get(step["kind"], 0) + 1
-        if progress and task is not None:
-            progress.advance(task)
     with app.write() as conn:
+        play.conn = conn
+        for step in story["steps"]:
+            STEPS[step["kind"]](play, step)
+            play.counts[step["kind"]] = play.counts.get(step["kind"], 0) + 1
+            if progress and task is not None:
+                progress.advance(task)
         store_today(conn, story["today"])
     return {"played": True, "today": story["today"], "counts": play.counts, "refusals": play.refusals}
 
@@ -114,25 +124,25 @@ def _actor(conn: Any, name: str) -> Actor:
 
 
 def _status(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         change_status(play.app, conn, _actor(conn, s["actor"]), s["party"], s["status"], s["date"][:10],
                       play.why(s["reason"]), decision=s.get("decision") or "joint group's decision")
 
 
 def _zone_unite(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         unite_zone(play.app, conn, _actor(conn, s["actor"]), s["zone"], s["date"][:10], adm=list(s["adm"]),
-                   reason=s["reason"])
+                   reason=play.why(s["reason"]))
 
 
 def _position(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         report_position(play.app, conn, _actor(conn, s["actor"]), s["party"], s["date"][:10], s["lat"], s["lon"],
                         place_name=s.get("place"), note="[SIMULATED] position report", simulated=True)
 
 
 def _report(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         actor = _actor(conn, s["actor"])
         killed = {k: int(s[k]) for k in ("killed", "killed_civilian", "injured") if k in s}
         data: dict[str, Any] = {
@@ -159,31 +169,31 @@ def _report(play: Play, s: dict[str, Any]) -> None:
 
 
 def _finding(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         add_finding(play.app, conn, _actor(conn, s["actor"]), play.keys[s["incident"]], s["finding"], s["reason"],
                     f"[SIMULATED] {play.note}", s.get("party"), on=s["date"][:10])
 
 
 def _investigation_open(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         inv = open_investigation(play.app, conn, _actor(conn, s["actor"]), play.keys[s["incident"]],
                                  at=times.normalise(s["date"]))
     play.keys[s["key"]] = inv["id"]
 
 
 def _access_denied(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         deny_access(play.app, conn, _actor(conn, s["actor"]), play.keys[s["investigation"]], s["party"],
                     f"[SIMULATED] {s['site']}", at=times.normalise(s["date"]), note=play.why(s["note"]))
 
 
 def _evaluate(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         measures.evaluate(play.app, conn, _actor(conn, s["actor"]), as_of=s["date"][:10])
 
 
 def _measure_vote(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         mid = conn.execute(
             select(measures_table.c.id)
             .where(measures_table.c.party_id == s["party"], measures_table.c.step == int(s["step"]),
@@ -197,14 +207,14 @@ def _measure_vote(play: Play, s: dict[str, Any]) -> None:
 
 
 def _accession_apply(play: Play, s: dict[str, Any]) -> None:
-    with play.app.write() as conn:
+    with play.write() as conn:
         res = measures.apply_accession(play.app, conn, _actor(conn, s["actor"]), s["party"], on=s["date"][:10])
     play.keys[s["key"]] = res["id"]
 
 
 def _accession_vote(play: Play, s: dict[str, Any]) -> None:
-    try:
-        with play.app.write() as conn:
+    try:  # a refusal writes nothing (the service refuses before it records), so the transaction goes on
+        with play.write() as conn:
             measures.decide_accession(play.app, conn, _actor(conn, s["actor"]), play.keys[s["application"]],
                                       bool(s["approve"]), play.why(s["reason"]), on=s["date"][:10])
     except TruceError as e:
@@ -221,10 +231,10 @@ def _bulletins(play: Play, s: dict[str, Any]) -> None:
     files = play.key_files()
     day = str(s["from"])
     while day <= str(s["to"]):
-        with play.app.write() as conn:
+        with play.write() as conn:
             bulletins.publish(play.app, conn, _actor(conn, s["actor"]), day)
         for signer in s["signers"]:
-            with play.app.write() as conn:
+            with play.write() as conn:
                 actor = _actor(conn, signer)
                 bulletins.sign(play.app, conn, actor, day, actor.org, key_file=files[actor.org])
         day = times.add_days(day + "T00:00:00Z", 1)[:10]

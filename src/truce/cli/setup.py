@@ -85,7 +85,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the simulated office reports")] = 2017,
 ) -> None:
     """Build the demo: database, Astana 2017 scenario, 2017 UCDP events, demo users, simulated
-    guarantor-office reports (marked simulated), then serve the web app.
+    guarantor-office reports (marked simulated), then serve the web app. Before serving it plays the
+    story of 2017 (the bundled story file) and keeps its last day, as of which the demo runs (`truce
+    serve` of the demo database too).
 
     Example: truce demo --no-serve --db sqlite:///demo.db
     """
