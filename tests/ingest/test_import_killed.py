@@ -21,7 +21,7 @@ from truce.ledger.models import ledger_entries
 from truce.ledger.service import verify
 from truce.reports.models import reports
 
-N = 3000
+N = 6000  # an import runs thousands of rows a second: room enough that a kill always lands halfway
 ROUNDS = 3 if os.environ.get("TRUCE_SOAK_SECONDS") else 1
 
 
@@ -44,8 +44,8 @@ def _kill_after(argv: list[str], url: str, rows: int, rng: random.Random) -> Non
         while time.monotonic() < deadline and proc.poll() is None:
             if _counts(url)[0] >= rows:
                 break
-            time.sleep(0.1)
-        time.sleep(rng.uniform(0.0, 0.3))  # in the middle of the next batch, or between two
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.05))  # in the middle of the next batch, or between two
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -61,7 +61,7 @@ def test_import_killed_halfway_finishes_on_rerun(astana_url: str, tmp_path: Path
     exe = str(Path(sys.executable).parent / "truce")
     argv = [exe, "import", "acled", str(src), "--batch", "200", "--db", astana_url]
     for k in range(ROUNDS):
-        rows = rng.randrange(200 + k * N // (2 * ROUNDS), (k + 1) * N // (2 * ROUNDS) + 200, 50)
+        rows = rng.randrange(200 + k * N // (3 * ROUNDS), (k + 1) * N // (3 * ROUNDS) + 200, 50)
         _kill_after(argv, astana_url, rows, rng)
         killed_at = _counts(astana_url)
         print(f"round {k + 1}: killed with {killed_at[0]} of {N} rows in (asked for {rows})")
