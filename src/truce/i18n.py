@@ -130,7 +130,8 @@ LABELS = [
     N_("notice"), N_("formal demand"), N_("joint inspection"),
     N_("suspension"), N_("exclusion"),
     # notifications, roles, precisions
-    N_("attribution"), N_("reply"), N_("access denial"), N_("measure"), N_("monitor"), N_("verifier"),
+    N_("attribution"), N_("reply"), N_("access denial"), N_("measure"), N_("status change"),
+    N_("accession decision"), N_("monitor"), N_("verifier"),
     N_("liaison"), N_("analyst"), N_("admin"), N_("exact"), N_("near"), N_("day"), N_("week"), N_("month"),
     N_("country"), N_("adm1"), N_("adm2"), N_("adm3"),
     # who may see a report
