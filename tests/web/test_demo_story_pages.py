@@ -5,8 +5,11 @@ machine's year; every liaison's inbox has something; the CLI on the demo databas
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,3 +160,19 @@ def test_every_liaison_of_the_demo_is_told_of_decisions_about_its_party(demo: st
         with using(lang):
             assert label("status_change") != "status change" and label("accession_decision") != "accession decision"
     assert verify(app).ok
+
+
+def test_the_cli_says_once_on_a_terminal_as_of_which_day_it_runs(demo: str) -> None:
+    """Run as a person runs it (stderr on a terminal: a pseudo-terminal here), the CLI says once as of which day
+    it runs; its output on stdout stays the same."""
+    main, term = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "TRUCE_TODAY"}
+    try:
+        r = subprocess.run([sys.executable, "-m", "truce.cli", "party", "list", "--json", "--db", demo],
+                           stdout=subprocess.PIPE, stderr=term, env=env, timeout=120)
+        os.close(term)
+        said = os.read(main, 4000).decode()
+    finally:
+        os.close(main)
+    assert r.returncode == 0 and json.loads(r.stdout)
+    assert said.count("as of 2017-12-31 (the deployment's clock)") == 1
