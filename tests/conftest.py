@@ -39,6 +39,7 @@ from tests.helpers import fold_wal
 
 import truce.db
 import truce.models  # noqa: F401  (registers every table in truce.db.metadata)
+import truce.times
 from truce.config import normalise_url
 
 PG_ENV = "TRUCE_TEST_POSTGRES_URL"
@@ -496,3 +497,11 @@ def astana_url(
         finally:
             truce.db.dispose_all()
             server.drop_db(name)
+
+
+@pytest.fixture(autouse=True)
+def _forget_stored_clock() -> Iterator[None]:
+    """A database opened by a test may keep a clock (a demo's): it runs the process as of its day while it is the
+    last one opened (truce.times.use_stored_day); the next test starts on the real clock."""
+    yield
+    truce.times.use_stored_day(None)

@@ -50,9 +50,10 @@ def test_a_finding_without_a_date_carries_the_clock_day(astana_url, monkeypatch)
         row = conn.execute(cols.where(findings.c.id == found["id"])).one()
         entry_at = conn.execute(select(ledger_entries.c.at).order_by(ledger_entries.c.seq.desc())).scalars().first()
     assert row.found_on == "2017-09-21"
-    # When the write happened stays the real time: the ledger entry and the row's recorded_at.
+    # The finding is recorded at the business time (kept in the entry's payload); when the write happened stays
+    # the real time of the ledger entry.
     real_day = datetime.now(UTC).date().isoformat()
-    assert entry_at[:10] == real_day and row.recorded_at[:10] == real_day
+    assert entry_at[:10] == real_day and row.recorded_at[:10] == "2017-09-21"
     # A day after the clock's is in the future for this deployment.
     with pytest.raises(ValidationFailed) as e:
         _find(app, iid, "tur_verifier", on="2017-09-22")

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 import truce.models  # noqa: F401  (registers every table)
-from truce import db
+from truce import db, times
+from truce.clock import stored_today
 from truce.config import Settings
 from truce.errors import PermissionDenied
 from truce.ledger import chain
@@ -52,6 +53,8 @@ class Truce:
         if migrate:
             db.migrate(self.engine)
         self.mirror_of = _mirror_source(self.engine)
+        self.stored_today = _stored_clock(self.engine)
+        times.use_stored_day(self.stored_today)  # the database's clock (a demo's), unless TRUCE_TODAY is set
 
     @property
     def read_only(self) -> bool:
@@ -100,6 +103,15 @@ class Truce:
 
 class ReadOnly(PermissionDenied):
     code = "read_only"
+
+
+def _stored_clock(engine: Engine) -> str | None:
+    """The day a database runs as of (truce.clock: `truce demo` keeps its story's last day), or None."""
+    try:
+        with engine.connect() as conn:
+            return stored_today(conn)
+    except Exception:  # a database not migrated yet (migrate=False)
+        return None
 
 
 def _mirror_source(engine: Engine) -> str | None:

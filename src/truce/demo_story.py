@@ -1,5 +1,6 @@
 """The story of 2017 that `truce demo` plays: the steps of `scenarios/astana-2017-story.yaml`, each through its
-service (so each is a ledger entry, dated by the step's business day).
+service (so each is a ledger entry; the business clock stands at the step's date while it plays, so that its
+decisions, notifications, deadlines and publications carry the story's dates: truce.times.standing_at).
 
 Where no public record exists a step is SIMULATED and marked so: its reports carry the simulated flag and a
 "[SIMULATED]" narrative, its decisions say "simulated for the demo" in their reason or note. The story is played
@@ -111,7 +112,8 @@ def play_story(
     with app.write() as conn:
         play.conn = conn
         for step in story["steps"]:
-            STEPS[step["kind"]](play, step)
+            with times.standing_at(step["date"]):  # the step's decisions carry its date, not the machine's
+                STEPS[step["kind"]](play, step)
             play.counts[step["kind"]] = play.counts.get(step["kind"], 0) + 1
             if progress and task is not None:
                 progress.advance(task)

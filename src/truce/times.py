@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 
 from truce.errors import ValidationFailed
@@ -23,12 +26,53 @@ FMT = "%Y-%m-%dT%H:%M:%SZ"
 TODAY_ENV = "TRUCE_TODAY"
 
 
+#: a business time pinned by :func:`standing_at` (the demo's story plays each step at its own time)
+_PINNED: ContextVar[str | None] = ContextVar("truce_business_time", default=None)
+
+
+@contextmanager
+def standing_at(when: str) -> Iterator[None]:
+    """Inside the block the business clock stands at `when` (a day, taken at noon UTC, or an ISO 8601 time):
+    :func:`today`, :func:`now` and the business time stamped on ledger entries are that time."""
+    at = normalise(when if len(when) > 10 else when + "T12:00:00Z")
+    token = _PINNED.set(at)
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+#: the clock a database keeps (truce.clock: a demo's last day), in force for this process while TRUCE_TODAY is unset
+_STORED: list[str | None] = [None]
+
+
+def use_stored_day(day: str | None) -> None:
+    """Run this process as of `day` (the clock kept by the database it opened), or the real clock (None); the
+    setting TRUCE_TODAY, when set, still wins."""
+    _STORED[0] = day
+
+
+def stored_day() -> str | None:
+    """The database's clock in force (:func:`use_stored_day`) when TRUCE_TODAY is unset, else None."""
+    return _STORED[0] if not os.environ.get(TODAY_ENV, "").strip() and _PINNED.get() is None else None
+
+
+def business_clock() -> bool:
+    """Whether business time differs from the real clock (``TRUCE_TODAY`` is set, or a time is pinned): then
+    each ledger entry keeps its business time in its payload (see truce.ledger.chain.record)."""
+    return _PINNED.get() is not None or clock_day() is not None
+
+
 def clock_day() -> str | None:
-    """The day the deployment runs as of (``TRUCE_TODAY``), or None for the real clock. A value that is not a
-    day (YYYY-MM-DD) is refused naming the setting."""
+    """The day the deployment runs as of (a pinned time's day, else ``TRUCE_TODAY``, else the clock the opened
+    database keeps), or None for the real clock. A value that is not a day (YYYY-MM-DD) is refused naming the
+    setting."""
+    pinned = _PINNED.get()
+    if pinned is not None:
+        return pinned[:10]
     value = os.environ.get(TODAY_ENV, "").strip()
     if not value:
-        return None
+        return _STORED[0]
     try:
         return date.fromisoformat(value).isoformat() if len(value) == 10 else _bad_clock(value)
     except ValueError:
@@ -50,6 +94,9 @@ def today_date() -> date:
 
 def now_dt() -> datetime:
     """The business present as an aware datetime: the clock day at the current UTC time of day."""
+    pinned = _PINNED.get()
+    if pinned is not None:
+        return parse(pinned)
     real = datetime.now(UTC)
     day = clock_day()
     if day is None:

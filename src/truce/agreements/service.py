@@ -126,7 +126,7 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             decision_rule=p["decision_rule"],
             clauses=json.dumps(p["clauses"], sort_keys=True),
             settings=json.dumps(p["settings"], sort_keys=True),
-            created_at=ctx.at,
+            created_at=ctx.now,
             ledger_seq=ctx.seq,
         )
     )

@@ -218,7 +218,7 @@ def _apply_publish(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
             sha256=p["sha256"],
             size=p["size"],
             published_by=ctx.actor,
-            published_at=ctx.at,
+            published_at=ctx.now,
             ledger_seq=ctx.seq,
         )
     )
@@ -444,7 +444,7 @@ def _apply_sign(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             key_id=p["key_id"],
             signature=p["signature"],
             signed_by=ctx.actor,
-            signed_at=ctx.at,
+            signed_at=ctx.now,
             ledger_seq=ctx.seq,
         )
     )

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from truce import idempotency
+from truce import idempotency, times
 from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.errors import NotFound, TruceError
@@ -95,9 +95,18 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def get_app(db: str | None) -> Any:
+def get_app(db: str | None, say_clock: bool = True) -> Any:
+    """Open the database. One that keeps a clock (a demo) runs as of its day while TRUCE_TODAY is unset, which the
+    command says once on stderr when a person reads it there (a terminal)."""
+    t = Truce(db)
+    day = times.stored_day()
+    if say_clock and day and err.is_terminal and not _SAID_CLOCK:
+        _SAID_CLOCK.append(day)
+        err.print(_("as of %(day)s (the deployment's clock)", day=day), highlight=False)
+    return t
 
-    return Truce(db)
+
+_SAID_CLOCK: list[str] = []
 
 
 def actor_for(truce: Any, name: str | None) -> Any:

@@ -130,7 +130,7 @@ def serve(
 
     Example: truce serve --host 127.0.0.1 --port 8000 --workers 2
     """
-    t = get_app(db)
+    t = get_app(db, say_clock=False)
     _serve_app(t, host, port, workers)
 
 

@@ -58,7 +58,7 @@ def insert_suggestions(conn: Connection, items: list[dict[str, Any]], ctx: Apply
                 "hours_apart": s["hours_apart"],
                 "reason": s["reason"],
                 "status": "open",
-                "created_at": ctx.at,
+                "created_at": ctx.now,
                 "decided_by": None,
                 "decided_at": None,
                 "decision_reason": None,
@@ -123,7 +123,7 @@ def _settle(conn: Connection, sids: list[int], status: str, why: str | None, ctx
         conn.execute(
             update(link_suggestions)
             .where(link_suggestions.c.id.in_(sids))
-            .values(status=status, decided_by=ctx.actor, decided_at=ctx.at, decision_reason=why)
+            .values(status=status, decided_by=ctx.actor, decided_at=ctx.now, decision_reason=why)
         )
 
 
@@ -131,7 +131,7 @@ def _move(conn: Connection, report_ids: list[str], to: int, how: str, ctx: Apply
     conn.execute(
         update(incident_reports)
         .where(incident_reports.c.report_id.in_(report_ids))
-        .values(incident_id=to, how=how, linked_at=ctx.at, linked_by=ctx.actor)
+        .values(incident_id=to, how=how, linked_at=ctx.now, linked_by=ctx.actor)
     )
 
 

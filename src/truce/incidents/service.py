@@ -72,7 +72,7 @@ def create_from_reports(conn: Connection, pairs: list[tuple[int, dict[str, Any]]
             status="open",
             simulated=bool(rec.get("simulated")),
             title=title_for(rec),
-            created_at=ctx.at,
+            created_at=ctx.now,
             ledger_seq=ctx.seq,
         )
         rows.append(row)
@@ -97,7 +97,7 @@ def mark_outside_period(conn: Connection, first_id: int, last_id: int) -> None:
 def link(conn: Connection, report_id: str, incident_id: int, how: str, ctx: ApplyContext) -> None:
     conn.execute(
         insert(incident_reports).values(
-            report_id=report_id, incident_id=incident_id, how=how, linked_at=ctx.at, linked_by=ctx.actor
+            report_id=report_id, incident_id=incident_id, how=how, linked_at=ctx.now, linked_by=ctx.actor
         )
     )
 
@@ -107,7 +107,7 @@ def link_many(conn: Connection, links: list[tuple[str, int, str]], ctx: ApplyCon
         conn.execute(
             insert(incident_reports),
             [
-                {"report_id": r, "incident_id": i, "how": h, "linked_at": ctx.at, "linked_by": ctx.actor}
+                {"report_id": r, "incident_id": i, "how": h, "linked_at": ctx.now, "linked_by": ctx.actor}
                 for r, i, h in links
             ],
         )

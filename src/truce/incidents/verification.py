@@ -108,8 +108,8 @@ def _apply_finding(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> No
             note=p["note"],
             attributed_party_id=p["attributed_party_id"],
             recorded_by=ctx.actor,
-            recorded_at=ctx.at,
-            found_on=p.get("on") or ctx.at[:10],  # entries written before findings had a day: the entry's
+            recorded_at=ctx.now,
+            found_on=p.get("on") or ctx.now[:10],  # entries written before findings had a day: the entry's
             supersedes=p["supersedes"],
             ledger_seq=ctx.seq,
         )
@@ -215,7 +215,7 @@ def recompute(conn: Connection, incident_ids: list[int], ctx: ApplyContext) -> N
         values = evaluate(conn, dict(inc), offices, excluded_kinds)
         before = (inc["verdict"], inc["attributed_party_id"])
         if values["verdict"] != inc["verdict"]:
-            values["verdict_at"] = ctx.at
+            values["verdict_at"] = ctx.now
         conn.execute(update(incidents).where(incidents.c.id == iid).values(**values))
         after = (values["verdict"], values["attributed_party_id"])
         if after != before and values["verdict"] == "verified" and values["attributed_party_id"]:

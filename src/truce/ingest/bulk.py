@@ -490,7 +490,7 @@ def write_records(
         source_kind=p["source_kind"],
         org_id=p["org"],
         submitted_by=ctx.actor,
-        received_at=ctx.at,
+        received_at=ctx.now,
         weapons="[]",
         language="en",
         observation="second_hand",
@@ -505,7 +505,7 @@ def write_records(
     new_incidents: list[tuple[int, int]] = []  # (incident id, index in new)
     updated: dict[int, int] = {}  # incident id → index in new (the newest correction)
     links: list[tuple[str, int, str, str, str]] = []
-    at, who = ctx.at, ctx.actor
+    at, who = ctx.now, ctx.actor
     hasher = (src.content_hash if src else None) or _hash
     for r in records:
         if isinstance(r.get("weapons"), list):
@@ -649,7 +649,7 @@ def match_into_incidents(
 def _incident_row(iid: int, rec: dict[str, Any], ctx: ApplyContext) -> tuple[Any, ...]:
     vals = [rec[f] for f in incidents.INCIDENT_FIELDS]
     vals[_SIM] = bool(vals[_SIM])
-    return (iid, *vals, "open", "pending", incidents.title_for(rec), ctx.at, ctx.seq)
+    return (iid, *vals, "open", "pending", incidents.title_for(rec), ctx.now, ctx.seq)
 
 
 _SIM = incidents.INCIDENT_FIELDS.index("simulated")
@@ -700,9 +700,9 @@ def _insert_sqlite(
     bound = [c for c in REPORT_COLUMNS if c not in consts]
     row_of = itemgetter(*bound)
     rows = sorted((row_of(r) for r in new), key=itemgetter(0))
-    at, seq = _literal(ctx.at), int(ctx.seq)
+    at, seq = _literal(ctx.now), int(ctx.seq)
     if at is None:  # pragma: no cover - the ledger's own timestamp
-        raise RuntimeError(f"unexpected entry time {ctx.at!r}")
+        raise RuntimeError(f"unexpected entry time {ctx.now!r}")
     raw = _sqlite_raw(conn)
     cur = raw.cursor()
     try:
@@ -837,7 +837,7 @@ def _acled_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
     resolver = PartyResolver(conn, _hint(conn, ctx, p, "acled"), res.unknown_actors)
-    recs, rejects = acled.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
+    recs, rejects = acled.parse_rows(data, first_line, p["columns"], ctx.now[:10], resolver)
     res.rejected.extend(rejects)
     return recs
 
@@ -850,7 +850,7 @@ def _ged_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
     resolver = PartyResolver(conn, _hint(conn, ctx, p, "ucdp"), res.unknown_actors)
-    recs, rejects = ged.parse_rows(data, first_line, p["columns"], ctx.at[:10], resolver)
+    recs, rejects = ged.parse_rows(data, first_line, p["columns"], ctx.now[:10], resolver)
     res.rejected.extend(rejects)
     return recs
 
@@ -891,7 +891,7 @@ def _ucdp_aec_parse(
     conn: Connection, data: bytes, first_line: int, p: dict[str, Any], ctx: ApplyContext, res: BatchResult
 ) -> list[dict[str, Any]]:
     recs, rejects = ucdp.parse_rows(
-        data, first_line, p["columns"], ctx.at[:10],
+        data, first_line, p["columns"], ctx.now[:10],
         _SideResolver(conn, _hint(conn, ctx, p, "ucdp"), res.unknown_actors),
         gazetteer_for(conn),  # the deployment's countries (the bundled Syrian gazetteer while only Syria is loaded)
     )

@@ -159,7 +159,7 @@ def parse_rows(
     src = p["options"].get("external_source") or "csv"
     actor = Actor(name=ctx.actor, org=p["org"], role="admin", org_kind=p["options"].get("org_kind") or "admin")
     columns = [c.strip().lstrip("\ufeff") for c in p["columns"]]
-    now = datetime.fromisoformat(ctx.at.replace("Z", "+00:00"))
+    now = datetime.fromisoformat(ctx.now.replace("Z", "+00:00"))
     latest = now + CLOCK_SKEW
     out: list[dict[str, Any]] = []
     rejects: list[tuple[int, str]] = []
@@ -177,7 +177,7 @@ def parse_rows(
             else:
                 key = f"{p['blob'][:16]}:{start}"
                 doc["id"] = str(uuid.uuid5(NAMESPACE, f"{src}:{key}"))
-            rec, incident_id, _notes = normalise(conn, actor, doc, [], ctx.at)
+            rec, incident_id, _notes = normalise(conn, actor, doc, [], ctx.now)
             when = datetime.fromisoformat(rec["occurred_at"].replace("Z", "+00:00")).astimezone(UTC)
             if when > latest:
                 raise ValidationFailed(f"occurred_at: {rec['occurred_at']} is in the future", field="occurred_at")

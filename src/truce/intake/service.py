@@ -35,7 +35,7 @@ from truce.incidents.models import incident_reports
 from truce.intake import rules
 from truce.intake.extract import Article, Extraction, extract
 from truce.intake.models import intake_candidates as cand
-from truce.ledger.chain import Actor, ApplyContext, applier, canonical, now_iso
+from truce.ledger.chain import Actor, ApplyContext, applier, business_now, canonical
 from truce.reports import service as reports
 
 BATCH = 500  # candidates per ledger entry in an import
@@ -366,7 +366,7 @@ def _likely_incident(conn: Connection, actor: Actor, data: dict[str, Any]) -> tu
     if data.get("lat") is None:
         return None, None, "none"
     try:
-        rec, _, _ = reports.normalise(conn, actor, data, [], now_iso())
+        rec, _, _ = reports.normalise(conn, actor, data, [], business_now())
     except TruceError:
         return None, None, "none"
     m = matching.match_report(conn, rec)
@@ -419,7 +419,7 @@ def add(
     the caller's transaction rolls back)."""
     require(actor, "intake.add")
     res = AddResult()
-    received = now_iso()
+    received = business_now()
     next_id = int(conn.execute(select(func.coalesce(func.max(cand.c.id), 0))).scalar_one()) + 1
     batch: list[dict[str, Any]] = []
     # the articles of this batch: their hash, and their candidate if received before this call (the articles
@@ -692,7 +692,7 @@ def _apply_accept(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
         .values(
             status="accepted",
             decided_by=ctx.actor,
-            decided_at=ctx.at,
+            decided_at=ctx.now,
             report_id=p["report_id"],
             edits=json.dumps(p.get("edits") or {}, ensure_ascii=False, sort_keys=True),
             decision_seq=ctx.seq,
@@ -708,7 +708,7 @@ def _apply_reject(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
         .values(
             status="rejected",
             decided_by=ctx.actor,
-            decided_at=ctx.at,
+            decided_at=ctx.now,
             reason=p["reason"],
             decision_seq=ctx.seq,
         )

@@ -16,12 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from truce import times
 from truce.ledger import merkle, reactions
 from truce.ledger.blobs import BlobStore
 from truce.ledger.context import SYSTEM, Actor, ApplyContext
 from truce.ledger.models import ledger_entries, ledger_head
 
 GENESIS = "0" * 64
+#: the payload key that keeps a command's business time when the deployment's clock is not the real one
+BUSINESS_AT = "business_at"
 
 __all__ = ["SYSTEM", "Actor", "ApplyContext", "applier", "record", "replay_entry"]
 
@@ -43,6 +46,12 @@ node_hash = merkle.hash_children  # SHA-256(0x01 || left || right)
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def business_now() -> str:
+    """What a service stamps on a command as its business time: the business clock when it is not the real one
+    (see truce.times), else the real time as the ledger writes it."""
+    return times.now() if times.business_clock() else now_iso()
 
 
 Applier = Callable[[Connection, dict[str, Any], ApplyContext], Any]
@@ -144,10 +153,13 @@ def record(
         raise RuntimeError(f"no applier for command {command}")
     # Round-trip the payload through canonical JSON so that what is applied is exactly what is stored.
     payload = json.loads(canonical(payload))
+    if BUSINESS_AT not in payload and times.business_clock():
+        payload[BUSINESS_AT] = times.now()  # the business time, kept with the command so that replay reproduces it
     prev_seq, prev_hash = _lock_head(conn)
     seq = prev_seq + 1
     at = at or now_iso()
-    ctx = ApplyContext(blobs=blobs, seq=seq, at=at, actor=actor.name, org=actor.org)
+    ctx = ApplyContext(blobs=blobs, seq=seq, at=at, actor=actor.name, org=actor.org,
+                       business_at=str(payload.get(BUSINESS_AT) or ""))
     result = apply(conn, payload, ctx)
     reactions.run(conn, command, payload, ctx)
     entry = {
@@ -237,7 +249,8 @@ def verify_chain(conn: Connection) -> list[ChainProblem]:
 
 def replay_entry(conn: Connection, row: Any, blobs: BlobStore) -> None:
     d = entry_dict(row)
-    ctx = ApplyContext(blobs=blobs, seq=d["seq"], at=d["at"], actor=d["actor"], org=d["org"])
+    ctx = ApplyContext(blobs=blobs, seq=d["seq"], at=d["at"], actor=d["actor"], org=d["org"],
+                       business_at=str(d["payload"].get(BUSINESS_AT) or "") if isinstance(d["payload"], dict) else "")
     fn = applier_for(d["command"])
     if fn is None:
         raise RuntimeError(f"ledger entry {d['seq']} names unknown command {d['command']}")

@@ -34,6 +34,10 @@ SYSTEM = Actor(name="system", org="ADMIN", role="admin", org_kind="admin")
 class ApplyContext:
     """The ledger entry being applied (live or on replay): its number, time, actor and organisation.
 
+    `at` is when the entry was written (the real clock); `business_at`, when the entry's payload keeps one, is
+    the business time of the command (the deployment ran "as of" a day, see truce.times): :attr:`now` is the
+    time a decision, a notification or a deadline takes, the same live and on replay.
+
     `changed` is where an applier says what it changed for the reactions that follow (e.g.
     ``ctx.changed["incidents"]``: the incidents whose reports changed)."""
 
@@ -42,8 +46,14 @@ class ApplyContext:
     at: str = ""
     actor: str = ""
     org: str = ""
+    business_at: str = ""
     cache: dict[str, Any] = field(default_factory=dict)
     changed: dict[str, set[Any]] = field(default_factory=dict)
+
+    @property
+    def now(self) -> str:
+        """The command's business time: the payload's `business_at`, else the entry's own time."""
+        return self.business_at or self.at
 
     def mark(self, what: str, ids: Any) -> None:
         """Note that rows of `what` (e.g. "incidents") changed, for the reactions of this command."""

@@ -238,7 +238,7 @@ def _apply_evaluate(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> N
             .where(measures.c.id == b["measure_id"])
             .values(
                 compliance="breached",
-                compliance_at=ctx.at,
+                compliance_at=ctx.now,
                 compliance_reason=f"deadline {b['deadline']} passed without compliance (evaluated as of {p['as_of']})",
             )
         )
@@ -256,7 +256,7 @@ def _apply_evaluate(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> N
                 evidence=json.dumps(m["evidence"], sort_keys=True),
                 evidence_key=m["evidence_key"],
                 status="proposed",
-                proposed_at=ctx.at,
+                proposed_at=ctx.now,
                 ledger_seq=ctx.seq,
             )
         )
@@ -378,8 +378,8 @@ def _insert_vote(conn: Connection, subject: str, subject_id: int, p: dict[str, A
             approve="yes" if p["approve"] else "no",
             reason=p["reason"],
             voted_by=ctx.actor,
-            voted_at=ctx.at,
-            voted_on=p.get("on") or ctx.at[:10],
+            voted_at=ctx.now,
+            voted_on=p.get("on") or ctx.now[:10],
             ledger_seq=ctx.seq,
         )
     )
@@ -607,7 +607,7 @@ def override_eligibility(app: App, conn: Connection, actor: Actor, accession_id:
 def _apply_override(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
     row = conn.execute(select(accessions.c.eligibility).where(accessions.c.id == p["accession_id"])).scalar_one()
     ev = json.loads(row)
-    ev["override"] = {"by": ctx.actor, "at": ctx.at, "reason": p["reason"]}
+    ev["override"] = {"by": ctx.actor, "at": ctx.now, "reason": p["reason"]}
     conn.execute(
         update(accessions)
         .where(accessions.c.id == p["accession_id"])

@@ -20,8 +20,9 @@ from truce.db import next_id
 from truce.incidents.models import incidents, notifications, replies
 from truce.ledger.chain import Actor, ApplyContext
 from truce.ledger.reactions import reaction
+from truce.measures.models import accessions, measures
 
-NOTIFICATION_KINDS = ("attribution", "reply", "access_denial", "measure")
+NOTIFICATION_KINDS = ("attribution", "reply", "access_denial", "measure", "status_change", "accession_decision")
 
 
 def notify(
@@ -44,7 +45,7 @@ def notify(
             incident_id=incident_id,
             party_id=party_id,
             message=message,
-            created_at=times.normalise(ctx.at),
+            created_at=times.normalise(ctx.now),
             reply_due=reply_due,
             ledger_seq=ctx.seq,
         )
@@ -103,7 +104,7 @@ def notify_party_attribution(conn: Connection, ctx: ApplyContext, incident_id: i
     if inc is None:
         return []
     days = reply_window_days(conn, inc.occurred_at)
-    due = times.add_days(ctx.at, days)
+    due = times.add_days(ctx.now, days)
     what = f"incident {incident_id}" + (f" ({inc.title}, {inc.occurred_at[:10]})" if inc.title else "")
     message = (
         f"The guarantors have attributed {what} to {party_id}. You may file a reply with counter-evidence "
@@ -183,3 +184,65 @@ def notify_proposals(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> 
                 f"measure {m['id']} proposed: {m['kind']} against {m['party_id']} ({m['rule_id']})",
                 party_id=m["party_id"],
             )
+
+
+# --- decisions about a party, told to the party (its liaison offices) ------------------------------------
+
+
+@reaction(on="party.status")
+def notify_status_change(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the party's liaison offices that its truce status changed (a suspension, an exclusion, a
+    reinstatement), from which day, by which decision and why."""
+    msg = (
+        f"The truce status of {p['party_id']} is {p['status']} from {p['effective']}"
+        f" (was {p['previous'] or 'unregistered'}; {p['decision']}): {p['reason']}"
+    )
+    for org in orgs_of_kind(conn, "party_liaison", p["party_id"]):
+        notify(conn, ctx, org, "status_change", msg, party_id=p["party_id"])
+
+
+@reaction(on="measure.vote")
+def notify_measure_decision(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the party's liaison offices that the guarantors decided a measure against it: approved (with its
+    deadline, and the status it sets) or rejected."""
+    if not p["outcome"]:
+        return
+    m = conn.execute(select(measures.c.party_id, measures.c.kind).where(measures.c.id == p["measure_id"])).first()
+    if m is None:
+        return
+    msg = f"Measure {p['measure_id']} ({m.kind}) against {m.party_id} was {p['outcome']} on {p['on']}: {p['reason']}"
+    if p["outcome"] == "approved" and p["deadline"]:
+        msg += f". Comply by {p['deadline']}"
+    if p.get("status_change"):
+        msg += f". The truce status of {m.party_id} is {p['status_change']['status']} from {p['on']}"
+    for org in orgs_of_kind(conn, "party_liaison", m.party_id):
+        notify(conn, ctx, org, "measure", msg + ".", party_id=m.party_id)
+
+
+@reaction(on="measures.evaluate")
+def notify_missed_deadlines(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the party's liaison offices that a measure's deadline passed without compliance (the measure is
+    breached)."""
+    for b in p.get("breached") or []:
+        msg = (
+            f"The deadline {b['deadline']} of measure {b['measure_id']} against {b['party_id']} passed without "
+            f"compliance (evaluated as of {p['as_of']}): the measure is breached."
+        )
+        for org in orgs_of_kind(conn, "party_liaison", b["party_id"]):
+            notify(conn, ctx, org, "measure", msg, party_id=b["party_id"])
+
+
+@reaction(on="accession.vote")
+def notify_accession_decision(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
+    """Tell the applicant's liaison offices that the guarantors decided its application to accede: accepted
+    (it is a signatory from that day) or rejected, and why."""
+    if not p["outcome"]:
+        return
+    party = conn.execute(select(accessions.c.party_id).where(accessions.c.id == p["accession_id"])).scalar()
+    if party is None:
+        return
+    verdict = "accepted" if p["outcome"] == "approved" else "rejected"
+    msg = f"The application of {party} to accede to the truce ({p['accession_id']}) was {verdict} on {p['on']}: "
+    msg += p["reason"] + (f". {party} is a signatory from {p['on']}." if p.get("status_change") else ".")
+    for org in orgs_of_kind(conn, "party_liaison", party):
+        notify(conn, ctx, org, "accession_decision", msg, party_id=party)

@@ -187,7 +187,7 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             kind=p["kind"],
             truce_status=p["status"],
             status_since=p["effective"] if p["status"] else None,
-            created_at=ctx.at,
+            created_at=ctx.now,
         )
     )
     if p.get("external_names"):
@@ -357,7 +357,7 @@ def show_party(conn: Connection, party_id: str) -> dict[str, Any]:
 def list_parties(
     conn: Connection, status: str | None = None, kind: str | None = None, as_of: str | None = None
 ) -> list[dict[str, Any]]:
-    as_of = check_day(as_of, "as_of")
+    as_of = check_day(as_of, "as_of") or times.clock_day()  # a deployment running as of a day: its register
     if kind and kind not in PARTY_KINDS:
         raise ValidationFailed(f"kind: '{kind}' is not one of {', '.join(PARTY_KINDS)}", field="kind")
     if status and status not in TRUCE_STATUSES:

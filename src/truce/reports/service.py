@@ -20,7 +20,7 @@ from truce.geo.service import admin_index, ensure_blob_row
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports
-from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier, canonical, now_iso
+from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier, business_now, canonical
 from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.reports.models import VISIBILITY_TIERS, report_evidence, reports
@@ -221,7 +221,7 @@ def submit(
     with different content it is refused."""
     require(actor, "report.submit")
     ev = store_evidence(app, evidence or [])
-    rec, incident_id, notes = normalise(conn, actor, data, ev, now_iso())
+    rec, incident_id, notes = normalise(conn, actor, data, ev, business_now())
     existing = conn.execute(select(reports).where(reports.c.id == rec["id"])).mappings().first()
     if existing is not None:
         return _duplicate_or_conflict(conn, existing, rec)

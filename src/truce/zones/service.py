@@ -102,7 +102,7 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             kind=p["kind"],
             note=p["note"],
             approximate=bool(p["approximate"]),
-            created_at=ctx.at,
+            created_at=ctx.now,
         )
     )
     _insert_version(conn, p, ctx)
