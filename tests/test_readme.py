@@ -230,7 +230,9 @@ def _example_files(folder: Path, json_doc: str) -> None:
     from tests.ingest.test_ged import ged_sample
 
     yemen = ROOT / "tests" / "fixtures" / "yemen"
-    for name in ("yem_adm1.geojson", "yem_adm2.geojson", "yem_adm3.geojson", "YE.txt", "hodeidah-2018.yaml"):
+    names = ("yem_adm1.geojson", "yem_adm2.geojson", "yem_adm3.geojson", "yem_adm4.geojson", "YE.txt",
+             "hodeidah-2018.yaml", "hodeidah-2019.yaml")
+    for name in names:
         (folder / name).write_bytes((yemen / name).read_bytes())
     ucdp = SHARED_DATA / "events" / "ucdp_aec_syria_train.csv"
     (folder / "ucdp_aec_syria_train.csv").write_text(

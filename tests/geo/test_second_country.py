@@ -103,6 +103,8 @@ def test_readme_commands_for_another_country(db_url: str) -> None:
     for line in block.strip().splitlines():
         argv = shlex.split(line, comments=True)
         assert argv[0] == "truce"
+        if argv[1] == "init":
+            continue  # the fixture's database is made already (`--db` below replaces the README's yemen.db)
         outputs.append(_ok(*[files.get(a, a) for a in argv[1:]], "--db", db_url))
     assert len(outputs) == 6
     assert outputs[0].splitlines()[-1] == "loaded ADM3: 10 areas"

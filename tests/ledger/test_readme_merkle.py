@@ -47,12 +47,13 @@ def test_readme_commands_run(astana_url, tmp_path, monkeypatch):
         cmd = line.split("#", 1)[0].strip()
         if not cmd:
             continue
-        argv = shlex.split(cmd.replace("truce-keys/RUS_OFFICE-KEYID.pem", made["file"]))
+        cmd = cmd.replace("truce-keys/RUS_OFFICE-KEYID.pem", made["file"]).replace("KEYID", made["key_id"])
+        argv = shlex.split(cmd)
         assert argv[0] == "truce"
         r = runner.invoke(cli, argv[1:])
         assert r.exit_code == 0, (cmd, r.output)
         ran += 1
-    assert ran == 5
+    assert ran == 6
 
 
 def test_readme_example_note_is_exact():

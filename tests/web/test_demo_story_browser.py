@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 from tests.bulletins.test_bulletin import _build_sqlite, demo_root
-from tests.web.test_browser import ARGS, CHROMIUM, free_port, shot
+from tests.web.test_browser import free_port, shot
 
 from truce.api.deps import SESSION_COOKIE
 from truce.app import Truce
@@ -72,19 +72,19 @@ def served(story_demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.fixture
-def browser_page(served: dict[str, Any]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        ctx = b.new_context(viewport={"width": 1280, "height": 900})
-        ctx.add_cookies([{"name": SESSION_COOKIE, "value": served["sid"], "url": served["base"]}])
-        errors: list[str] = []
-        page = ctx.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
+def browser_page(served: dict[str, Any], browser: Any) -> Iterator[Any]:
+    """A page of the session's Chromium (tests/web/conftest.py: a second sync Playwright in the same process
+    would fail), signed in as the verifier."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.add_cookies([{"name": SESSION_COOKIE, "value": served["sid"], "url": served["base"]}])
+    errors: list[str] = []
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
         yield page
-        b.close()
-        assert errors == []
+    finally:
+        ctx.close()
+    assert errors == []
 
 
 def _walk(page: Any, base: str, douma: int, lang: str) -> None:
