@@ -227,6 +227,12 @@ def label(value: object, enum: str | None = None) -> str:
     return _(word)
 
 
+def vocab(value: object, enum: str | None = None) -> str:
+    """A stored identifier as the CLI's text shows it: as it is in English (the identifier its options take,
+    "not_verified"), the word of its vocabulary in another language ("не подтверждено")."""
+    return str(value) if current() == DEFAULT else label(value, enum)
+
+
 # --- refusals ----------------------------------------------------------------------------------------
 
 # The common refusals of the services, as templates (the services raise them formatted, in English).

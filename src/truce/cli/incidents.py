@@ -148,7 +148,7 @@ def show_incident_text(
 ) -> None:
     """`incident show` as text, in the language of the moment: its labels and the data's closed vocabularies
     from the catalogue, the rules' reasons localized, the places, parties and zones by their local names."""
-    _, label, localize = i18n._, i18n.label, i18n.localize
+    _, label, localize = i18n._, i18n.vocab, i18n.localize
     p = console.print
 
     def party(pid: str | None) -> str:
@@ -180,7 +180,7 @@ def show_incident_text(
                     reason=localize(d["breach_reason"] or "")), highlight=False)
     if d["verdict"] == "verified":
         who = (party(d["attributed_party_id"]) if d["attribution"] == "attributed"
-               else label("could_not_be_attributed", "attribution"))
+               else i18n.label("could_not_be_attributed", "attribution"))
         p("  " + _("attribution: %(who)s; clause: %(clause)s (%(breach)s: %(reason)s); severity: %(severity)s "
                     "(%(why)s)", who=who, clause=d["clause_id"] or "-", breach=label(d["breach"] or "", "breach"),
                     reason=localize(d["breach_reason"] or ""), severity=label(d["severity"] or "", "severity"),
@@ -191,7 +191,7 @@ def show_incident_text(
                 i=cp["independent_sources"], o=cp["observation"], e=cp["evidence"], a=cp["agreement"]),
       highlight=False)
     for f in d["findings"]:
-        line = _("finding of %(guarantor)s: %(finding)s (%(reason)s)", guarantor=party(f["guarantor"]),
+        line = _("finding %(guarantor)s: %(finding)s (%(reason)s)", guarantor=party(f["guarantor"]),
                  finding=label(f["finding"], "finding"), reason=label(f["reason_code"], "reason_code"))
         if f["attributed_party_id"]:
             line += _(", attributes to %(party)s", party=party(f["attributed_party_id"]))

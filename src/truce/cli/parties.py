@@ -65,7 +65,7 @@ def party_show(
         local = parties.local_names(conn, i18n.current(), [p["id"]]) if i18n.current() != i18n.DEFAULT else {}
     if json_:
         return print_json(p)
-    _, label = i18n._, i18n.label
+    _, label = i18n._, i18n.vocab
     name = f"{local[p['id']]} ({p['name']})" if p["id"] in local else p["name"]
     status = label(p["truce_status"], "truce_status") if p["truce_status"] else "—"
     console.print(f"[bold]{p['id']}[/] {name} ({label(p['kind'], 'party_kind')}); "

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from truce import i18n
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
@@ -26,7 +27,7 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.geo.service import deepest_levels
-from truce.i18n import N_, _, label
+from truce.i18n import N_, _, vocab
 from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELDS, InputField
 from truce.reports.service import EvidenceFile, get_report, submit
 
@@ -155,10 +156,11 @@ def report_show(
         return print_json(r)
     sim = " [" + _("simulated").upper() + "]" if r["simulated"] else ""
     console.print("[bold]" + _("report %(id)s", id=r["id"]) + f"[/]{sim}", highlight=False)
+    english = i18n.current() == i18n.DEFAULT  # English: the fields and values as the JSON names them
     for k, word in REPORT_LABELS.items():
         if r.get(k) is not None:
-            value = label(r[k], REPORT_VOCABULARIES[k]) if k in REPORT_VOCABULARIES else r[k]
-            console.print(f"  {_(word)}: {value}", highlight=False)
+            value = vocab(r[k], REPORT_VOCABULARIES[k]) if k in REPORT_VOCABULARIES else r[k]
+            console.print(f"  {k if english else _(word)}: {value}", highlight=False)
     for e in r["evidence"]:
         console.print("  " + _("evidence: %(name)s (%(type)s, %(size)s bytes) sha256 %(sha)s", name=e["name"],
                                type=e["media_type"], size=e["size"], sha=e["sha256"]), highlight=False)

@@ -25,7 +25,7 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.geo.service import MAX_LEVEL, check_level, list_admin_areas
-from truce.i18n import _, label, localize, ngettext
+from truce.i18n import _, localize, ngettext, vocab
 from truce.zones import service as zones
 from truce.zones.io import import_geojson
 from truce.zones.service import split_zone, unite_zone, zone_history
@@ -78,12 +78,12 @@ def zone_show(
         return print_json(z)
     name = z.get("names", {}).get(i18n.current(), z["name"])
     approx = " — " + _("approximate outline") if z["approximate"] else ""
-    console.print(f"[bold]{z['id']}[/] {name} ({label(z['kind'], 'zone_kind')}){approx}", highlight=False)
+    console.print(f"[bold]{z['id']}[/] {name} ({vocab(z['kind'], 'zone_kind')}){approx}", highlight=False)
     if z["note"]:
         console.print(f"  {z['note']}", highlight=False)
     for v in z["versions"]:
         line = _("v%(version)s: %(start)s → %(end)s, %(area)s km²", version=v["version"], start=v["valid_from"],
-                 end=v["valid_to"] or label("open", "investigation_status"), area=v["area_sqkm"])
+                 end=v["valid_to"] or vocab("open", "investigation_status"), area=v["area_sqkm"])
         if v["adm_pcodes"]:
             line += ", " + ngettext("from %(num)d sub-district", "from %(num)d sub-districts", len(v["adm_pcodes"]))
         if v["repair"]:
