@@ -341,6 +341,8 @@ JUDGMENTS = [
     N_("%(type)s is grave wherever it happens"),
     N_("%(type)s inside a zone"),
     N_("no civilian killed, no heavy weapons in a zone"),
+    N_("not judged: before the agreement took effect"),
+    N_("not judged: after the agreement ended"),
 ]
 # The notifications the services address to an organisation (notifications/service.py), shown through
 # `localize` in the inbox.
