@@ -153,3 +153,11 @@ def test_intake_refusal_in_the_language(tmp_path):
     res = runner.invoke(cli, ["--lang", "tr", "intake", "import", str(empty), "--db", f"sqlite:///{tmp_path}/t.db"])
     assert res.exit_code == 2, res.output
     assert "news.jsonl: dosya boş" in res.output
+
+
+def test_zone_list_names_the_zones_in_the_language(astana_url):
+    ru = runner.invoke(cli, ["--lang", "ru", "zone", "list", "--db", astana_url])
+    assert ru.exit_code == 0, ru.output
+    assert "Идлибская" in ru.output and "Гуте" in ru.output and "Idlib" not in ru.output
+    en = runner.invoke(cli, ["zone", "list", "--db", astana_url])
+    assert "Idlib" in en.output and "Идлибская" not in en.output

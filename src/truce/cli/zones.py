@@ -53,8 +53,10 @@ def zone_list(
     t = get_app(db)
     with t.read() as conn:
         rows = zones.list_zones(conn, as_of)
+        local = zones.local_names(conn, i18n.current()) if i18n.current() != i18n.DEFAULT else {}
     if json_:
         return print_json(rows)
+    rows = zones.in_language(rows, local)  # as the reader's press names them
     table(rows, ["id", "name", "kind", "version", "valid_from", "valid_to", "area_sqkm", "incidents", "approximate"])
 
 
