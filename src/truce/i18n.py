@@ -197,6 +197,15 @@ ENUMS: dict[str, dict[str, str]] = {
         "injured": N_("injured"), "injured_civilian": N_("civilians injured"),
         "injured_combatant": N_("combatants injured"),
     },
+    "source_kind": {"monitor": N_("monitor"), "guarantor_office": N_("guarantor office"),
+                    "party_complaint": N_("party complaint"), "media": N_("media"), "sensor": N_("sensor"),
+                    "ngo": N_("NGO")},
+    "zone_kind": {"de_escalation_area": N_("de-escalation area"), "security_belt": N_("security belt"),
+                  "demilitarised_strip": N_("demilitarised strip"),
+                  "reconciled_settlement": N_("reconciled settlement"), "other": N_("other")},
+    # how a report is linked to its incident (incident_reports.how)
+    "link_how": {"origin": N_("first report"), "auto": N_("linked by the rules"), "manual": N_("linked by hand"),
+                 "correction": N_("correction")},
     # a mirror's alarms (mirror/checks.py)
     "alarm_kind": {
         "rollback": N_("rollback: the log went back to an older checkpoint"),
@@ -217,6 +226,12 @@ def label(value: object, enum: str | None = None) -> str:
     text = str(value)
     word = (ENUMS.get(enum or "") or _WORDS).get(text) or _WORDS.get(text) or text.replace("_", " ")
     return _(word)
+
+
+def vocab(value: object, enum: str | None = None) -> str:
+    """A stored identifier as the CLI's text shows it: as it is in English (the identifier its options take,
+    "not_verified"), the word of its vocabulary in another language ("не подтверждено")."""
+    return str(value) if current() == DEFAULT else label(value, enum)
 
 
 # --- refusals ----------------------------------------------------------------------------------------
@@ -248,6 +263,72 @@ REFUSALS = [
        "add-version FILE"),
     N_("no ADM%(level)s areas are loaded (the deepest level is ADM%(deepest)s)"),
 ]
+# The refusals of a scenario or agreement file (agreements/documents.py): the file and line, the path of the
+# value, and why (the `why`, `first` and `what` of a message are localized in turn: NESTED).
+SCENARIO_REFUSALS = [
+    N_("%(file)s, line %(line)s: %(field)s: %(why)s"),
+    N_("%(file)s: %(field)s: %(why)s"),
+    N_("%(file)s: cannot read (%(why)s)"),
+    N_("%(file)s: not a UTF-8 text file (byte %(byte)s)"),
+    N_("%(file)s: a binary file, not a YAML scenario"),
+    N_("%(file)s: a scenario is a YAML mapping with an 'agreement' section"),
+    N_("%(file)s, line %(line)s: not valid YAML (%(why)s)"),
+    N_("%(file)s: not valid YAML (%(why)s)"),
+    N_("required, missing"),
+    N_("%(value)s is not %(what)s; allowed: %(allowed)s"),
+    N_("%(value)s is not an ISO 3166-1 alpha-2 code (YE, SY, UA…)"),
+    N_("%(value)s is not a valid id or user name (letters, digits, _ . -; not 'system')"),
+    N_("unknown key %(shown)s; allowed: %(allowed)s"),
+    N_("passwords are not written in a scenario file: set one with truce user passwd NAME"),
+    N_("%(what)s id %(id)s is given twice"),
+    N_("%(name)s is not a parameter of kind %(kind)s; its parameters: %(own)s"),
+    N_("step %(step)s is given twice"),
+    N_("rule %(id)s: step %(step)s is not a rung of the ladder; rungs: %(steps)s"),
+    N_("a %(kind)s belongs to a party: give its id"),
+    N_("%(ref)s is not a party of the scenario; parties: %(known)s"),
+    N_("user %(name)s is given twice"),
+    N_("%(ref)s is not an organisation of the scenario; organisations: %(known)s"),
+    N_("a user of %(org)s (%(kind)s) may be %(allowed)s, not %(role)s"),
+    N_("clause %(clause)s: %(ref)s is not a party of the scenario; parties: %(known)s"),
+    # the `what` of those messages
+    N_("a violation type"), N_("an eligibility criterion kind"), N_("a measure rung"), N_("a truce status"),
+    N_("a status a measure can set"), N_("a decision rule"), N_("a missed-deadline rule"), N_("a party kind"),
+    N_("a zone kind"), N_("an organisation kind"), N_("a role"), N_("an external source"),
+    N_("criterion"), N_("rule"), N_("clause"), N_("party"), N_("zone"), N_("organisation"),
+]
+# The refusals of the intake of articles (intake/service.py): `where` names the file and line or the article.
+INTAKE_REFUSALS = [
+    N_("%(where)s: published: '%(value)s' is not a date or time (use ISO 8601, e.g. 2017-04-16T09:00:00Z)"),
+    N_("%(where)s: published: %(value)s is in the future"),
+    N_("%(where)s: an article is a JSON object with at least a body"),
+    N_("%(where)s: the article has no body (give 'body' or 'text')"),
+    N_("%(where)s: the body is longer than %(n)s characters"),
+    N_("%(where)s: language: '%(lang)s' is not one of en, ar"),
+    N_("%(file)s: the file is empty"),
+    N_("%(file)s: a binary file, not text (CSV, JSON Lines, JSON or plain text)"),
+    N_("%(file)s: not UTF-8 text (byte %(byte)s cannot be read)"),
+    N_("%(file)s: not valid JSON (%(why)s)"),
+    N_("%(file)s, line %(line)s: not valid JSON (%(why)s)"),
+    N_("%(file)s: cannot be read (%(why)s)"),
+    N_("%(file)s: no body column (one of %(names)s); has %(cols)s"),
+    N_("%(file)s: not a readable CSV (%(why)s)"),
+    N_("%(file)s: unknown file type '%(suffix)s' (use .csv, .jsonl or .json)"),
+    N_("%(file)s: no articles"),
+    N_("%(where)s: article %(key)s appears twice with different content"),
+    N_("%(where)s: article %(key)s was already received (candidate %(id)s) with different content"),
+    N_("no intake candidate %(id)s"),
+    N_("candidate %(id)s was already %(what)s by %(who)s at %(at)s; a decision is final"),
+    N_("candidate %(id)s was already %(what)s by %(who)s at %(at)s, report %(report)s; a decision is final"),
+    N_("not a field a reviewer corrects (one of %(fields)s)"),
+    N_("'%(value)s' is not a %(type)s"),
+    N_("%(value)s is negative"),
+    N_("say why the candidate is rejected"),
+    N_("at most 2000 characters"),
+    N_("'%(status)s' is not one of pending, accepted, rejected"),
+]
+# placeholders whose value is itself a message or a word of a vocabulary (localized in turn)
+NESTED = frozenset({"why", "first", "what", "type"})
+
 # The reasons of the rules' judgments (incidents/rules.py), shown on the incident page through `localize`.
 JUDGMENTS = [
     N_("no agreement in force on that date"),
@@ -261,6 +342,8 @@ JUDGMENTS = [
     N_("%(type)s is grave wherever it happens"),
     N_("%(type)s inside a zone"),
     N_("no civilian killed, no heavy weapons in a zone"),
+    N_("not judged: before the agreement took effect"),
+    N_("not judged: after the agreement ended"),
 ]
 # The notifications the services address to an organisation (notifications/service.py), shown through
 # `localize` in the inbox.
@@ -306,6 +389,8 @@ def localize_parts(message: str, lang: str | None = None) -> str:
 
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+# what the value of some placeholders looks like (others: any text)
+_VALUE = {"file": r"\S+?", "line": r"\d+", "field": r"[\w.\[\]-]+?"}
 
 
 @lru_cache(maxsize=1)
@@ -315,7 +400,7 @@ def _templates() -> list[tuple[re.Pattern[str], str]]:
     seen: set[str] = set()
     t = catalogue("ru")  # any compiled catalogue lists the msgids; fall back to REFUSALS alone
     ids = [m for m in getattr(t, "_catalog", {}) if isinstance(m, str) and m]
-    for tpl in [*REFUSALS, *ids]:
+    for tpl in [*REFUSALS, *SCENARIO_REFUSALS, *INTAKE_REFUSALS, *ids]:
         if tpl in seen or not _PLACEHOLDER.search(tpl):
             continue
         seen.add(tpl)
@@ -324,13 +409,15 @@ def _templates() -> list[tuple[re.Pattern[str], str]]:
         for m in _PLACEHOLDER.finditer(tpl):
             rx += re.escape(tpl[last : m.start()])
             name = m.group(1)
-            rx += f"(?P={name})" if name in names else f"(?P<{name}>.+?)"
+            rx += f"(?P={name})" if name in names else f"(?P<{name}>{_VALUE.get(name, '.+?')})"
             names.add(name)
             last = m.end()
         rx += re.escape(tpl[last:])
         pats.append((re.compile(f"^{rx}$", re.S), tpl))
-    # the most specific (longest fixed text) first
-    pats.sort(key=lambda p: -len(_PLACEHOLDER.sub("", p[1])))
+    # the outer messages first ("… (and 2 more)", then "file, line 3: …" around a refusal), then the most
+    # specific (longest fixed text)
+    pats.sort(key=lambda p: ("%(first)s" not in p[1], not re.search(r"%\((file|where)\)s", p[1]),
+                             -len(_PLACEHOLDER.sub("", p[1]))))
     return pats
 
 
@@ -354,7 +441,8 @@ def localize(message: str, lang: str | None = None) -> str:
     for rx, tpl in _templates():
         hit = rx.match(message)
         if hit:
-            translated = t.gettext(tpl)
-            if translated != tpl:
-                return translated % hit.groupdict()
+            values = {k: localize(v, lang) if k in NESTED else v for k, v in hit.groupdict().items()}
+            out = t.gettext(tpl) % values
+            if out != message:
+                return out
     return message

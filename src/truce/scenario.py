@@ -14,6 +14,7 @@ from truce.auth import service as auth
 from truce.auth.models import organisations, users
 from truce.errors import ValidationFailed
 from truce.geo.service import deepest_levels, load_bundled_admin_areas
+from truce.i18n import N_
 from truce.ledger.chain import Actor
 from truce.ledger.context import App
 from truce.parties import service as parties
@@ -52,6 +53,11 @@ def _agreement_data(ag: dict[str, Any]) -> dict[str, Any]:
         "measures": ag.get("measures"),
         "eligibility": ag.get("eligibility"),
     }
+
+
+# what a load leaves as it is (the CLI shows them through i18n.localize)
+LEFT_ORG = N_("organisation %(org)s exists as %(was)s, the file says %(says)s: left as it is")
+LEFT_USER = N_("user %(user)s exists as %(role)s of %(org)s, the file says %(new_role)s of %(new_org)s: left as it is")
 
 
 def _org(name: str, kind: str, party: str | None) -> str:
@@ -119,20 +125,16 @@ def load(app: App, actor: Actor, path: str | Path | None = None, new_version: bo
                 auth.add_org(app, conn, actor, o["id"], o["name"], o["kind"], o["party_id"])
                 done["organisations"].append(o["id"])
             elif o["id"] in declared and (row.name, row.kind, row.party_id) != (o["name"], o["kind"], o["party_id"]):
-                done["left"].append(
-                    f"organisation {o['id']} exists as {_org(row.name, row.kind, row.party_id)}, the file says "
-                    f"{_org(o['name'], o['kind'], o['party_id'])}: left as it is"
-                )
+                done["left"].append(LEFT_ORG % {"org": o["id"], "was": _org(row.name, row.kind, row.party_id),
+                                                 "says": _org(o["name"], o["kind"], o["party_id"])})
         for u in data.get("users", []):  # no password: set one with `truce user passwd NAME`
             row = conn.execute(select(users).where(users.c.name == u["name"])).first()
             if row is None:
                 auth.add_user(app, conn, actor, u["name"], u["org"], u["role"], u.get("display_name"))
                 done["users"].append(u["name"])
             elif (row.org_id, row.role) != (u["org"], u["role"]):
-                done["left"].append(
-                    f"user {u['name']} exists as {row.role} of {row.org_id}, the file says {u['role']} of "
-                    f"{u['org']}: left as it is"
-                )
+                done["left"].append(LEFT_USER % {"user": u["name"], "role": row.role, "org": row.org_id,
+                                                  "new_role": u["role"], "new_org": u["org"]})
         for z in data.get("zones", []):
             if conn.execute(select(zones_table.c.id).where(zones_table.c.id == z["id"])).first():
                 continue
@@ -149,6 +151,7 @@ def load(app: App, actor: Actor, path: str | Path | None = None, new_version: bo
                     "valid_from": str(z.get("valid_from", ag["effective"])),
                     "adm3": z.get("adm3"),
                     "geometry": z.get("geometry"),
+                    "names": z.get("names") or {},
                 },
             )
             done["zones"].append(z["id"])

@@ -94,3 +94,14 @@ def test_party_and_governorate_names_in_the_readers_language(sqlite_demo_url: st
     for f in forms:
         f.pop("generated_at", None)
     assert forms[0] == forms[1] and "parties_ar" not in forms[0]["labels"]
+
+
+def test_zone_names_in_the_readers_language(sqlite_demo_url: str) -> None:  # noqa: F811
+    """The bulletin's zone rows and trend name the zones as the scenario names them in the reader's language."""
+    db = ["--db", sqlite_demo_url]
+    ar = run("bulletin", "--date", DAY, "--lang", "ar", "--format", "md", *db).stdout
+    assert "| Z1 منطقة خفض التصعيد في إدلب |" in ar and "Idlib de-escalation area" not in ar
+    tr = run("bulletin", "--date", DAY, "--lang", "tr", "--format", "md", *db).stdout
+    assert "| Z3 Doğu Guta Gerginliği Azaltma Bölgesi |" in tr and "Eastern Ghouta de-escalation area" not in tr
+    en = run("bulletin", "--date", DAY, "--format", "md", *db).stdout
+    assert "| Z1 Idlib de-escalation area |" in en

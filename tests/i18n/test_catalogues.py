@@ -130,10 +130,11 @@ def test_refusals_are_localized_keeping_their_values() -> None:
 
 
 def test_the_matchers_reasons_are_localized_part_by_part() -> None:
+    """Each part in the language, and the violation type in it (a word of its vocabulary) too."""
     reason = ("same type (shelling); alleged party unknown on one side; 3.0 h apart (beyond the 6 h window); "
               "placed only to a district (both in SY0200)")
     assert i18n.localize_parts(reason, "ru") == (
-        "тот же тип (shelling) · в одном из сообщений сторона не указана · разница 3.0 ч (больше окна в 6 ч)"
+        "тот же тип (обстрел) · в одном из сообщений сторона не указана · разница 3.0 ч (больше окна в 6 ч)"
         " · место известно лишь до района (оба в SY0200)"
     )
     unknown = i18n.localize_parts("a part no catalogue knows; 1.5 km apart", "tr")

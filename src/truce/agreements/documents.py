@@ -274,6 +274,8 @@ class ZoneDoc(Doc):
     valid_from: date | None = None
     adm3: list[str] | None = None
     geometry: dict[str, Any] | None = None
+    # its name in the readers' languages, as their press writes it: {ar: ..., ru: ..., tr: ..., fa: ...}
+    names: dict[Literal["ar", "ru", "tr", "fa"], str] | None = None
 
 
 class OrganisationDoc(Doc):

@@ -10,7 +10,9 @@ import shapely
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
+from truce import i18n
 from truce.api.deps import read
+from truce.errors import ValidationFailed
 from truce.geo.gazetteer import gazetteer_for
 from truce.geo.models import admin_areas
 from truce.geo.service import MAX_LEVEL, check_level, list_admin_areas
@@ -22,9 +24,16 @@ _lock = threading.Lock()
 
 
 @router.get("/zones", summary="Zones as a GeoJSON FeatureCollection (the versions valid on as_of, or all)")
-def zones(request: Request, as_of: str | None = Query(None, description="A date, YYYY-MM-DD")) -> Any:
+def zones(
+    request: Request,
+    as_of: str | None = Query(None, description="A date, YYYY-MM-DD"),
+    lang: str | None = Query(None, description="ar, ru, tr or fa: each feature's local_name in that language"),
+) -> Any:
+    code = i18n.normalize(lang) if lang else None
+    if lang and code is None:
+        raise ValidationFailed(f"lang: {lang!r} is not one of {', '.join(i18n.LANGUAGES)}", field="lang")
     with read(request) as conn:
-        return zones_geojson(conn, as_of)
+        return zones_geojson(conn, as_of, code)
 
 
 @router.get("/zones/{zone_id}", summary="A zone with the history of its versions")

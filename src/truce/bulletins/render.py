@@ -27,6 +27,7 @@ from truce.geo.models import admin_areas
 from truce.geo.service import admin_names
 from truce.i18n import _, label
 from truce.parties.service import local_names
+from truce.zones.service import local_names as zone_local_names
 
 VERDICT_COLOURS = {"verified": "#c0392b", "disputed": "#e67e22", "not_verified": "#7f8c8d", "pending": "#2e86c1"}
 ZONE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
@@ -84,13 +85,15 @@ def _office_label(doc: dict[str, Any], org: str) -> str:
 
 def with_local_names(conn: Connection | None, doc: dict[str, Any], lang: str) -> dict[str, Any]:
     """The document to show in `lang`: a copy whose labels add its parties' and governorates' names in that
-    language where the register and the boundaries have them (`parties_<lang>`, `governorates_<lang>`).
+    language where the register, the zones and the boundaries have them (`parties_<lang>`, `zones_<lang>`,
+    `governorates_<lang>`).
     The signed document itself is left as it is (and its JSON form is never shown with them)."""
     if conn is None or lang == i18n.DEFAULT:
         return doc
     labels = dict(doc.get("labels") or {})
     gov = labels.get("governorates") or {}
     labels[f"parties_{lang}"] = local_names(conn, lang, list(labels.get("parties") or {}))
+    labels[f"zones_{lang}"] = zone_local_names(conn, lang, list(labels.get("zones") or {}))
     labels[f"governorates_{lang}"] = {k: v for k, v in admin_names(conn, list(gov), lang).items() if v != gov.get(k)}
     return {**doc, "labels": labels}
 
@@ -548,8 +551,8 @@ def trend_png(doc: dict[str, Any], dpi: int = 110) -> bytes:
         colours = ["#9db4cf"] * (len(x) - 1) + ["#1f4e8c"]
         ax.bar(x, inc, color=colours, width=0.8, label=shaped(_("incidents (all sources)")))
         ax.plot(x, rep, color="#c0392b", linewidth=1.4, marker="o", markersize=2.2, label=shaped(_("office reports")))
-        name = (doc.get("labels") or {}).get("zones", {}).get(z, "")
-        ax.set_title(f"{z} {name}".strip(), fontsize=8.5, loc="left")
+        name = _local_name(doc, "zones", z) or ""
+        ax.set_title(shaped(f"{z} {name}".strip()), fontsize=8.5, loc="left")
         ax.set_xticks(ticks)
         ax.set_xticklabels([days[i][5:] for i in ticks], fontsize=7)
         ax.set_ylim(0, ymax * 1.15)
@@ -707,7 +710,8 @@ def map_png(
             ax.add_artist(p)
             rp = g.representative_point()
             ax.text(rp.x, rp.y, z["zone"], fontsize=8, fontweight="bold", color=colour, ha="center", va="center")
-            handles.append(Line2D([], [], color=colour, linewidth=4, alpha=0.5, label=f"{z['zone']} {z['name']}"))
+            zname = _local_name(doc, "zones", z["zone"]) or z["name"]
+            handles.append(Line2D([], [], color=colour, linewidth=4, alpha=0.5, label=shaped(f"{z['zone']} {zname}")))
     pts = doc["numbers"]["incidents"]["map"]
     for verdict, colour in VERDICT_COLOURS.items():
         sel = [p for p in pts if p["verdict"] == verdict]

@@ -39,6 +39,7 @@ from truce.incidents.service import IncidentFilter, list_incidents, require_inci
 from truce.incidents.verification import add_finding, current_findings, finding_history
 from truce.incidents.views import incident_detail
 from truce.parties.service import local_names
+from truce.zones.service import display_names as zone_display_names
 
 incident_app = typer.Typer(help="Incidents.\n\nExample: truce incident list --zone Z1", no_args_is_help=True)
 
@@ -131,70 +132,96 @@ def incident_show(
     with t.read() as conn:
         viewer = None if public else viewer_for(conn, as_user)
         d = incident_detail(conn, incident_id, viewer)
-        names = admin_names(conn, [d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]], i18n.current())
-        party_names = local_names(conn, i18n.current(), [d["alleged_party_id"]])
+        lang = i18n.current()
+        names = admin_names(conn, [d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]], lang)
+        party_ids = [d["alleged_party_id"], d["attributed_party_id"], *(r.get("party_id") for r in d["replies"]),
+                     *(f["attributed_party_id"] for f in d["findings"]), *(f["guarantor"] for f in d["findings"])]
+        party_names = local_names(conn, lang, party_ids) if lang != i18n.DEFAULT else {}
+        zone_names = zone_display_names(conn, lang, [z["zone_id"] for z in d["zones"]])
     if json_:
         return print_json(d)
+    show_incident_text(d, names, party_names, zone_names)
+
+
+def show_incident_text(
+    d: dict[str, Any], names: dict[str, str], party_names: dict[str, str], zone_names: dict[str, str]
+) -> None:
+    """`incident show` as text, in the language of the moment: its labels and the data's closed vocabularies
+    from the catalogue, the rules' reasons localized, the places, parties and zones by their local names."""
+    _, label, localize = i18n._, i18n.vocab, i18n.localize
     p = console.print
-    sim = " [SIMULATED]" if d["simulated"] or any(r["simulated"] for r in d["reports"]) else ""
-    p(f"[bold]incident {d['id']}[/]{sim}: {d['title']}", highlight=False)
-    p(f"  occurred {d['occurred_at']} ({d['occurred_precision']}); status {d['status']}")
+
+    def party(pid: str | None) -> str:
+        return f"{party_names[pid]} ({pid})" if pid in party_names else (pid or "")
+
+    simulated = d["simulated"] or any(r["simulated"] for r in d["reports"])
+    sim = " [" + _("simulated").upper() + "]" if simulated else ""
+    p("[bold]" + _("Incident %(id)s", id=d["id"]) + f"[/]{sim}: {d['title']}", highlight=False)
+    p("  " + _("occurred %(at)s (%(precision)s); status %(status)s", at=d["occurred_at"],
+                precision=label(d["occurred_precision"], "time_precision"),
+                status=label(d["status"], "incident_status")), highlight=False)
     place = " / ".join(f"{names.get(c, c)} {c}" for c in (d["adm1_pcode"], d["adm2_pcode"], d["adm3_pcode"]) if c)
-    p(f"  where: {place or 'unknown'} ({d['location_precision']})", highlight=False)
-    p(f"  zones: {', '.join(z['zone_id'] + ' v' + str(z['zone_version']) for z in d['zones']) or 'none'}")
-    alleged = d["alleged_party_id"]
-    alleged_name = f"{party_names[alleged]} ({alleged})" if alleged in party_names else alleged
-    p(f"  alleged party: {alleged_name or d['alleged_party_text'] or 'unknown'}", highlight=False)
-    p(
-        f"  [bold]verdict: {d['verdict']}[/]"
-        + (f" under {d['agreement_id']} v{d['agreement_version']}" if d["agreement_id"] else "")
-    )
+    p("  " + _("where: %(place)s (%(precision)s)", place=place or _("unknown"),
+                precision=label(d["location_precision"], "location_precision")), highlight=False)
+    zones = ", ".join(f"{zone_names.get(z['zone_id'], '')} {z['zone_id']} v{z['zone_version']}".strip()
+                      for z in d["zones"])
+    p("  " + _("zones: %(zones)s", zones=zones or _("outside every zone")), highlight=False)
+    p("  " + _("alleged party: %(party)s", party=party(d["alleged_party_id"]) or d["alleged_party_text"]
+                or _("unknown")), highlight=False)
+    verdict = label(d["verdict"], "verdict")
+    if d["agreement_id"]:
+        line = _("verdict: %(verdict)s under %(agreement)s v%(version)s", verdict=verdict,
+                 agreement=d["agreement_id"], version=d["agreement_version"])
+    else:
+        line = _("verdict: %(verdict)s", verdict=verdict)
+    p(f"  [bold]{line}[/]", highlight=False)
     if d["verdict"] in ("before_agreement", "after_agreement"):
-        p(f"  clause, breach, severity: {d['verdict']} ({d['breach_reason']})", highlight=False)
+        p("  " + _("clause, breach, severity: %(verdict)s (%(reason)s)", verdict=verdict,
+                    reason=localize(d["breach_reason"] or "")), highlight=False)
     if d["verdict"] == "verified":
-        who = d["attributed_party_id"] if d["attribution"] == "attributed" else "could not be attributed"
-        p(
-            f"  attribution: {who}; clause: {d['clause_id'] or '-'} ({d['breach']}: {d['breach_reason']}); "
-            f"severity: {d['severity']} ({d['severity_reason']})",
-            highlight=False,
-        )
+        who = (party(d["attributed_party_id"]) if d["attribution"] == "attributed"
+               else i18n.label("could_not_be_attributed", "attribution"))
+        p("  " + _("attribution: %(who)s; clause: %(clause)s (%(breach)s: %(reason)s); severity: %(severity)s "
+                    "(%(why)s)", who=who, clause=d["clause_id"] or "-", breach=label(d["breach"] or "", "breach"),
+                    reason=localize(d["breach_reason"] or ""), severity=label(d["severity"] or "", "severity"),
+                    why=localize(d["severity_reason"] or "")), highlight=False)
     cp = d["confidence_parts"]
-    p(
-        f"  confidence {d['confidence']:.2f} = 0.40 x sources {cp['sources']} ({cp['independent_sources']} independent)"
-        f" + 0.20 x observation {cp['observation']} + 0.15 x evidence {cp['evidence']}"
-        f" + 0.25 x agreement {cp['agreement']}",
-        highlight=False,
-    )
+    p("  " + _("confidence %(c)s = 0.40 x sources %(s)s (%(i)s independent) + 0.20 x observation %(o)s + 0.15 x "
+                "evidence %(e)s + 0.25 x agreement %(a)s", c=f"{d['confidence']:.2f}", s=cp["sources"],
+                i=cp["independent_sources"], o=cp["observation"], e=cp["evidence"], a=cp["agreement"]),
+      highlight=False)
     for f in d["findings"]:
-        p(
-            f"  finding {f['guarantor']}: {f['finding']} ({f['reason_code']})"
-            + (f", attributes to {f['attributed_party_id']}" if f["attributed_party_id"] else "")
-            + (f": {f['note']}" if f["note"] else "")
-            + f" — {f['recorded_by']} {f['found_on'] or f['recorded_at'][:10]}",
-            highlight=False,
-        )
+        line = _("finding %(guarantor)s: %(finding)s (%(reason)s)", guarantor=party(f["guarantor"]),
+                 finding=label(f["finding"], "finding"), reason=label(f["reason_code"], "reason_code"))
+        if f["attributed_party_id"]:
+            line += _(", attributes to %(party)s", party=party(f["attributed_party_id"]))
+        if f["note"]:
+            line += f": {f['note']}"
+        p(f"  {line} — {f['recorded_by']} {f['found_on'] or f['recorded_at'][:10]}", highlight=False)
     for r in d["replies"]:
-        p(
-            f"  reply by {r.get('party_id')} ({r.get('filed_by')}, {str(r.get('filed_at'))[:16]}): {r.get('text')}",
-            highlight=False,
-        )
+        p("  " + _("reply by %(party)s (%(who)s, %(at)s): %(text)s", party=party(r.get("party_id")),
+                    who=r.get("filed_by"), at=str(r.get("filed_at"))[:16], text=r.get("text")), highlight=False)
     for i in d["investigations"]:
-        p(
-            f"  investigation {i.get('id')}: {i.get('status')}"
-            + (f", finding {i['finding']}" if i.get("finding") else ""),
-            highlight=False,
-        )
+        line = _("investigation %(id)s: %(status)s", id=i.get("id"),
+                 status=label(i.get("status"), "investigation_status"))
+        if i.get("finding"):
+            line += _(", finding %(finding)s", finding=label(i["finding"], "finding"))
+        p(f"  {line}", highlight=False)
     for r in d["reports"]:
-        p(
-            f"  report {r['id']} ({r['source_kind']}, {r['org_id']}, {r['how']}, {r['visibility']})"
-            + (" [simulated]" if r["simulated"] else "")
-            + (f", {len(r['evidence'])} evidence" if r["evidence"] else ""),
-            highlight=False,
-        )
+        line = _("report %(id)s (%(source)s, %(org)s, %(how)s, %(visibility)s)", id=r["id"],
+                 source=label(r["source_kind"], "source_kind"), org=r["org_id"], how=label(r["how"], "link_how"),
+                 visibility=label(r["visibility"], "visibility"))
+        if r["simulated"]:
+            line += " [" + _("simulated") + "]"
+        if r["evidence"]:
+            line += ", " + i18n.ngettext("%(num)d evidence file", "%(num)d evidence files", len(r["evidence"]))
+        p(f"  {line}", highlight=False)
     if d["hidden_reports"]:
-        p(f"  ({d['hidden_reports']} report(s) not shown at your visibility tier)")
+        p("  " + i18n.ngettext("(%(num)d report not shown at your visibility tier)",
+                               "(%(num)d reports not shown at your visibility tier)", d["hidden_reports"]))
     for e in d["ledger"]:
-        p(f"  ledger {e['seq']}: {e['command']} by {e['actor']} at {e['at']}")
+        p("  " + _("ledger %(seq)s: %(command)s by %(actor)s at %(at)s", seq=e["seq"], command=e["command"],
+                    actor=e["actor"], at=e["at"]), highlight=False)
 
 
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (kept in the ledger)")]

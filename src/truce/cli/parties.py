@@ -62,11 +62,19 @@ def party_show(
     t = get_app(db)
     with t.read() as conn:
         p = parties.show_party(conn, party)
+        local = parties.local_names(conn, i18n.current(), [p["id"]]) if i18n.current() != i18n.DEFAULT else {}
     if json_:
         return print_json(p)
-    console.print(f"[bold]{p['id']}[/] {p['name']} ({p['kind']}); status: {p['truce_status'] or '—'}")
-    console.print(f"aliases: {', '.join(p['aliases'])}", highlight=False)
+    _, label = i18n._, i18n.vocab
+    name = f"{local[p['id']]} ({p['name']})" if p["id"] in local else p["name"]
+    status = label(p["truce_status"], "truce_status") if p["truce_status"] else "—"
+    console.print(f"[bold]{p['id']}[/] {name} ({label(p['kind'], 'party_kind')}); "
+                  + _("status: %(status)s", status=status), highlight=False)
+    console.print(_("aliases: %(aliases)s", aliases=", ".join(p["aliases"])), highlight=False)
     if p["designations"]:
-        console.print(f"designations: {', '.join(d['authority'] for d in p['designations'])}")
+        console.print(_("designations: %(list)s", list=", ".join(d["authority"] for d in p["designations"])),
+                      highlight=False)
     for h in p["status_history"]:
-        console.print(f"  {h['effective']}: {h['previous'] or '—'} → {h['status']} ({h['reason']})", highlight=False)
+        prev = label(h["previous"], "truce_status") if h["previous"] else "—"
+        console.print(f"  {h['effective']}: {prev} → {label(h['status'], 'truce_status')} "
+                      f"({i18n.localize(h['reason'] or '')})", highlight=False)

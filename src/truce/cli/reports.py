@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from truce import i18n
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
@@ -26,6 +27,7 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.geo.service import deepest_levels
+from truce.i18n import N_, _, vocab
 from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELDS, InputField
 from truce.reports.service import EvidenceFile, get_report, submit
 
@@ -152,36 +154,32 @@ def report_show(
         r = get_report(conn, report_id, viewer_for(conn, as_user))
     if json_:
         return print_json(r)
-    sim = " [SIMULATED]" if r["simulated"] else ""
-    console.print(f"[bold]report {r['id']}[/]{sim}", highlight=False)
-    for k in (
-        "source_kind",
-        "org_id",
-        "submitted_by",
-        "received_at",
-        "occurred_at",
-        "occurred_precision",
-        "violation_type",
-        "alleged_party_id",
-        "alleged_party_text",
-        "place_name",
-        "lat",
-        "lon",
-        "location_precision",
-        "adm1_pcode",
-        "adm2_pcode",
-        "adm3_pcode",
-        "target",
-        "killed",
-        "injured",
-        "visibility",
-        "incident_id",
-        "narrative",
-    ):
+    sim = " [" + _("simulated").upper() + "]" if r["simulated"] else ""
+    console.print("[bold]" + _("report %(id)s", id=r["id"]) + f"[/]{sim}", highlight=False)
+    english = i18n.current() == i18n.DEFAULT  # English: the fields and values as the JSON names them
+    for k, word in REPORT_LABELS.items():
         if r.get(k) is not None:
-            console.print(f"  {k}: {r[k]}", highlight=False)
+            value = vocab(r[k], REPORT_VOCABULARIES[k]) if k in REPORT_VOCABULARIES else r[k]
+            console.print(f"  {k if english else _(word)}: {value}", highlight=False)
     for e in r["evidence"]:
-        console.print(f"  evidence: {e['name']} ({e['media_type']}, {e['size']} bytes) sha256 {e['sha256']}")
+        console.print("  " + _("evidence: %(name)s (%(type)s, %(size)s bytes) sha256 %(sha)s", name=e["name"],
+                               type=e["media_type"], size=e["size"], sha=e["sha256"]), highlight=False)
+
+
+# `report show`: the fields it prints, as words of the catalogue, and the closed vocabularies among them
+REPORT_LABELS = {
+    "source_kind": N_("source kind"), "org_id": N_("organisation"), "submitted_by": N_("submitted by"),
+    "received_at": N_("received at"), "occurred_at": N_("occurred at"), "occurred_precision": N_("time precision"),
+    "violation_type": N_("violation type"), "alleged_party_id": N_("alleged party"),
+    "alleged_party_text": N_("alleged party, as reported"), "place_name": N_("place"), "lat": N_("latitude"),
+    "lon": N_("longitude"), "location_precision": N_("location precision"), "adm1_pcode": N_("governorate"),
+    "adm2_pcode": N_("district"), "adm3_pcode": N_("sub-district"), "target": N_("target"), "killed": N_("killed"),
+    "injured": N_("injured"), "visibility": N_("visibility"), "incident_id": N_("incident"),
+    "narrative": N_("narrative"),
+}
+REPORT_VOCABULARIES = {"source_kind": "source_kind", "occurred_precision": "time_precision",
+                       "violation_type": "violation_type", "location_precision": "location_precision",
+                       "visibility": "visibility"}
 
 
 def _read_text(path: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from truce import scenario
+from truce import i18n, scenario
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -194,24 +194,26 @@ def scenario_load(
     t = get_app(db)
     res = scenario.load(t, actor_for(t, as_user), file, new_version=new_version)
     if res["agreement"] is None:
-        agreement = f"already loaded (version {res['version']})"
+        agreement = _("already loaded (version %(version)s)", version=res["version"])
     elif res["changed"]:
-        agreement = f"{res['agreement']} version {res['version']} added (changed: {', '.join(res['changed'])})"
+        agreement = _("%(agreement)s version %(version)s added (changed: %(keys)s)", agreement=res["agreement"],
+                      version=res["version"], keys=", ".join(res["changed"]))
     else:
         agreement = res["agreement"]
-    console.print(
-        f"agreement: {agreement}; parties added: {len(res['parties'])}; "
-        f"zones added: {', '.join(res['zones']) or 'none'}; organisations added: {len(res['organisations'])}"
-        + (f"; users added: {len(res['users'])}" if res["users"] else ""),
-        highlight=False,
-    )
+    line = _("agreement: %(agreement)s; parties added: %(parties)s; zones added: %(zones)s; organisations added: "
+             "%(orgs)s", agreement=agreement, parties=len(res["parties"]), zones=", ".join(res["zones"]) or _("none"),
+             orgs=len(res["organisations"]))
+    if res["users"]:
+        line += "; " + _("users added: %(n)s", n=len(res["users"]))
+    console.print(line, highlight=False)
     if res["users"]:
         console.print(
-            f"users without a password (no web sign-in yet): {', '.join(res['users'])}; set one with: "
-            "truce user passwd NAME",
+            _("users without a password (no web sign-in yet): %(users)s; set one with: truce user passwd NAME",
+              users=", ".join(res["users"])),
             highlight=False,
         )
     for note in res["left"]:
-        console.print(f"  {note}", highlight=False)
+        console.print(f"  {i18n.localize(note)}", highlight=False)
     for rep in res["repairs"]:
-        console.print(f"  repaired admin area {rep['pcode']} {rep['name']}: {rep['reason']}", highlight=False)
+        console.print("  " + _("repaired admin area %(pcode)s %(name)s: %(reason)s", pcode=rep["pcode"],
+                               name=rep["name"], reason=i18n.localize(rep["reason"])), highlight=False)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from truce import i18n
 from truce.cli.common import (
     EXIT_REFUSED,
     AsOpt,
@@ -24,6 +25,7 @@ from truce.cli.common import (
 )
 from truce.errors import ValidationFailed
 from truce.geo.service import MAX_LEVEL, check_level, list_admin_areas
+from truce.i18n import _, localize, ngettext, vocab
 from truce.zones import service as zones
 from truce.zones.io import import_geojson
 from truce.zones.service import split_zone, unite_zone, zone_history
@@ -51,8 +53,10 @@ def zone_list(
     t = get_app(db)
     with t.read() as conn:
         rows = zones.list_zones(conn, as_of)
+        local = zones.local_names(conn, i18n.current()) if i18n.current() != i18n.DEFAULT else {}
     if json_:
         return print_json(rows)
+    rows = zones.in_language(rows, local)  # as the reader's press names them
     table(rows, ["id", "name", "kind", "version", "valid_from", "valid_to", "area_sqkm", "incidents", "approximate"])
 
 
@@ -74,17 +78,20 @@ def zone_show(
         z = zones.show_zone(conn, zone, with_geometry=geometry)
     if json_:
         return print_json(z)
-    console.print(f"[bold]{z['id']}[/] {z['name']} ({z['kind']}){' — approximate outline' if z['approximate'] else ''}")
+    name = z.get("names", {}).get(i18n.current(), z["name"])
+    approx = " — " + _("approximate outline") if z["approximate"] else ""
+    console.print(f"[bold]{z['id']}[/] {name} ({vocab(z['kind'], 'zone_kind')}){approx}", highlight=False)
     if z["note"]:
         console.print(f"  {z['note']}", highlight=False)
     for v in z["versions"]:
-        console.print(
-            f"  v{v['version']}: {v['valid_from']} → {v['valid_to'] or 'open'}, {v['area_sqkm']} km²"
-            + (f", from {len(v['adm_pcodes'])} sub-districts" if v["adm_pcodes"] else "")
-            + (f"; {v['repair']}" if v["repair"] else ""),
-            highlight=False,
-        )
-    console.print(f"incidents in this zone: {z['incidents']}")
+        line = _("v%(version)s: %(start)s → %(end)s, %(area)s km²", version=v["version"], start=v["valid_from"],
+                 end=v["valid_to"] or vocab("open", "investigation_status"), area=v["area_sqkm"])
+        if v["adm_pcodes"]:
+            line += ", " + ngettext("from %(num)d sub-district", "from %(num)d sub-districts", len(v["adm_pcodes"]))
+        if v["repair"]:
+            line += f"; {localize(v['repair'])}"
+        console.print(f"  {line}", highlight=False)
+    console.print(_("incidents in this zone: %(n)s", n=z["incidents"]), highlight=False)
 
 
 @zone_app.command("import")

@@ -29,6 +29,7 @@ from truce.auth.permissions import require
 from truce.db import next_id
 from truce.eligibility.service import evaluate as eligibility
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from truce.i18n import N_
 from truce.incidents.models import access_denials, incident_reports, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical
 from truce.ledger.context import App
@@ -489,7 +490,7 @@ def apply_accession(app: App, conn: Connection, actor: Actor, party: str, on: st
             "status": "applicant",
             "previous": row.truce_status,
             "effective": day,
-            "reason": "applied to join the truce",
+            "reason": N_("applied to join the truce"),  # shown through i18n.localize
             "decision": None,
         }
     payload = {

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from truce import times
 from truce.auth.permissions import require
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
+from truce.i18n import N_
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.parties.models import (
@@ -215,7 +216,7 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
                 status=p["status"],
                 previous=None,
                 effective=p["effective"],
-                reason="initial status in the register",
+                reason=N_("initial status in the register"),  # shown through i18n.localize
                 decision=None,
             )
         )

@@ -46,7 +46,9 @@ from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELD, INPUT_FIELDS, WE
 from truce.reports.service import submit
 from truce.web import i18n, security
 from truce.web.i18n import _
-from truce.zones.service import list_zones, show_zone
+from truce.zones.service import display_names as zone_display_names
+from truce.zones.service import in_language, list_zones, show_zone
+from truce.zones.service import local_names as zone_local_names
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -165,10 +167,10 @@ def _filter(request: Request) -> tuple[IncidentFilter, dict[str, str]]:
     return flt, keep
 
 
-def _filter_choices(conn: Any) -> dict[str, Any]:
+def _filter_choices(conn: Any, lang: str = i18n.DEFAULT) -> dict[str, Any]:
 
     return {
-        "zones": list_zones(conn),
+        "zones": _zones_in(conn, list_zones(conn), lang),
         "parties": list_parties(conn),
         "types": VIOLATION_TYPES,
         "verdicts": VERDICTS,
@@ -186,7 +188,7 @@ def map_page(request: Request, v: Actor | None = Depends(viewer)) -> Any:
     flt, keep = _filter(request)
     as_of = request.query_params.get("as_of") or keep.get("until") or times.clock_day() or ""
     with read(request) as conn:
-        choices = _filter_choices(conn)
+        choices = _filter_choices(conn, _lang(request))
         rows, total = list_incidents(conn, flt, 10, 0, viewer=v)
         bounds = _bounds(conn)
     return render(
@@ -201,7 +203,7 @@ def map_page(request: Request, v: Actor | None = Depends(viewer)) -> Any:
 def incident_list(request: Request, cursor: str | None = None, v: Actor | None = Depends(viewer)) -> Any:
     flt, keep = _filter(request)
     with read(request) as conn:
-        choices = _filter_choices(conn)
+        choices = _filter_choices(conn, _lang(request))
         rows, total = list_incidents(conn, flt, PAGE, 0, viewer=v, before=decode_cursor(cursor))
     nxt = encode_cursor(rows[-1]) if len(rows) == PAGE else None
     return render(
@@ -238,12 +240,18 @@ def incident_page(incident_id: int, request: Request, v: Actor | None = Depends(
 
 
 def local_names_of(conn: Connection, d: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:
-    """The incident's admin areas and parties by their names in the reader's language (English where the
-    data has none): {"adm": {pcode: name}, "parties": {id: name}}."""
+    """The incident's admin areas, parties and zones by their names in the reader's language (English where
+    the data has none): {"adm": {pcode: name}, "parties": {id: name}, "zones": {id: name}}."""
     adm = admin_names(conn, [d.get("adm1_pcode"), d.get("adm2_pcode"), d.get("adm3_pcode")], lang)
     ids = [d.get("alleged_party_id"), d.get("attributed_party_id"),
            *(f.get("attributed_party_id") for f in d.get("findings", []))]
-    return {"adm": adm, "parties": local_names(conn, lang, ids) if lang != i18n.DEFAULT else {}}
+    return {"adm": adm, "parties": local_names(conn, lang, ids) if lang != i18n.DEFAULT else {},
+            "zones": zone_display_names(conn, lang, [z.get("zone_id") for z in d.get("zones", [])])}
+
+
+def _zones_in(conn: Connection, rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Zone rows with `name` in the reader's language where the scenario gave one (English else)."""
+    return in_language(rows, zone_local_names(conn, lang)) if lang != i18n.DEFAULT else rows
 
 
 def form_write(request: Request, a: Any, form: Any, fn: Any, files: list[Any] | None = None) -> Any:
@@ -426,7 +434,7 @@ def queue_page(
     with read(request) as conn:
         q = verifier_queue(conn, v, limit=25, offset=offset, days=days, include_simulated=include_sim,
                            zone=zone or None)
-        choices = _filter_choices(conn)
+        choices = _filter_choices(conn, _lang(request))
     return render(
         request,
         "queue.html",
@@ -522,7 +530,7 @@ def party_page(party_id: str, request: Request, as_of: str | None = None) -> Any
 def zones_page(request: Request, as_of: str | None = None) -> Any:
     as_of = as_of or times.clock_day()  # the deployment's clock (TRUCE_TODAY), else now
     with read(request) as conn:
-        rows = list_zones(conn, as_of or None)
+        rows = _zones_in(conn, list_zones(conn, as_of or None), _lang(request))
     return render(request, "zones.html", {"zones": rows, "as_of": as_of or ""})
 
 
@@ -531,6 +539,7 @@ def zone_page(zone_id: str, request: Request) -> Any:
 
     with read(request) as conn:
         z = show_zone(conn, zone_id)
+    z["name"] = z.get("names", {}).get(_lang(request), z["name"])
     return render(request, "zone.html", {"z": z})
 
 

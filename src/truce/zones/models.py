@@ -19,6 +19,16 @@ zones = Table(
     Column("created_at", String(32), nullable=False),
 )
 
+# a zone's name in the readers' languages ({ar, ru, tr, fa}), as their press writes it; the English name is
+# `zones.name`. Names belong to the zone, not to a version: a new version keeps them.
+zone_names = Table(
+    "zone_names",
+    metadata,
+    Column("zone_id", String(64), ForeignKey("zones.id"), primary_key=True),
+    Column("lang", String(8), primary_key=True),
+    Column("name", String(300), nullable=False),
+)
+
 zone_versions = Table(
     "zone_versions",
     metadata,

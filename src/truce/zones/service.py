@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
@@ -26,9 +26,11 @@ from truce.incidents.models import incident_zones, incidents
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.times import check_day
-from truce.zones.models import ZONE_KINDS, zone_versions, zones
+from truce.zones.models import ZONE_KINDS, zone_names, zone_versions, zones
 
 ZONE_PRECISIONS = ("exact", "near", "adm3")
+# languages a zone's name may be given in besides its (English) name (as a party's: parties.models)
+NAME_LANGUAGES = ("ar", "ru", "tr", "fa")
 
 
 class ZoneIn(BaseModel):
@@ -40,6 +42,16 @@ class ZoneIn(BaseModel):
     valid_from: str
     adm3: list[str] | None = None
     geometry: dict[str, Any] | None = None
+    # its name in the readers' languages ({"ar": "منطقة خفض التصعيد في إدلب"}), in `zone_names`
+    names: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(k for k in v if k not in NAME_LANGUAGES)
+        if bad:
+            raise ValueError(f"unknown language {bad[0]!r}: expected one of {', '.join(NAME_LANGUAGES)}")
+        return {k: n.strip() for k, n in sorted(v.items()) if n and n.strip()}
 
     @field_validator("kind")
     @classmethod
@@ -88,6 +100,7 @@ def add_zone(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) -> 
         "adm_pcodes": z.adm3,
         "repair": rep,
         "reason": "zone defined",
+        **({"names": z.names} if z.names else {}),
     }
     app.record(conn, actor, "zone.add", payload)
     return {k: v for k, v in payload.items() if k != "geojson"}
@@ -105,6 +118,9 @@ def _apply_add(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> None:
             created_at=ctx.now,
         )
     )
+    names = p.get("names") or {}
+    if names:
+        conn.execute(insert(zone_names), [{"zone_id": p["id"], "lang": k, "name": v} for k, v in sorted(names.items())])
     _insert_version(conn, p, ctx)
     ctx.mark("zoned_incidents", reassign_zone(conn, p["id"]))  # their judgment follows (a declared reaction)
 
@@ -270,6 +286,37 @@ def reassign_zone(conn: Connection, zone_id: str) -> set[int]:
 # --- queries ---------------------------------------------------------------------------------------
 
 
+def local_names(conn: Connection, lang: str, ids: Any = None) -> dict[str, str]:
+    """Zone id -> its name in `lang` where the scenario gave one (none in English: `zones.name` is that)."""
+    q = select(zone_names.c.zone_id, zone_names.c.name).where(zone_names.c.lang == lang)
+    if ids is not None:
+        wanted = sorted({str(i) for i in ids if i})
+        if not wanted:
+            return {}
+        q = q.where(zone_names.c.zone_id.in_(wanted))
+    return {r.zone_id: r.name for r in conn.execute(q)}
+
+
+def display_names(conn: Connection, lang: str, ids: Any) -> dict[str, str]:
+    """Zone id -> its name to show in `lang`: the local one where the scenario gave it, else the English one."""
+    wanted = sorted({str(i) for i in ids if i})
+    if not wanted:
+        return {}
+    english = {r.id: r.name for r in conn.execute(select(zones.c.id, zones.c.name).where(zones.c.id.in_(wanted)))}
+    return {**english, **(local_names(conn, lang, wanted) if lang in NAME_LANGUAGES else {})}
+
+
+def names_of(conn: Connection, zone_id: str) -> dict[str, str]:
+    """{lang: name} of a zone (its names in the readers' languages)."""
+    rows = conn.execute(select(zone_names.c.lang, zone_names.c.name).where(zone_names.c.zone_id == zone_id))
+    return {r.lang: r.name for r in rows}
+
+
+def in_language(rows: list[dict[str, Any]], names: dict[str, str], key: str = "id") -> list[dict[str, Any]]:
+    """Zone rows to show to a reader: `name` in the reader's language where `names` has it (English else)."""
+    return [{**r, "name": names[r[key]]} if r.get(key) in names else r for r in rows]
+
+
 def list_zones(conn: Connection, as_of: str | None = None) -> list[dict[str, Any]]:
     as_of = check_day(as_of, "as_of")
     out = []
@@ -318,11 +365,16 @@ def show_zone(conn: Connection, zone_id: str, with_geometry: bool = False) -> di
     d["incidents"] = conn.execute(
         select(func.count()).select_from(incident_zones).where(incident_zones.c.zone_id == zone_id)
     ).scalar_one()
+    names = names_of(conn, zone_id)
+    if names:
+        d["names"] = names
     return d
 
 
-def zones_geojson(conn: Connection, as_of: str | None = None) -> dict[str, Any]:
-    """A FeatureCollection of zone versions (those valid on `as_of`, or all of them)."""
+def zones_geojson(conn: Connection, as_of: str | None = None, lang: str | None = None) -> dict[str, Any]:
+    """A FeatureCollection of zone versions (those valid on `as_of`, or all of them); with `lang`, each
+    feature's `local_name` is the zone's name in that language (its English `name` where it has none)."""
+    local = local_names(conn, lang) if lang else {}
     stmt = select(zone_versions, zones.c.name, zones.c.kind, zones.c.approximate).join(
         zones, zones.c.id == zone_versions.c.zone_id
     )
@@ -348,6 +400,7 @@ def zones_geojson(conn: Connection, as_of: str | None = None) -> dict[str, Any]:
                     "valid_to": r.valid_to,
                     "approximate": bool(r.approximate),
                     "area_sqkm": r.area_sqkm,
+                    **({"local_name": local.get(r.zone_id, r.name)} if lang else {}),
                 },
             }
         )
@@ -496,6 +549,7 @@ def split_zone(
     if new_zone:
         z = conn.execute(select(zones).where(zones.c.id == zone_id)).first()
         assert z is not None
+        names = {} if new_name else {k: f"{n} ({', '.join(codes)})" for k, n in names_of(conn, zone_id).items()}
         out["new_zone"] = add_zone(
             app,
             conn,
@@ -503,6 +557,7 @@ def split_zone(
             {
                 "id": new_zone,
                 "name": new_name or f"{z.name} ({', '.join(codes)})",
+                "names": names,
                 "kind": z.kind,
                 "approximate": bool(z.approximate),
                 "valid_from": day,

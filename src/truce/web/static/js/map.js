@@ -48,9 +48,9 @@
         onEachFeature: function (f, layer) {
           var p = f.properties || {};
           var box = document.createElement("div");
-          box.appendChild(text("strong", p.zone + " " + (p.name || "")));
+          box.appendChild(text("strong", p.zone + " " + (p.local_name || p.name || "")));
           box.appendChild(text("div", "v" + p.version + ": " + (p.valid_from || "") + " → " + (p.valid_to || "")));
-          if (p.approximate) { box.appendChild(text("div", "approximate", "note")); }
+          if (p.approximate) { box.appendChild(text("div", el.getAttribute("data-label-approximate") || "approximate", "note")); }
           layer.bindTooltip(box, { sticky: true });
         }
       }).addTo(map);
