@@ -33,15 +33,32 @@ def _is_command(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
+def _registered(tree: ast.AST) -> set[str]:
+    """Functions registered by a call rather than a decorator: `app.command("x")(handle_errors(fn))`."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
+            target = node.func.func
+            if isinstance(target, ast.Attribute) and target.attr in ("command", "callback"):
+                for arg in ast.walk(node):
+                    if isinstance(arg, ast.Name):
+                        names.add(arg.id)
+    return names
+
+
 def help_texts(source: str) -> Iterator[tuple[int, str]]:
     """(line, msgid) of every help text of a CLI module."""
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    registered = _registered(tree)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             for kw in node.keywords:
                 text = _text(kw.value) if kw.arg == "help" else None
                 if text and help_msgid(text):
                     yield kw.value.lineno, help_msgid(text)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_command(node):
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            _is_command(node) or node.name in registered
+        ):
             doc = ast.get_docstring(node)
             if doc and help_msgid(doc):
                 yield node.lineno, help_msgid(doc)
