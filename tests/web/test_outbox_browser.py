@@ -292,3 +292,81 @@ def test_without_javascript_the_plain_form_posts(browser, server):
     assert page.inner_text("#report-id") == cid
     ctx.close()
     assert counts(url) == (before[0] + 1, before[1] + 1)
+
+
+def worker_ready(page: Any) -> None:
+    """Wait until the service worker (/sw.js) is active and controls the page (its caches are filled on install)."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+
+
+def test_the_report_page_opens_offline_and_its_reports_go_once(browser, server):
+    base, url, _w = server
+    watch = Watch()
+    before = counts(url)
+    phone = browser.new_context(service_workers="allow", **PHONE)
+    page = sign_in(phone, base, "rus_monitor", watch, "/report")
+    page.wait_for_selector("#outbox[data-ready='1']", state="attached")
+    worker_ready(page)
+    sw = page.request.get(f"{base}/sw.js")
+    assert sw.headers["content-type"].startswith("text/javascript") and sw.headers["cache-control"] == "no-cache"
+    assert "worker-src 'self'" in sw.headers["content-security-policy"]
+
+    # --- fully offline: a reload renders the form from the worker's cache, with the map's files -------------
+    phone.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#outbox[data-ready='1']", state="attached")
+    assert page.locator("#report-form").is_visible() and page.locator(".who[data-user='rus_monitor']").count() == 1
+    assert page.evaluate("typeof L") == "object", "Leaflet must come from the cache"
+    first_id = page.input_value("input[name=client_id]")
+    ids = [file_report(page, k) for k in range(3)]
+    assert len(set(ids)) == 3
+    wait_count(page, WAITING, 3)
+
+    # a second offline reload shows the same cached page: its report id is made anew, never reused
+    page.reload()
+    page.wait_for_selector("#outbox[data-ready='1']", state="attached")
+    wait_count(page, WAITING, 3)
+    assert page.input_value("input[name=client_id]") not in ids + [first_id]
+
+    # --- the tab closed and a new one opened on /report, still offline: the page and the 3 reports show ------
+    page.close()
+    page = open_report_page(phone, base, watch)
+    wait_count(page, WAITING, 3)
+    assert sorted(waiting_ids(page)) == sorted(ids)
+    assert page.inner_text("#outbox-badge") == "3"
+    assert counts(url) == before
+
+    # other pages are network only: no stale copy offline
+    other = watch.attach(phone.new_page())
+    with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED|ERR_FAILED|chrome-error"):
+        other.goto(f"{base}/incidents")
+    other.close()
+
+    # --- back online: the three arrive, each exactly once ----------------------------------------------------
+    phone.set_offline(False)
+    wait_count(page, "#outbox-list li[data-state='sent']", 3, timeout=60000)
+    assert counts(url) == (before[0] + 3, before[1] + 3)
+    sent = submitted_ids(url)
+    assert all(sent.count(i) == 1 for i in ids)
+    page.reload()
+    page.wait_for_selector("#outbox[data-ready='1']", state="attached")
+    assert page.locator(WAITING).count() == 0
+    assert counts(url) == (before[0] + 3, before[1] + 3)
+
+    # --- sign out: offline, /report no longer shows this user's page (name, CSRF token) ---------------------
+    page.click("form[action='/logout'] button[type=submit]")
+    page.wait_for_selector("a.signin")
+    phone.set_offline(True)
+    with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED|ERR_FAILED|chrome-error"):
+        page.goto(f"{base}/report")
+    page.wait_for_load_state()
+    assert page.locator("#report-form").count() == 0 and page.locator(".who[data-user='rus_monitor']").count() == 0
+    phone.set_offline(False)
+    page.goto(f"{base}/")
+    cached = page.evaluate("caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then("
+                           "c => c.match('/report'))))).then(rs => rs.filter(Boolean).length)")
+    assert cached == 0
+    phone.close()
+    assert not [e for e in watch.errors if "Content Security Policy" in e or "Refused to" in e], watch.errors
+    assert verify(Truce(url)).ok

@@ -23,6 +23,7 @@ from truce.web import bulletins as bulletin_pages
 from truce.web import intake as intake_pages
 from truce.web import limits, security, views
 from truce.web import mirror as mirror_pages
+from truce.web import worker as service_worker
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -55,6 +56,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     api.include_router(intake_pages.router)
     api.include_router(bulletin_pages.router)
     api.include_router(mirror_pages.router)
+    api.include_router(service_worker.router)
     api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return api
 

@@ -71,6 +71,7 @@ def _csp(t: str | None) -> str:
             f"img-src {' '.join(img)}",
             "connect-src 'self'",
             "font-src 'self'",
+            "worker-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",

@@ -69,4 +69,8 @@
   };
   window.TruceOutbox = api;
   if (badge) { api.refreshBadge(); }
+  // The service worker (/sw.js) keeps the report page and its files, so that it opens with no connection.
+  if (user && window.isSecureContext && navigator.serviceWorker) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the page works without */ });
+  }
 })();

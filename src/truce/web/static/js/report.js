@@ -54,13 +54,14 @@
   }
   function restore() {
     var raw = null;
-    try { raw = localStorage.getItem(KEY); } catch (err) { return; }
-    if (!raw) { return; }
+    try { raw = localStorage.getItem(KEY); } catch (err) { return false; }
+    if (!raw) { return false; }
     var d;
-    try { d = JSON.parse(raw); } catch (err) { return; }
+    try { d = JSON.parse(raw); } catch (err) { return false; }
     fill(d);
     if (d._editing) { form.setAttribute("data-editing", d._editing); }
     say(statusEl, msg("restored"), "note");
+    return true;
   }
   function clear() {
     try { localStorage.removeItem(KEY); } catch (err) { /* ignore */ }
@@ -120,7 +121,9 @@
   });
 
   // --- the draft ----------------------------------------------------------------------------------
-  restore();
+  // A fresh report id for every page shown: the page may be the service worker's cached copy (sw.js), whose
+  // id was already used by an earlier report; a restored draft keeps its own.
+  if (!restore()) { form.elements.client_id.value = uuid4(); }
   fromInputs();
   form.addEventListener("input", function () { save(); say(statusEl, msg("saved"), "note"); });
   form.addEventListener("change", save);
@@ -404,6 +407,11 @@
     outbox.available().then(function (ok) {
       if (!ok) { return; }
       useOutbox = true;
+      // A draft left by a tab closed after its report went into the outbox: a new report gets a new id.
+      var cid = form.elements.client_id.value;
+      outbox.get(cid).then(function (had) {
+        if (had && form.getAttribute("data-editing") !== cid) { form.elements.client_id.value = uuid4(); }
+      }, function () {});
       // An item left "sending" by a closed tab was not confirmed: it waits again.
       outbox.all().then(function (items) {
         return Promise.all(items.filter(function (i) { return i.state === "sending"; }).map(function (i) {
