@@ -270,6 +270,7 @@ CASES: dict[str, Callable[[dict[str, Any]], Case]] = {
     "POST /login": lambda w: Case("/login", everyone(401), web=True, form={"name": "rus_monitor", "password": "x"}),
     "POST /logout": lambda w: Case("/logout", answer(303, SIGNED, public=403), web=True, form={}),
     "MOUNT /static": lambda w: Case("/static/js/map.js", everyone(), web=True),
+    "GET /sw.js": lambda w: Case("/sw.js", everyone(), web=True),
 }
 
 
