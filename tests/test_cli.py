@@ -50,6 +50,59 @@ def test_a_command_loads_only_its_own_module():
         assert heavy not in loaded, f"{heavy} loaded by `truce party list`"
 
 
+# What a read command must not load: the schema validators of the write side (pydantic, and Typer's pydantic
+# adapters for its options), Alembic (the schema version is one query), the agreement files' YAML, and the
+# geometry libraries. Each costs 0.05-0.15 s of every start (issue 11; benchmarks/bench_cli.py).
+WRITE_SIDE = ("pydantic", "typer._adapters", "alembic", "yaml")
+GEOMETRY = ("shapely", "numpy")
+_RUN_AND_LIST_MODULES = """
+import json, sys
+from truce.cli import main
+sys.argv = ["truce", *json.loads(sys.argv[1])]
+try:
+    main()
+    code = 0
+except SystemExit as e:
+    code = e.code or 0
+print("\\nMODULES", json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize("astana_url", ["sqlite"], indirect=True)
+def test_read_commands_load_only_what_they_use(astana_url):
+    """`truce party list` and `truce incident show 1` must answer without loading the libraries that only
+    writes need: a module-level import of one of them puts 0.1 s back on every command."""
+    r = runner.invoke(cli, ["report", "submit", "--db", astana_url, "--as", "rus_monitor", "--occurred-at",
+                            "2017-09-20T06:00:00Z", "--lat", "35.93", "--lon", "36.63", "--type", "shelling",
+                            "--party", "SYR", "--json"])
+    assert r.exit_code == 0, r.output
+    incident = str(json.loads(r.output)["incident_id"])
+    for argv in (["party", "list"], ["party", "list", "--json"], ["incident", "show", incident]):
+        out = subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, json.dumps([*argv, "--db", astana_url])],
+                             capture_output=True, text=True, check=True).stdout
+        result = json.loads(out.rsplit("\nMODULES ", 1)[1])
+        assert result["code"] == 0, out
+        loaded = [m for m in WRITE_SIDE + GEOMETRY if m in result["modules"]]
+        assert not loaded, f"`truce {' '.join(argv)}` loaded {loaded}"
+
+
+def test_plain_option_values_are_checked_as_before(astana_url):
+    """The quick check of text, flag and number options (cli/__init__.py `_Plain`) gives what Typer's own
+    gives: numbers in digits are numbers, anything else is refused with Typer's message, exit 2."""
+    db = ["--db", astana_url]
+    ok = runner.invoke(cli, ["incident", "list", *db, "--limit", "007", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["limit"] == 7
+    for bad in ("abc", "1.5", "1e3", ""):
+        r = runner.invoke(cli, ["incident", "list", *db, "--limit", bad])
+        assert r.exit_code == 2, (bad, r.output)
+        assert "Invalid value for '--limit'" in r.output, r.output
+    missing = runner.invoke(cli, ["incident", "show", *db, "--", "-1"])
+    assert missing.exit_code == 3, missing.output
+    flags = runner.invoke(cli, ["party", "list", *db, "--status", "signatory", "--json"])
+    assert flags.exit_code == 0 and {"SYR", "FAYLAQ"} <= {p["id"] for p in json.loads(flags.output)}
+
+
 def test_required_commands_exist():
     names = {" ".join(p) for p in _commands()}
     for required in ["init", "demo", "serve", "scenario load", "user add", "party list", "party show", "zone list",

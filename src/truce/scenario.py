@@ -13,7 +13,8 @@ from truce.agreements.documents import Scenario, read_scenario
 from truce.auth import service as auth
 from truce.auth.models import organisations, users
 from truce.errors import ValidationFailed
-from truce.geo.service import deepest_levels, load_bundled_admin_areas
+from truce.geo.queries import deepest_levels
+from truce.geo.service import load_bundled_admin_areas
 from truce.i18n import N_
 from truce.ledger.chain import Actor
 from truce.ledger.context import App

@@ -6,11 +6,12 @@ import pytest
 from tests.helpers import report
 
 from truce.app import Truce
+from truce.attachments import EvidenceFile
 from truce.auth.service import get_actor
 from truce.errors import NotFound
 from truce.incidents.service import list_incidents
 from truce.incidents.views import incident_detail
-from truce.reports.service import EvidenceFile, submit
+from truce.reports.service import submit
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.bulletins.test_bulletin import DAY, run, sqlite_demo, sqlite_demo_url
 
 from truce.app import Truce
 from truce.bulletins.compute import compute
-from truce.geo.service import admin_names
+from truce.geo.queries import admin_names
 from truce.parties.service import local_names
 
 PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")

@@ -11,7 +11,7 @@ from truce.app import Truce
 from truce.bulletins.render import adm1_shapes, map_extent, map_png
 from truce.cli import app as cli
 from truce.geo.gazetteer import gazetteer_for
-from truce.geo.service import data_extent
+from truce.geo.queries import data_extent
 from truce.ingest.ucdp import RowError, parse_row
 from truce.web.app import create_app
 

@@ -11,6 +11,7 @@ from tests.helpers import ledger_count, report
 from typer.testing import CliRunner
 
 from truce.app import Truce
+from truce.attachments import EvidenceFile
 from truce.auth.service import get_actor
 from truce.cli import app as cli
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -19,7 +20,7 @@ from truce.investigations import service as inv
 from truce.ledger.models import blobs as blobs_table
 from truce.ledger.service import verify
 from truce.notifications.service import list_notifications
-from truce.reports.service import EvidenceFile, submit
+from truce.reports.service import submit
 
 runner = CliRunner()
 

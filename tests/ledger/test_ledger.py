@@ -139,7 +139,7 @@ def test_verify_catches_an_altered_payload_and_a_cut_tail(astana_url):
 
 
 def test_verify_catches_a_changed_evidence_blob(astana_url):
-    from truce.reports.service import EvidenceFile
+    from truce.attachments import EvidenceFile
 
     app = Truce(astana_url)
     with app.write() as conn:

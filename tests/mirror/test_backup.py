@@ -11,11 +11,12 @@ import pytest
 from tests.helpers import report
 
 from truce.app import Truce
+from truce.attachments import EvidenceFile
 from truce.auth.service import get_actor
 from truce.errors import Conflict, ValidationFailed
 from truce.ledger import backup as bk
 from truce.ledger.service import compare_table, projection_tables, verify
-from truce.reports.service import EvidenceFile, submit
+from truce.reports.service import submit
 
 
 def _same(a: Truce, b: Truce) -> None:

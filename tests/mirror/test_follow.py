@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 from tests.helpers import report
 
 from truce.app import ReadOnly, Truce
+from truce.attachments import EvidenceFile
 from truce.auth.credentials import create_token
 from truce.auth.service import get_actor
 from truce.ledger.chain import SYSTEM
 from truce.ledger.models import ledger_entries
 from truce.ledger.service import compare_table, projection_tables, verify
 from truce.mirror import service as mirror
-from truce.reports.service import EvidenceFile, submit
+from truce.reports.service import submit
 from truce.web.app import create_app
 
 

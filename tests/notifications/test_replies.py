@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from truce import times
 from truce.app import Truce
+from truce.attachments import EvidenceFile
 from truce.auth.service import get_actor
 from truce.cli import app as cli
 from truce.errors import PermissionDenied, ValidationFailed
@@ -20,7 +21,7 @@ from truce.investigations import service as inv
 from truce.ledger.service import verify
 from truce.notifications.service import list_notifications
 from truce.replies import service as replies
-from truce.reports.service import EvidenceFile, submit
+from truce.reports.service import submit
 
 runner = CliRunner()
 

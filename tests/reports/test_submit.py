@@ -8,11 +8,12 @@ import pytest
 from tests.helpers import CENTRAL_DAMASCUS, DUMA, IDLIB_CITY, ledger_count, report
 
 from truce.app import Truce
+from truce.attachments import EvidenceFile
 from truce.auth.service import get_actor
 from truce.errors import Conflict, PermissionDenied, TruceError, ValidationFailed
 from truce.incidents.service import show_incident
 from truce.ledger.service import verify
-from truce.reports.service import EvidenceFile, get_report, submit
+from truce.reports.service import get_report, submit
 
 
 def _submit(app: Truce, user: str, data: dict, evidence: list[EvidenceFile] | None = None):

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from truce.attachments import EvidenceFile
 from truce.auth import credentials
 from truce.auth import service as auth
 from truce.auth.models import users
@@ -15,7 +16,7 @@ from truce.incidents.models import link_suggestions
 from truce.incidents.verification import add_finding
 from truce.investigations import service as inv
 from truce.ledger.chain import SYSTEM
-from truce.reports.service import EvidenceFile, submit
+from truce.reports.service import submit
 
 IDLIB = (35.9306, 36.6339)
 DUMA = (33.5722, 36.4025)

@@ -10,13 +10,14 @@ import re
 from tests.web.conftest import client_for, sign_in
 
 from truce.app import Truce
-from truce.geo.service import admin_names
+from truce.geo.queries import admin_names
 from truce.incidents.views import incident_detail
 from truce.ledger.chain import SYSTEM
 from truce.ledger.service import verify
 from truce.parties.service import local_names, resolve_party
-from truce.zones.service import local_names as zone_local_names
-from truce.zones.service import show_zone, unite_zone
+from truce.zones.queries import local_names as zone_local_names
+from truce.zones.queries import show_zone
+from truce.zones.service import unite_zone
 
 
 def text_of(html: str, attr: str, value: str) -> str:

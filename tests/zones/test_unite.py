@@ -14,7 +14,8 @@ from truce.incidents.service import show_incident
 from truce.ledger.chain import SYSTEM
 from truce.ledger.service import verify
 from truce.reports.service import submit
-from truce.zones.service import split_zone, unite_zone, zone_history
+from truce.zones.queries import zone_history
+from truce.zones.service import split_zone, unite_zone
 
 SHEIKH_MISKINE = ("SY120304", 32.86928816, 36.14826658)
 runner = CliRunner()

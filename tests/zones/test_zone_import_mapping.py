@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from truce.app import Truce
 from truce.cli import app as cli
-from truce.zones.service import show_zone
+from truce.zones.queries import show_zone
 
 
 def test_properties_map_to_zone_fields(astana_url, tmp_path):

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from truce.app import Truce
 from truce.cli import app as cli
 from truce.ledger.service import verify
-from truce.zones.service import show_zone, zones_geojson
+from truce.zones.queries import show_zone, zones_geojson
 
 runner = CliRunner()
 

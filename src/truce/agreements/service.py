@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from truce.agreements import rules
-from truce.agreements.documents import check_agreement
 from truce.agreements.models import agreements
 from truce.agreements.rules import DEFAULT_SETTINGS
 from truce.auth.permissions import require
@@ -26,6 +25,14 @@ def default_enforcement() -> dict[str, Any]:
     text = resources.files("truce.agreements").joinpath("enforcement.yaml").read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
+
+
+def check_agreement(data: dict[str, Any]) -> Any:
+    """The agreement `data` describes, every key, kind, rung and setting known, or ValidationFailed naming the
+    first wrong one (`truce.agreements.documents`)."""
+    from truce.agreements import documents  # lazy: pydantic and yaml, only when an agreement is added or compared
+
+    return documents.check_agreement(data)
 
 
 def _terms(a: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +60,7 @@ def _terms(a: Any, data: dict[str, Any]) -> dict[str, Any]:
 def add_version(app: App, conn: Connection, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Add a new version of an agreement (version 1 when the id is new)."""
     require(actor, "agreement.add")
-    a = check_agreement(data)  # every key, kind, rung and setting known, or refused naming it
+    a = check_agreement(data)
     latest = conn.execute(select(func.max(agreements.c.version)).where(agreements.c.id == a.id)).scalar()
     version = int(latest or 0) + 1
     if latest:

@@ -15,8 +15,8 @@ from truce.api.deps import read
 from truce.errors import ValidationFailed
 from truce.geo.gazetteer import gazetteer_for
 from truce.geo.models import admin_areas
-from truce.geo.service import MAX_LEVEL, check_level, list_admin_areas
-from truce.zones.service import list_zones, show_zone, zones_geojson
+from truce.geo.queries import MAX_LEVEL, check_level, list_admin_areas
+from truce.zones.queries import list_zones, show_zone, zones_geojson
 
 router = APIRouter(tags=["zones and places"])
 _cache: dict[tuple[str, int, float, int], dict[str, Any]] = {}

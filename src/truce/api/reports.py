@@ -13,10 +13,11 @@ from starlette.datastructures import UploadFile
 
 from truce.api.deps import read, run_write, viewer, writer
 from truce.api.errors import DUPLICATE_RESPONSE
+from truce.attachments import EvidenceFile
 from truce.errors import NotFound, ValidationFailed
 from truce.ledger.chain import Actor
 from truce.reports.schemas import ReportIn
-from truce.reports.service import EvidenceFile, get_report, submit
+from truce.reports.service import get_report, submit
 
 router = APIRouter(tags=["reports"])
 

@@ -24,10 +24,10 @@ from truce import i18n
 from truce.bulletins.compute import zone_geometries
 from truce.errors import ValidationFailed
 from truce.geo.models import admin_areas
-from truce.geo.service import admin_names
+from truce.geo.queries import admin_names
 from truce.i18n import _, label
 from truce.parties.service import local_names
-from truce.zones.service import local_names as zone_local_names
+from truce.zones.queries import local_names as zone_local_names
 
 VERDICT_COLOURS = {"verified": "#c0392b", "disputed": "#e67e22", "not_verified": "#7f8c8d", "pending": "#2e86c1"}
 ZONE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from truce import lookups, times
+from truce.attachments import ensure_blob_row
 from truce.auth.models import organisations
 from truce.auth.permissions import require
 from truce.bulletins.compute import compute, parse_day
 from truce.bulletins.models import bulletin_signatures, bulletins, signing_keys
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from truce.geo.service import ensure_blob_row
 from truce.ledger import signing
 from truce.ledger.blobs import BlobError
 from truce.ledger.chain import Actor, ApplyContext, applier, canonical, now_iso

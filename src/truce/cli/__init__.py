@@ -12,6 +12,7 @@ import contextlib
 import gettext
 import importlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -118,6 +119,7 @@ def load_command(name: str) -> Any:
     module, attr, _ = spec
     obj = getattr(importlib.import_module(f"truce.cli.{module}"), attr)
     group = typer.main.get_group(obj)  # a group even when it holds one command (`truce org list`)
+    _hook_plain_checks(group)
     if attr == "commands":
         cmd = group.commands.get(name)
         if cmd is not None:
@@ -170,6 +172,55 @@ def _translate_when_shown(cmd: Any) -> None:
         _translate_when_shown(sub)
 
 
+class _Plain:
+    """The check of an option whose value is plain text, a flag or a whole number.
+
+    Typer 0.29 checks every option's value with a pydantic TypeAdapter that it builds when the option is
+    first parsed. For text and flags that check returns the value it was given, and for a number written in
+    digits it returns `int(value)`; yet loading pydantic's adapters and building them costs about 0.1 s of
+    every command's start (issue 11). Typer calls `coerce(value, param, ctx)` on the object it keeps in the
+    parameter's `_runtime_param`, and builds its own only when that is None: any other value ("1e3", " 7",
+    a wrong type) is handed to the one Typer builds, so its errors are Typer's own.
+    """
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None or type(value) is self.kind:
+            return value
+        if self.kind is int and type(value) is str and _DIGITS.fullmatch(value):
+            return int(value)
+        param._runtime_param = None  # Typer's own check, built now
+        return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+
+
+_DIGITS = re.compile(r"-?[0-9]{1,18}")
+_PLAIN = {str: _Plain(str), bool: _Plain(bool), int: _Plain(int)}
+
+
+def _plain_checks(params: list[Any]) -> list[Any]:
+    """Give each single-valued `str`, `bool` or `int` parameter among `params` (with no choices, range or
+    path) the check above; any other type (floats, dates, paths, lists, choices) keeps Typer's own."""
+    for param in params:
+        desc: Any = getattr(param, "type_descriptor", None)
+        if desc is None or getattr(param, "_runtime_param", "") is not None or desc.annotation not in _PLAIN:
+            continue
+        if desc.file_annotation is None and not (desc.is_choice or desc.is_path or desc.is_ranged or param.multiple) \
+                and param.nargs == 1:
+            param._runtime_param = _PLAIN[desc.annotation]
+    return params
+
+
+def _hook_plain_checks(cmd: Any) -> None:
+    """Hook `cmd` and every command under it so that the parameters click processes (its own, the
+    completion options Typer adds, --help) get the plain check when they are parsed."""
+    original = cmd.get_params
+    cmd.get_params = lambda ctx: _plain_checks(original(ctx))
+    for sub in (getattr(cmd, "commands", None) or {}).values():
+        _hook_plain_checks(sub)
+
+
 def all_commands() -> dict[str, Any]:
     """Every command and group by its path ("zone unite"), loading every module: for tests and docs."""
     out: dict[str, Any] = {}
@@ -188,6 +239,9 @@ class LazyGroup(TyperGroup):
     """The root group: lists every command from `COMMANDS`, loads one when it is invoked."""
 
     # Context and HelpFormatter are click's (typer's own copy of click since typer 0.22): typed Any here.
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_checks(super().get_params(ctx))
+
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(set(COMMANDS) | set(super().list_commands(ctx)))
 

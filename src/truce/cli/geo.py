@@ -10,6 +10,7 @@ from truce.cli.common import AsOpt, DbOpt, JsonOpt, actor_for, console, get_app,
 from truce.errors import ValidationFailed
 from truce.geo import service as geo
 from truce.geo.places import import_places
+from truce.geo.queries import list_countries
 
 geo_app = typer.Typer(
     help="Boundaries and places of any country (OCHA COD-AB, GeoNames).\n\n"
@@ -121,7 +122,7 @@ def geo_countries(db: DbOpt = None, json_: JsonOpt = False) -> None:
     """
     t = get_app(db)
     with t.read() as conn:
-        rows = geo.list_countries(conn)
+        rows = list_countries(conn)
     if json_:
         return print_json(rows)
     table(rows, ["country", "levels", "areas", "places", "bounds"])

@@ -25,7 +25,7 @@ from truce.cli.common import (
     table,
     viewer_for,
 )
-from truce.geo.service import admin_names
+from truce.geo.queries import admin_names
 from truce.incidents.linking import (
     accept_suggestion,
     link_report,
@@ -39,7 +39,7 @@ from truce.incidents.service import IncidentFilter, list_incidents, require_inci
 from truce.incidents.verification import add_finding, current_findings, finding_history
 from truce.incidents.views import incident_detail
 from truce.parties.service import local_names
-from truce.zones.service import display_names as zone_display_names
+from truce.zones.queries import display_names as zone_display_names
 
 incident_app = typer.Typer(help="Incidents.\n\nExample: truce incident list --zone Z1", no_args_is_help=True)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from truce.attachments import EvidenceFile
 from truce.cli.common import (
     AsOpt,
     DbOpt,
@@ -33,7 +34,6 @@ from truce.investigations.service import (
 )
 from truce.notifications.service import list_notifications
 from truce.replies.service import file_reply, replies_for
-from truce.reports.service import EvidenceFile
 
 investigation_app = typer.Typer(
     help="Investigations of incidents, with a clock that denials of access pause.\n\n"

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from truce import i18n
+from truce.attachments import EvidenceFile
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
@@ -26,10 +27,10 @@ from truce.cli.common import (
     viewer_for,
 )
 from truce.errors import ValidationFailed
-from truce.geo.service import deepest_levels
+from truce.geo.queries import deepest_levels
 from truce.i18n import N_, _, vocab
 from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELDS, InputField
-from truce.reports.service import EvidenceFile, get_report, submit
+from truce.reports.service import get_report, submit
 
 report_app = typer.Typer(help="Reports of alleged violations.\n\nExample: truce report show UUID", no_args_is_help=True)
 

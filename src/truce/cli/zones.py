@@ -24,11 +24,12 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
-from truce.geo.service import MAX_LEVEL, check_level, list_admin_areas
+from truce.geo.queries import MAX_LEVEL, check_level, list_admin_areas
 from truce.i18n import _, localize, ngettext, vocab
-from truce.zones import service as zones
+from truce.zones import queries as zone_queries
 from truce.zones.io import import_geojson
-from truce.zones.service import split_zone, unite_zone, zone_history
+from truce.zones.queries import zone_history
+from truce.zones.service import split_zone, unite_zone
 
 zone_app = typer.Typer(help="Zones of the regime.\n\nExample: truce zone list", no_args_is_help=True)
 
@@ -52,11 +53,11 @@ def zone_list(
 
     t = get_app(db)
     with t.read() as conn:
-        rows = zones.list_zones(conn, as_of)
-        local = zones.local_names(conn, i18n.current()) if i18n.current() != i18n.DEFAULT else {}
+        rows = zone_queries.list_zones(conn, as_of)
+        local = zone_queries.local_names(conn, i18n.current()) if i18n.current() != i18n.DEFAULT else {}
     if json_:
         return print_json(rows)
-    rows = zones.in_language(rows, local)  # as the reader's press names them
+    rows = zone_queries.in_language(rows, local)  # as the reader's press names them
     table(rows, ["id", "name", "kind", "version", "valid_from", "valid_to", "area_sqkm", "incidents", "approximate"])
 
 
@@ -75,7 +76,7 @@ def zone_show(
 
     t = get_app(db)
     with t.read() as conn:
-        z = zones.show_zone(conn, zone, with_geometry=geometry)
+        z = zone_queries.show_zone(conn, zone, with_geometry=geometry)
     if json_:
         return print_json(z)
     name = z.get("names", {}).get(i18n.current(), z["name"])

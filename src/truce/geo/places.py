@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, func, insert, select
 
+from truce.attachments import ensure_blob_row
 from truce.auth.permissions import require
 from truce.errors import ValidationFailed
 from truce.geo.gazetteer import SNAP_DEG, clear_cache
 from truce.geo.models import admin_areas, places
-from truce.geo.service import admin_index, ensure_blob_row
+from truce.geo.service import admin_index
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 

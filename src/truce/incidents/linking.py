@@ -25,7 +25,6 @@ from truce.incidents.models import incidents as incidents_t
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.reports.models import reports
-from truce.zones.service import assign_incidents
 
 MAX_REASON = 2000
 
@@ -183,7 +182,7 @@ def refresh(conn: Connection, incident_ids: list[int], ctx: ApplyContext) -> Non
             conn.execute(update(incidents_t).where(incidents_t.c.id == iid).values(**values))
         if any(k in values for k in PLACE_FIELDS):
             conn.execute(delete(incident_zones).where(incident_zones.c.incident_id == iid))
-            assign_incidents(conn, [{"id": iid, **{k: want[k] for k in PLACE_FIELDS}}])
+            incidents.place(conn, [{"id": iid, **{k: want[k] for k in PLACE_FIELDS}}])
 
 
 # --- commands ------------------------------------------------------------------------------------

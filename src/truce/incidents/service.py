@@ -24,7 +24,6 @@ from truce.ledger.chain import SYSTEM, ApplyContext
 from truce.ledger.models import ledger_entries, ledger_head
 from truce.reports.models import reports
 from truce.times import check_day
-from truce.zones.service import assign_incidents
 
 INCIDENT_FIELDS = (
     "occurred_at",
@@ -77,6 +76,14 @@ def create_from_reports(conn: Connection, pairs: list[tuple[int, dict[str, Any]]
         )
         rows.append(row)
     conn.execute(insert(incidents), rows)
+    place(conn, rows)
+
+
+def place(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Put new or moved incidents (id, lat, lon, location_precision, occurred_at) in the zones whose version
+    in force covers them (`zones.service.assign_incidents`)."""
+    from truce.zones.service import assign_incidents  # lazy: shapely and numpy (0.1 s), only to place incidents
+
     assign_incidents(conn, rows)
 
 

@@ -44,12 +44,12 @@ import numpy as np
 import orjson
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from truce.attachments import ensure_blob_row
 from truce.auth.permissions import require
 from truce.db import next_id
 from truce.errors import ValidationFailed
 from truce.geo.bulk import BulkLocator
 from truce.geo.gazetteer import ADM1, ADM2, ADM3, Gazetteer, gazetteer_for
-from truce.geo.service import ensure_blob_row
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports, incident_zones, link_suggestions

@@ -20,16 +20,15 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from truce import lookups, times
+from truce.attachments import EvidenceFile, ensure_blob_row, store_evidence
 from truce.auth.permissions import require
 from truce.db import next_id
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from truce.geo.service import ensure_blob_row
 from truce.incidents.models import FINDINGS, access_denials, incidents, investigations
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.replies.service import replies_for
-from truce.reports.service import EvidenceFile, store_evidence
 
 STATUSES = ("open", "paused", "closed")
 TRANSITIONS = {

@@ -10,6 +10,7 @@ PARTY_KINDS = ("guarantor", "government", "armed_group", "designated", "foreign_
 TRUCE_STATUSES = ("applicant", "signatory", "suspended", "excluded")
 # languages a party's name may be given in besides its (English) name: aliases marked with `lang`
 NAME_LANGUAGES = ("ar", "ru", "tr", "fa")
+EXTERNAL_SOURCES = ("acled", "ucdp")  # the systems whose names for a party are kept (party_external_names)
 
 parties = Table(
     "parties",

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Connection, insert, select, update
 
 from truce import times
 from truce.auth.permissions import require
-from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
+from truce.errors import Conflict, NotFound, ValidationFailed
 from truce.i18n import N_
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.parties.models import (
-    NAME_LANGUAGES,
+    EXTERNAL_SOURCES,
     PARTY_KINDS,
     TRUCE_STATUSES,
     parties,
@@ -28,8 +26,6 @@ from truce.parties.models import (
 from truce.text import actor_key, norm_key
 from truce.times import check_day
 
-ID_RE = re.compile(r"^[A-Z0-9_]{2,64}$")
-
 # Allowed status transitions (None = not yet in the register). Any move needs a decision and a reason.
 TRANSITIONS: dict[str | None, set[str]] = {
     None: {"applicant", "signatory", "excluded"},
@@ -40,65 +36,11 @@ TRANSITIONS: dict[str | None, set[str]] = {
 }
 
 
-class PartyIn(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # the schema is built on the first write, not for a read command
-
-    id: str
-    name: str
-    kind: str
-    aliases: list[str] = Field(default_factory=list)
-    designations: list[str] = Field(default_factory=list)
-    status: str | None = None
-    joined: str | None = None
-    # names other systems give the party: {"acled": ["Military Forces of Syria"], "ucdp": ["Government of Syria"]}
-    external_names: dict[str, list[str]] = Field(default_factory=dict)
-    # its name in the readers' languages ({"ar": "جبهة النصرة"}): aliases marked with their language
-    names: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("names")
-    @classmethod
-    def _names(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = sorted(k for k in v if k not in NAME_LANGUAGES)
-        if bad:
-            raise ValueError(f"unknown language {bad[0]!r}: expected one of {', '.join(NAME_LANGUAGES)}")
-        return {k: n.strip() for k, n in v.items() if n and n.strip()}
-
-    @field_validator("external_names")
-    @classmethod
-    def _external(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        bad = sorted(set(v) - set(EXTERNAL_SOURCES))
-        if bad:
-            raise ValueError(f"unknown source {bad[0]!r}: expected one of {', '.join(EXTERNAL_SOURCES)}")
-        return v
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not ID_RE.match(v):
-            raise ValueError("must be upper-case letters, digits and _ (2-64)")
-        return v
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        if v not in PARTY_KINDS:
-            raise ValueError(f"must be one of {', '.join(PARTY_KINDS)}")
-        return v
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str | None) -> str | None:
-        if v is not None and v not in TRUCE_STATUSES:
-            raise ValueError(f"must be one of {', '.join(TRUCE_STATUSES)}")
-        return v
-
-
 def add_party(app: App, conn: Connection, actor: Actor, data: dict[str, Any], as_of: str) -> dict[str, Any]:
     require(actor, "party.add")
-    try:
-        p = PartyIn.model_validate(data)
-    except ValidationError as e:
-        raise from_pydantic(e, "party.") from e
+    from truce.parties.schemas import PartyIn  # lazy: pydantic (0.06 s of start-up) only for a write
+
+    p = PartyIn.parse(data)
     if p.kind == "designated" and p.status in ("applicant", "signatory"):
         raise ValidationFailed("party.status: a designated group is never a party to the truce", field="party.status")
     if conn.execute(select(parties.c.id).where(parties.c.id == p.id)).first():
@@ -143,9 +85,6 @@ def add_party(app: App, conn: Connection, actor: Actor, data: dict[str, Any], as
     }
     app.record(conn, actor, "party.add", payload)
     return payload
-
-
-EXTERNAL_SOURCES = ("acled", "ucdp")
 
 
 def external_norm(source: str, name: str) -> str:

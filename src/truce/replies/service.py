@@ -12,17 +12,16 @@ from sqlalchemy import Connection, insert, or_, select
 
 from truce import times
 from truce.agreements.service import DEFAULT_SETTINGS
+from truce.attachments import EvidenceFile, ensure_blob_row, store_evidence
 from truce.auth.permissions import require
 from truce.auth.visibility import tiers_for
 from truce.db import next_id
 from truce.errors import NotFound, PermissionDenied, ValidationFailed
-from truce.geo.service import ensure_blob_row
 from truce.incidents.models import incidents, replies
 from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.notifications.service import attribution_notice, reply_window_days
 from truce.reports.models import VISIBILITY_TIERS
-from truce.reports.service import EvidenceFile, store_evidence
 
 MAX_TEXT = 20000
 DEFAULT_VISIBILITY = "parties"

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mimetypes
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select
 
+from truce.attachments import EvidenceFile, ensure_blob_row, store_evidence
 from truce.auth.permissions import require
 from truce.auth.visibility import may_see_report, sees_all_incidents, tiers_for
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
-from truce.geo.service import admin_index, ensure_blob_row
+from truce.geo.service import admin_index
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports
@@ -64,21 +63,6 @@ CONTENT_FIELDS = (
     "external_source",
     "external_id",
 )
-
-
-@dataclass
-class EvidenceFile:
-    name: str
-    data: bytes
-    media_type: str | None = None
-    visibility: str | None = None  # stricter than the report's tier, e.g. a witness statement
-
-    @classmethod
-    def from_path(cls, path: str | Path) -> EvidenceFile:
-        p = Path(path)
-        if not p.is_file():
-            raise ValidationFailed(f"evidence: no file at {p}", field="evidence")
-        return cls(name=p.name, data=p.read_bytes())
 
 
 @dataclass
@@ -203,15 +187,6 @@ def normalise(
         notes.append(f"place '{r.place_name}' resolved to {where['matched']} ({where['location_precision']})")
     rec["content_hash"] = content_hash(rec)
     return rec, r.incident_id, notes
-
-
-def store_evidence(app: App, files: list[EvidenceFile]) -> list[dict[str, Any]]:
-    out = []
-    for f in files:
-        sha = app.blobs.put_bytes(f.data)
-        mt = f.media_type or mimetypes.guess_type(f.name)[0] or "application/octet-stream"
-        out.append({"sha256": sha, "name": f.name, "media_type": mt, "size": len(f.data), "visibility": f.visibility})
-    return sorted(out, key=lambda e: e["sha256"])
 
 
 def submit(

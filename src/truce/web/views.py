@@ -28,7 +28,7 @@ from truce.auth.visibility import may_see_board, may_see_measure, sees_all_incid
 from truce.eligibility import service as eligibility
 from truce.errors import NotFound, PermissionDenied, TruceError, ValidationFailed
 from truce.geo.gazetteer import gazetteer_for
-from truce.geo.service import admin_names, data_extent
+from truce.geo.queries import admin_names, data_extent
 from truce.incidents import linking
 from truce.incidents.browse import decode_cursor, encode_cursor, open_suggestions, verifier_queue
 from truce.incidents.models import FINDINGS, VERDICTS
@@ -46,9 +46,9 @@ from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELD, INPUT_FIELDS, WE
 from truce.reports.service import submit
 from truce.web import i18n, security
 from truce.web.i18n import _
-from truce.zones.service import display_names as zone_display_names
-from truce.zones.service import in_language, list_zones, show_zone
-from truce.zones.service import local_names as zone_local_names
+from truce.zones.queries import display_names as zone_display_names
+from truce.zones.queries import in_language, list_zones, show_zone
+from truce.zones.queries import local_names as zone_local_names
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),

@@ -7,6 +7,8 @@ from sqlalchemy import BigInteger, Boolean, Column, Float, ForeignKey, Integer, 
 from truce.db import metadata
 
 ZONE_KINDS = ("de_escalation_area", "security_belt", "demilitarised_strip", "reconciled_settlement", "other")
+# languages a zone's name may be given in besides its (English) name (as a party's: parties.models)
+NAME_LANGUAGES = ("ar", "ru", "tr", "fa")
 
 zones = Table(
     "zones",
