@@ -70,14 +70,21 @@ print("\\nMODULES", json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 @pytest.mark.parametrize("astana_url", ["sqlite"], indirect=True)
 def test_read_commands_load_only_what_they_use(astana_url):
-    """`truce party list` and `truce incident show 1` must answer without loading the libraries that only
-    writes need: a module-level import of one of them puts 0.1 s back on every command."""
+    """`truce party list`, `truce incident show 1` and the other common reads must answer without loading the
+    libraries that only writes need: a module-level import of one of them puts 0.1 s back on every command.
+    (Not yet `report show` and `intake list`: their modules build `report submit`'s options from the pydantic
+    model of a report.)"""
     r = runner.invoke(cli, ["report", "submit", "--db", astana_url, "--as", "rus_monitor", "--occurred-at",
                             "2017-09-20T06:00:00Z", "--lat", "35.93", "--lon", "36.63", "--type", "shelling",
                             "--party", "SYR", "--json"])
     assert r.exit_code == 0, r.output
     incident = str(json.loads(r.output)["incident_id"])
-    for argv in (["party", "list"], ["party", "list", "--json"], ["incident", "show", incident]):
+    reads = [["party", "list"], ["party", "list", "--json"], ["party", "show", "SYR"], ["incident", "list"],
+             ["incident", "show", incident], ["zone", "list"], ["zone", "show", "Z1"], ["adm", "list", "--level", "1"],
+             ["agreement", "list"], ["measure", "list"], ["accession", "list"], ["bulletin", "list"],
+             ["notification", "list", "--as", "syr_liaison"], ["investigation", "list"], ["suggestion", "list"],
+             ["ledger", "log", "--limit", "3"], ["user", "list"]]
+    for argv in reads:
         out = subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, json.dumps([*argv, "--db", astana_url])],
                              capture_output=True, text=True, check=True).stdout
         result = json.loads(out.rsplit("\nMODULES ", 1)[1])
@@ -87,8 +94,9 @@ def test_read_commands_load_only_what_they_use(astana_url):
 
 
 def test_plain_option_values_are_checked_as_before(astana_url):
-    """The quick check of text, flag and number options (cli/__init__.py `_Plain`) gives what Typer's own
-    gives: numbers in digits are numbers, anything else is refused with Typer's message, exit 2."""
+    """The quick check of text, flag and number options and of unset ones (cli/__init__.py `_Plain`) gives what
+    Typer's own gives: numbers in digits within range are numbers, anything else is refused with Typer's
+    message, exit 2."""
     db = ["--db", astana_url]
     ok = runner.invoke(cli, ["incident", "list", *db, "--limit", "007", "--json"])
     assert ok.exit_code == 0, ok.output
@@ -97,6 +105,14 @@ def test_plain_option_values_are_checked_as_before(astana_url):
         r = runner.invoke(cli, ["incident", "list", *db, "--limit", bad])
         assert r.exit_code == 2, (bad, r.output)
         assert "Invalid value for '--limit'" in r.output, r.output
+    for bad, why in (("-1", "greater than or equal to 0"), ("1e3", "valid integer")):  # a ranged option, min=0
+        r = runner.invoke(cli, ["ledger", "log", *db, "--limit", bad])
+        assert r.exit_code == 2 and why in r.output, (bad, r.output)
+    assert json.loads(runner.invoke(cli, ["ledger", "log", *db, "--limit", "0", "--json"]).output)
+    r = runner.invoke(cli, ["adm", "list", *db, "--level", "21"])  # min=1, max=20
+    assert r.exit_code == 2 and "less than or equal to 20" in r.output, r.output
+    unset = runner.invoke(cli, ["bulletin", "list", *db, "--json"])  # its group's --output (a path) left unset
+    assert unset.exit_code == 0, unset.output
     missing = runner.invoke(cli, ["incident", "show", *db, "--", "-1"])
     assert missing.exit_code == 3, missing.output
     flags = runner.invoke(cli, ["party", "list", *db, "--status", "signatory", "--json"])

@@ -484,3 +484,22 @@ def check_agreement(data: dict[str, Any]) -> Agreement:
         return Agreement.model_validate(data)
     except ValidationError as e:
         raise refusal(e, prefix=("agreement",)) from e
+
+
+def agreement_from_file(file: Path) -> dict[str, Any]:
+    """The agreement of a YAML file (its `agreement:` section, or the whole file), checked: ValidationFailed
+    names the file, the line and the path of the first wrong value, before anything is written."""
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        why = e.strerror if isinstance(e, OSError) else "not a UTF-8 text file"
+        raise ValidationFailed(f"{file.name}: cannot read ({why})", field="file") from e
+    data, lines = load_yaml(text, file.name)
+    ag = data.get("agreement", data) if isinstance(data, dict) else None
+    if not isinstance(ag, dict) or "id" not in ag:
+        raise ValidationFailed(f"{file.name}: no agreement (an 'agreement:' section with an id)", field="file")
+    try:
+        Agreement.model_validate(ag)
+    except ValidationError as e:
+        raise refusal(e, file.name, lines, ("agreement",) if ag is not data else ()) from e
+    return ag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -27,12 +28,23 @@ def default_enforcement() -> dict[str, Any]:
     return data
 
 
+def _documents() -> Any:
+    """The module that reads and checks agreement documents (`truce.agreements.documents`)."""
+    from truce.agreements import documents  # lazy: pydantic and yaml, only when an agreement is read or checked
+
+    return documents
+
+
 def check_agreement(data: dict[str, Any]) -> Any:
     """The agreement `data` describes, every key, kind, rung and setting known, or ValidationFailed naming the
-    first wrong one (`truce.agreements.documents`)."""
-    from truce.agreements import documents  # lazy: pydantic and yaml, only when an agreement is added or compared
+    first wrong one."""
+    return _documents().check_agreement(data)
 
-    return documents.check_agreement(data)
+
+def agreement_from_file(file: Path) -> dict[str, Any]:
+    """The agreement of a YAML file, checked, or ValidationFailed naming the file, the line and the path."""
+    data: dict[str, Any] = _documents().agreement_from_file(file)
+    return data
 
 
 def _terms(a: Any, data: dict[str, Any]) -> dict[str, Any]:

@@ -173,42 +173,49 @@ def _translate_when_shown(cmd: Any) -> None:
 
 
 class _Plain:
-    """The check of an option whose value is plain text, a flag or a whole number.
+    """The check of an option left unset, or whose value is plain text, a flag or a whole number.
 
     Typer 0.29 checks every option's value with a pydantic TypeAdapter that it builds when the option is
-    first parsed. For text and flags that check returns the value it was given, and for a number written in
-    digits it returns `int(value)`; yet loading pydantic's adapters and building them costs about 0.1 s of
-    every command's start (issue 11). Typer calls `coerce(value, param, ctx)` on the object it keeps in the
-    parameter's `_runtime_param`, and builds its own only when that is None: any other value ("1e3", " 7",
-    a wrong type) is handed to the one Typer builds, so its errors are Typer's own.
+    first parsed, even an unset one. An unset option stays None (an empty tuple when it takes several
+    values); for text and flags the check returns the value it was given, and for a number written in digits
+    within the option's `min` and `max` it returns `int(value)`. Yet loading pydantic's adapters and building
+    them costs about 0.1 s of every command's start (issue 11). Typer calls `coerce(value, param, ctx)` on the
+    object it keeps in the parameter's `_runtime_param` and builds its own only when that is None: any other
+    value (a path, a date, "1e3", " 7", a number out of range, a wrong type) is handed to the one Typer
+    builds, so its conversions and errors are Typer's own.
     """
 
-    def __init__(self, kind: type) -> None:
-        self.kind = kind
+    def __init__(self, kind: type | None) -> None:
+        self.kind = kind  # None: any type, checked by Typer once set
 
     def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
-        if value is None or type(value) is self.kind:
+        if value is None:
+            return () if param.multiple or param.nargs == -1 else None
+        if self.kind is not None and type(value) is self.kind:
             return value
         if self.kind is int and type(value) is str and _DIGITS.fullmatch(value):
-            return int(value)
+            number, info = int(value), param.type_descriptor.parameter_info
+            if (info.min is None or number >= info.min) and (info.max is None or number <= info.max):
+                return number  # out of range: Typer's check says so (or clamps, where the option asks it to)
         param._runtime_param = None  # Typer's own check, built now
         return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
 
 
 _DIGITS = re.compile(r"-?[0-9]{1,18}")
 _PLAIN = {str: _Plain(str), bool: _Plain(bool), int: _Plain(int)}
+_UNSET = _Plain(None)
 
 
 def _plain_checks(params: list[Any]) -> list[Any]:
-    """Give each single-valued `str`, `bool` or `int` parameter among `params` (with no choices, range or
-    path) the check above; any other type (floats, dates, paths, lists, choices) keeps Typer's own."""
+    """Give each of `params` the check above: by its value for a single-valued `str`, `bool` or `int` (with no
+    choices and no path), only while unset for any other."""
     for param in params:
         desc: Any = getattr(param, "type_descriptor", None)
-        if desc is None or getattr(param, "_runtime_param", "") is not None or desc.annotation not in _PLAIN:
+        if desc is None or getattr(param, "_runtime_param", "") is not None:
             continue
-        if desc.file_annotation is None and not (desc.is_choice or desc.is_path or desc.is_ranged or param.multiple) \
-                and param.nargs == 1:
-            param._runtime_param = _PLAIN[desc.annotation]
+        plain = desc.annotation in _PLAIN and desc.file_annotation is None and param.nargs == 1 \
+            and not (desc.is_choice or desc.is_path or param.multiple)
+        param._runtime_param = _PLAIN[desc.annotation] if plain else _UNSET
     return params
 
 

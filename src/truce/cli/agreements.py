@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from truce.agreements import service as agreements
-from truce.agreements.documents import Agreement, load_yaml, refusal
 from truce.auth.service import get_actor
 from truce.cli.common import (
     AsOpt,
@@ -21,7 +20,6 @@ from truce.cli.common import (
     print_json,
     table,
 )
-from truce.errors import ValidationFailed
 
 agreement_app = typer.Typer(help="Agreement versions.\n\nExample: truce agreement list", no_args_is_help=True)
 
@@ -40,21 +38,7 @@ def agreement_add_version(
 
     Example: truce agreement add-version hodeidah-2019.yaml
     """
-    from pydantic import ValidationError
-
-    try:
-        text = file.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        why = e.strerror if isinstance(e, OSError) else "not a UTF-8 text file"
-        raise ValidationFailed(f"{file.name}: cannot read ({why})", field="file") from e
-    data, lines = load_yaml(text, file.name)
-    ag = data.get("agreement", data) if isinstance(data, dict) else None
-    if not isinstance(ag, dict) or "id" not in ag:
-        raise ValidationFailed(f"{file.name}: no agreement (an 'agreement:' section with an id)", field="file")
-    try:  # refused with the file's line numbers before anything is written
-        Agreement.model_validate(ag)
-    except ValidationError as e:
-        raise refusal(e, file.name, lines, ("agreement",) if ag is not data else ()) from e
+    ag = agreements.agreement_from_file(file)  # refused with the file's line numbers before anything is written
     t = get_app(db)
     with t.write() as conn:
         actor = get_actor(conn, as_)

@@ -27,9 +27,7 @@ from truce.errors import ValidationFailed
 from truce.geo.queries import MAX_LEVEL, check_level, list_admin_areas
 from truce.i18n import _, localize, ngettext, vocab
 from truce.zones import queries as zone_queries
-from truce.zones.io import import_geojson
 from truce.zones.queries import zone_history
-from truce.zones.service import split_zone, unite_zone
 
 zone_app = typer.Typer(help="Zones of the regime.\n\nExample: truce zone list", no_args_is_help=True)
 
@@ -121,6 +119,8 @@ def zone_import(
     Example: truce zone import zones.geojson --valid-from 2017-05-06 --id-property zone --name-property title
     """
 
+    from truce.zones.io import import_geojson  # lazy: shapely and numpy, only for the commands that change zones
+
     t = get_app(db)
     actor = actor_for(t, as_user)
     res = import_geojson(
@@ -170,6 +170,8 @@ def zone_unite(
     Example: truce zone unite Z4 --adm SY120100 --as-of 2017-07-09 --reason "reconciled settlement"
     """
 
+    from truce.zones.service import unite_zone  # lazy: shapely and numpy, only for the commands that change zones
+
     res = act(
         db, as_user, request_id, "zone unite", locals(),
         lambda t, conn, actor: unite_zone(t, conn, actor, zone, as_of, with_zone, adm, reason),
@@ -194,6 +196,8 @@ def zone_split(
 
     Example: truce zone split Z1 --adm SY070305 --as-of 2017-10-01 --new-zone Z1b
     """
+
+    from truce.zones.service import split_zone  # lazy: shapely and numpy, only for the commands that change zones
 
     res = act(
         db, as_user, request_id, "zone split", locals(),

@@ -27,7 +27,6 @@ from truce import lookups, times
 from truce.agreements.service import DEFAULT_SETTINGS, default_enforcement, get, in_force
 from truce.auth.permissions import require
 from truce.db import next_id
-from truce.eligibility.service import evaluate as eligibility
 from truce.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from truce.i18n import N_
 from truce.incidents.models import access_denials, incident_reports, incidents
@@ -55,6 +54,13 @@ def ladder_config(ag: dict[str, Any] | None) -> dict[str, Any]:
     settings = ag["settings"] if ag else DEFAULT_SETTINGS
     cfg: dict[str, Any] = settings.get("measures") or default_enforcement()["measures"]
     return cfg
+
+
+def eligibility(conn: Connection, party_id: str, day: str, applying: bool = False) -> dict[str, Any]:
+    """The party's eligibility on `day` (`eligibility.service.evaluate`), kept with an accession decision."""
+    from truce.eligibility.service import evaluate  # lazy: shapely (distances), only when accession is decided
+
+    return evaluate(conn, party_id, day, applying=applying)
 
 
 def _rung(cfg: dict[str, Any], step: int) -> dict[str, Any] | None:
