@@ -18,7 +18,7 @@ from truce.app import Truce
 from truce.cli import app as cli
 from truce.incidents.views import incident_detail
 from truce.parties.service import show_party
-from truce.reports.service import get_report
+from truce.reports.queries import get_report
 
 runner = CliRunner()
 

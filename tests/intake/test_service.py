@@ -20,7 +20,8 @@ from truce.intake.models import intake_candidates
 from truce.intake.service import article_from
 from truce.ledger.models import ledger_entries
 from truce.ledger.service import verify
-from truce.reports.service import get_report, submit
+from truce.reports.queries import get_report
+from truce.reports.service import submit
 
 runner = CliRunner()
 

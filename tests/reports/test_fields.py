@@ -1,6 +1,6 @@
 """One field list for a report (`reports.schemas.REPORT_INPUT_FIELDS`, from ReportIn): the mapped-CSV importer's
 fields are its names, and `report submit`'s flags and the web form's inputs are made from its one description
-(`reports.schemas.INPUT_FIELDS`)."""
+(`reports.fields.INPUT_FIELDS`)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ from pathlib import Path
 
 from truce.cli import all_commands
 from truce.ingest.mapped import FIELDS as MAPPED_FIELDS
-from truce.reports.models import VIOLATION_TYPES
-from truce.reports.schemas import (
-    CASUALTY_FIELDS,
-    INPUT_FIELDS,
-    REPORT_INPUT_FIELDS,
-    WEB_FORM,
-    Casualties,
-    ReportIn,
-)
+from truce.reports.fields import INPUT_FIELDS, WEB_FORM
+from truce.reports.models import CASUALTY_FIELDS, VIOLATION_TYPES
+from truce.reports.schemas import REPORT_INPUT_FIELDS, Casualties, ReportIn
 from truce.web import views
 
 FORM = Path(__file__).resolve().parents[2] / "src" / "truce" / "web" / "templates" / "report.html"

@@ -13,7 +13,8 @@ from truce.auth.service import get_actor
 from truce.errors import Conflict, PermissionDenied, TruceError, ValidationFailed
 from truce.incidents.service import show_incident
 from truce.ledger.service import verify
-from truce.reports.service import get_report, submit
+from truce.reports.queries import get_report
+from truce.reports.service import submit
 
 
 def _submit(app: Truce, user: str, data: dict, evidence: list[EvidenceFile] | None = None):

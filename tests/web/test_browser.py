@@ -136,7 +136,7 @@ def test_report_to_verdict_to_reply_in_a_browser(browser, server):
     shot(page, "report-sent-phone")
     phone.close()
     app = Truce(url)
-    from truce.reports.service import get_report
+    from truce.reports.queries import get_report
 
     with app.read() as conn:
         rep = get_report(conn, client_id)

@@ -9,7 +9,7 @@ from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.intake import service
 from truce.ledger.service import verify
-from truce.reports.service import get_report
+from truce.reports.queries import get_report
 
 ARTICLES = [
     {"id": "b-1", "source": "wire", "title": "Shelling kills three in Saraqib", "published": "2017-10-03T10:00:00Z",

@@ -16,8 +16,9 @@ from truce.api.errors import DUPLICATE_RESPONSE
 from truce.attachments import EvidenceFile
 from truce.errors import NotFound, ValidationFailed
 from truce.ledger.chain import Actor
+from truce.reports.queries import get_report
 from truce.reports.schemas import ReportIn
-from truce.reports.service import get_report, submit
+from truce.reports.service import submit
 
 router = APIRouter(tags=["reports"])
 

@@ -29,13 +29,14 @@ from truce.cli.common import (
 from truce.errors import ValidationFailed
 from truce.geo.queries import deepest_levels
 from truce.i18n import N_, _, vocab
-from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELDS, InputField
-from truce.reports.service import get_report, submit
+from truce.reports.fields import INPUT_FIELDS, InputField
+from truce.reports.models import CASUALTY_FIELDS
+from truce.reports.queries import get_report
 
 report_app = typer.Typer(help="Reports of alleged violations.\n\nExample: truce report show UUID", no_args_is_help=True)
 
 
-# `report submit`'s flags are made from the report's one field description (`reports.schemas.INPUT_FIELDS`): each
+# `report submit`'s flags are made from the report's one field description (`reports.fields.INPUT_FIELDS`): each
 # field with a flag becomes an option of its type (a list where it is repeatable), with its help, in that order,
 # between `--file` and `--evidence`. Every other field is given with `-f` JSON.
 FLAGS = tuple(f for f in INPUT_FIELDS if f.flag)
@@ -103,6 +104,8 @@ def report_submit(
     for k in ("occurred_at", "violation_type"):
         if k not in data:
             raise ValidationFailed(f"{k}: required (--{k.replace('_', '-').replace('violation-', '')})", field=k)
+    from truce.reports.service import submit  # lazy: pydantic, shapely and numpy, only when a report is submitted
+
     t = get_app(db)
     files = [EvidenceFile.from_path(p) for p in (evidence or [])]
     args = {"data": data, "evidence": sorted(hashlib.sha256(f.data).hexdigest() for f in files)}

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from truce.auth.models import organisations
-from truce.auth.visibility import may_see_incident, may_see_report, tiers_for
+from truce.auth.visibility import may_see_incident, may_see_report
 from truce.errors import NotFound
 from truce.incidents.models import incidents
 from truce.incidents.service import show_incident
@@ -18,7 +18,7 @@ from truce.ledger.chain import SYSTEM, Actor
 from truce.ledger.models import ledger_entries
 from truce.parties.models import parties
 from truce.replies.service import replies_for
-from truce.reports.models import report_evidence
+from truce.reports.queries import visible_evidence
 
 # The commands that move reports between incidents (their payloads name the incidents: from, to, incident).
 LINK_COMMANDS = ("incident.link", "incident.unlink", "incident.split", "suggestion.accept", "suggestion.reject")
@@ -51,22 +51,11 @@ def incident_detail(conn: Connection, incident_id: int, viewer: Actor | None = S
     d = show_incident(conn, incident_id)
     if not may_see_incident(viewer, d, d["reports"]):
         raise NotFound(f"no incident {incident_id}", field="incident")
-    tiers = tiers_for(viewer)
     visible = [r for r in d["reports"] if may_see_report(viewer, r)]
     d["hidden_reports"] = len(d["reports"]) - len(visible)
     d["reports"] = visible
-    own_org = viewer.org if viewer else None
     for r in visible:
-        ev = conn.execute(
-            select(
-                report_evidence.c.sha256,
-                report_evidence.c.name,
-                report_evidence.c.media_type,
-                report_evidence.c.size,
-                report_evidence.c.visibility,
-            ).where(report_evidence.c.report_id == r["id"])
-        ).mappings()
-        r["evidence"] = [dict(e) for e in ev if e["visibility"] in tiers or r["org_id"] == own_org]
+        r["evidence"] = visible_evidence(conn, r, viewer)
     cur = current_findings(conn, incident_id)
     d["findings"] = [cur[g] for g in sorted(cur)]
     d["finding_history"] = finding_history(conn, incident_id)

@@ -58,8 +58,7 @@ from truce.ingest import acled, ged, legacy_names, mapped, ucdp
 from truce.ledger.chain import Actor, ApplyContext, applier
 from truce.ledger.context import App
 from truce.parties.service import external_hint, resolve_party
-from truce.reports.models import reports
-from truce.reports.schemas import CASUALTY_FIELDS
+from truce.reports.models import CASUALTY_FIELDS, reports
 from truce.reports.service import content_hash
 from truce.text import actor_key
 
@@ -129,7 +128,7 @@ Parse = Callable[[Connection, bytes, int, dict[str, Any], ApplyContext, BatchRes
 @dataclass(frozen=True)
 class Source:
     """A file format of the one import pipeline: how to check its header and parse a slice of its records
-    into report fields (`reports.schemas.IMPORT_FIELDS`), and how its rows become incidents.
+    into report fields (`reports.schemas.REPORT_INPUT_FIELDS`), and how its rows become incidents.
 
     ``match``: each new row is matched against the incidents already recorded (and earlier rows of the
     batch), as a submitted report is (`incidents/matching.py`), instead of starting its own incident; for

@@ -48,8 +48,8 @@ from truce.errors import TruceError, ValidationFailed
 from truce.incidents import service as incidents
 from truce.ingest.acled import records
 from truce.ledger.chain import Actor, ApplyContext
-from truce.reports.models import reports
-from truce.reports.schemas import CASUALTY_FIELDS, CLOCK_SKEW, REPORT_INPUT_FIELDS
+from truce.reports.models import CASUALTY_FIELDS, reports
+from truce.reports.schemas import CLOCK_SKEW, REPORT_INPUT_FIELDS
 from truce.reports.service import normalise
 
 # Our fields: a report's input fields (`reports.schemas.REPORT_INPUT_FIELDS`, the one list) and the row's own id.

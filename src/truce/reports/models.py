@@ -29,6 +29,13 @@ LOCATION_PRECISIONS = ("exact", "near", "adm3", "adm2", "adm1", "country")
 OBSERVATION_MODES = ("observed", "heard", "second_hand")
 VISIBILITY_TIERS = ("public", "parties", "guarantors", "investigators")
 
+# The casualty counts of a report, as every front-end and importer names them (flattened in tables): the
+# fields of `schemas.Casualties`, in its order.
+CASUALTY_FIELDS: tuple[str, ...] = (
+    "killed", "killed_low", "killed_high", "killed_civilian", "killed_combatant",
+    "injured", "injured_low", "injured_high", "injured_civilian", "injured_combatant",
+)
+
 reports = Table(
     "reports",
     metadata,

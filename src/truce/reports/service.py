@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from truce.attachments import EvidenceFile, ensure_blob_row, store_evidence
 from truce.auth.permissions import require
-from truce.auth.visibility import may_see_report, sees_all_incidents, tiers_for
+from truce.auth.visibility import sees_all_incidents
 from truce.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from truce.geo.service import admin_index
 from truce.incidents import linking, matching
 from truce.incidents import service as incidents
 from truce.incidents.models import incident_reports
-from truce.ledger.chain import SYSTEM, Actor, ApplyContext, applier, business_now, canonical
+from truce.ledger.chain import Actor, ApplyContext, applier, business_now, canonical
 from truce.ledger.context import App
 from truce.parties.service import resolve_party
 from truce.reports.models import VISIBILITY_TIERS, report_evidence, reports
@@ -291,38 +291,3 @@ def _apply_submit(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
     if not inc["new"]:  # an existing incident has one more report
         linking.refresh(conn, [inc["id"]], ctx)
         ctx.mark("incidents", [inc["id"]])  # its judgment follows (a declared reaction)
-
-
-# --- queries ---------------------------------------------------------------------------------------
-
-
-def get_report(conn: Connection, report_id: str, viewer: Any = SYSTEM) -> dict[str, Any]:
-    """One report as received, if `viewer` (an Actor, None = the public) may see its tier."""
-
-    row = conn.execute(select(reports).where(reports.c.id == report_id)).mappings().first()
-    if row is None or not may_see_report(viewer, dict(row)):
-        raise NotFound(f"no report {report_id}", field="report")
-    d = dict(row)
-    d["weapons"] = json.loads(d["weapons"])
-    d["evidence"] = [
-        dict(e)
-        for e in conn.execute(
-            select(
-                report_evidence.c.sha256,
-                report_evidence.c.name,
-                report_evidence.c.media_type,
-                report_evidence.c.size,
-                report_evidence.c.visibility,
-            ).where(report_evidence.c.report_id == report_id)
-        ).mappings()
-    ]
-    own = viewer is not None and viewer.org == d["org_id"]
-    d["evidence"] = [e for e in d["evidence"] if own or e["visibility"] in tiers_for(viewer)]
-    link = conn.execute(select(incident_reports).where(incident_reports.c.report_id == report_id)).mappings().first()
-    d["incident_id"] = link["incident_id"] if link else None
-    d["link"] = dict(link) if link else None
-    return d
-
-
-def count_reports(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(reports)).scalar_one())

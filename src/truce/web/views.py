@@ -41,8 +41,8 @@ from truce.measures import service as measures
 from truce.notifications.service import list_notifications
 from truce.parties.service import get_party_row, list_parties, local_names, show_party
 from truce.replies.service import file_reply
-from truce.reports.models import VIOLATION_TYPES, VISIBILITY_TIERS
-from truce.reports.schemas import CASUALTY_FIELDS, INPUT_FIELD, INPUT_FIELDS, WEB_FORM
+from truce.reports.fields import INPUT_FIELD, INPUT_FIELDS, WEB_FORM
+from truce.reports.models import CASUALTY_FIELDS, VIOLATION_TYPES, VISIBILITY_TIERS
 from truce.reports.service import submit
 from truce.web import i18n, security
 from truce.web.i18n import _
@@ -358,7 +358,7 @@ _PARSE = {str: security.field, int: _int, float: _float}
 
 def report_from_form(form: Any) -> dict[str, Any]:
     """The report a form describes, in the shape the report service validates: each input of the form
-    (`reports.schemas.INPUT_FIELDS`) read as its field's type, the casualty counts gathered."""
+    (`reports.fields.INPUT_FIELDS`) read as its field's type, the casualty counts gathered."""
     data: dict[str, Any] = {f.name: _PARSE[f.type](form, f.name) for f in INPUT_FIELDS if f.web}
     when = data["occurred_at"] or ""
     if len(when) == 16:  # datetime-local: YYYY-MM-DDTHH:MM, entered in UTC
