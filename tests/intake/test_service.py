@@ -15,7 +15,7 @@ from truce.app import Truce
 from truce.auth.service import get_actor
 from truce.cli import app as cli
 from truce.errors import Conflict, PermissionDenied, ValidationFailed
-from truce.intake import service
+from truce.intake import queries, service
 from truce.intake.models import intake_candidates
 from truce.intake.service import article_from
 from truce.ledger.models import ledger_entries
@@ -49,7 +49,7 @@ def test_a_candidate_is_matched_accepted_with_a_correction_and_recorded(astana_u
     res = _add(app, "rus_monitor", SARAQIB)
     [cid] = res.added
     with app.read() as conn:
-        c = service.get_candidate(conn, cid)
+        c = queries.get_candidate(conn, cid)
     x = c["extraction"]
     assert x["date"]["value"] == "2017-09-19" and x["date"]["evidence"] == "on Tuesday"
     assert x["place"]["value"]["adm1_pcode"] == "SY07" and x["place"]["evidence"] == "Saraqib"
@@ -62,7 +62,7 @@ def test_a_candidate_is_matched_accepted_with_a_correction_and_recorded(astana_u
     assert d.edits == {"killed_civilian": [3, 4], "killed": [3, 4]}
     with app.read() as conn:
         rep = get_report(conn, d.report_id)
-        c = service.get_candidate(conn, cid)
+        c = queries.get_candidate(conn, cid)
         cmds = [r.command for r in conn.execute(select(ledger_entries.c.command).order_by(ledger_entries.c.seq))]
     assert rep["source_kind"] == "media" and rep["killed_civilian"] == 4 and rep["killed"] == 4
     assert len(rep["evidence"]) == 1 and rep["evidence"][0]["media_type"] == "application/json"
@@ -87,7 +87,7 @@ def test_reject_needs_a_reason_and_a_reviewer(astana_url):
     with app.write() as conn:
         service.reject(app, conn, get_actor(conn, "tur_monitor"), cid, "a report on the talks, not an event")
     with app.read() as conn:
-        c = service.get_candidate(conn, cid)
+        c = queries.get_candidate(conn, cid)
     assert c["status"] == "rejected" and c["reason"] == "a report on the talks, not an event"
     assert verify(app).ok
 

@@ -7,7 +7,7 @@ from tests.web.test_browser import DESKTOP, Watch, server, shot, sign_in  # noqa
 
 from truce.app import Truce
 from truce.auth.service import get_actor
-from truce.intake import service
+from truce.intake import queries, service
 from truce.ledger.service import verify
 from truce.reports.queries import get_report
 
@@ -50,7 +50,7 @@ def test_a_monitor_accepts_one_candidate_with_a_correction_and_rejects_another(b
     ctx.close()
     assert not watch.errors, watch.errors
     with app.read() as conn:
-        a, r = service.get_candidate(conn, accepted), service.get_candidate(conn, rejected)
+        a, r = queries.get_candidate(conn, accepted), queries.get_candidate(conn, rejected)
         rep = get_report(conn, a["report_id"])
     assert a["status"] == "accepted" and a["edits"] == {"killed": [3, 4], "killed_civilian": [3, 4]}
     assert rep["source_kind"] == "media" and rep["killed_civilian"] == 4 and len(rep["evidence"]) == 1

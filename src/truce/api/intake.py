@@ -13,7 +13,7 @@ from truce.api.errors import DUPLICATE_RESPONSE
 from truce.auth.credentials import NotAuthenticated
 from truce.auth.permissions import require
 from truce.errors import ValidationFailed
-from truce.intake import service
+from truce.intake import queries, service
 from truce.ledger.chain import Actor
 
 router = APIRouter(tags=["intake"])
@@ -113,14 +113,14 @@ def list_candidates(
 ) -> Any:
     require(a, "intake.view")
     with read(request) as conn:
-        return service.list_candidates(conn, None if status == "all" else status, limit, offset)
+        return queries.list_candidates(conn, None if status == "all" else status, limit, offset)
 
 
 @router.get("/intake/{cid}", summary="A candidate: each field with its evidence words and confidence, the proposal")
 def get_candidate(cid: int, request: Request, a: Actor = Depends(actor)) -> Any:
     require(a, "intake.view")
     with read(request) as conn:
-        return service.get_candidate(conn, cid)
+        return queries.get_candidate(conn, cid)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,7 +25,11 @@ from truce.cli.common import (
     table,
 )
 from truce.errors import ValidationFailed
-from truce.intake import fakes, service
+from truce.intake import queries
+from truce.intake.models import EDITABLE
+
+if TYPE_CHECKING:
+    from truce.intake.service import AddResult
 
 intake_app = typer.Typer(
     help="News articles and field messages read into candidate reports, for a person to review.\n\n"
@@ -46,6 +50,8 @@ def intake_extract(
 
     Example: truce intake extract fa_kes_syria_news.csv --format fakes-jsonl -o pred.jsonl
     """
+    from truce.intake import fakes  # lazy: the FA-KES model (numpy), only for the commands that run it
+
     if fmt != "fakes-jsonl":
         raise fakes.FakesError(f"--format: unknown format {fmt!r} (known: fakes-jsonl)")
     rows = fakes.read_rows(file)
@@ -81,6 +87,8 @@ def intake_eval(
 
     Example: truce intake eval fa_kes_syria_news.csv --cv 5
     """
+    from truce.intake import fakes  # lazy: the FA-KES model (numpy), only for the commands that run it
+
     rows = fakes.read_rows(file)
     if cv and (cv < 2 or cv > len(rows)):
         raise fakes.FakesError(f"--cv: needs 2 to {len(rows)} folds, not {cv}")
@@ -125,7 +133,7 @@ def intake_eval(
         )
 
 
-def _print_added(res: service.AddResult, json_: bool) -> None:
+def _print_added(res: AddResult, json_: bool) -> None:
     if json_:
         print_json(res.to_dict())
         return
@@ -152,6 +160,8 @@ def intake_add(
 
     Example: echo "Shelling on Saraqib killed 3 civilians yesterday" | truce intake add - --published 2017-09-21
     """
+    from truce.intake import service  # lazy: extraction (pydantic, YAML, shapely), only for the writes
+
     if file == "-":
         data, name = sys.stdin.buffer.read(), "stdin"
     else:
@@ -189,6 +199,8 @@ def intake_import(
 
     Example: truce intake import news.jsonl
     """
+    from truce.intake import service  # lazy: extraction (pydantic, YAML, shapely), only for the writes
+
     t = get_app(db)
     reading = service.Reading()
     with progress_bar() as bar:
@@ -219,7 +231,7 @@ def intake_list(
     t = get_app(db)
     with t.read() as conn:
         require(get_actor(conn, as_user), "intake.view")
-        rows = service.list_candidates(conn, None if status == "all" else status, limit)
+        rows = queries.list_candidates(conn, None if status == "all" else status, limit)
     if json_:
         return print_json(rows)
     table(
@@ -254,7 +266,7 @@ def intake_show(
     t = get_app(db)
     with t.read() as conn:
         require(get_actor(conn, as_user), "intake.view")
-        c = service.get_candidate(conn, cid)
+        c = queries.get_candidate(conn, cid)
     if json_:
         return print_json(c)
     console.print(f"[bold]candidate {c['id']}[/] ({c['status']}) {c['title'] or ''}", highlight=False)
@@ -298,7 +310,7 @@ def intake_accept(
     set_: Annotated[
         list[str] | None,
         typer.Option(
-            "--set", help="A correction FIELD=VALUE (repeatable), FIELD one of:\n\n" + ", ".join(service.EDITABLE)
+            "--set", help="A correction FIELD=VALUE (repeatable), FIELD one of:\n\n" + ", ".join(EDITABLE)
         ),
     ] = None,
     db: DbOpt = None,
@@ -313,6 +325,8 @@ def intake_accept(
 
     Example: truce intake accept 3 --set killed=12 --set alleged_party=SYR --as rus_monitor
     """
+    from truce.intake import service  # lazy: extraction (pydantic, YAML, shapely), only for the writes
+
     t = get_app(db)
     edits = _edits(set_ or [])
     d = once(
@@ -350,6 +364,8 @@ def intake_reject(
 
     Example: truce intake reject 4 --reason "not a violation: a report on the talks"
     """
+    from truce.intake import service  # lazy: extraction (pydantic, YAML, shapely), only for the writes
+
     t = get_app(db)
     d = once(
         t,

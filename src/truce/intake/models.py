@@ -8,6 +8,24 @@ from truce.db import metadata
 
 CANDIDATE_STATES = ("pending", "accepted", "rejected")
 CHANNELS = ("file", "import", "api", "gateway")
+CASUALTY_KEYS = ("killed", "killed_civilian", "killed_combatant", "injured", "injured_civilian", "injured_combatant")
+
+# Fields a reviewer may correct, and their types.
+EDITABLE: dict[str, type] = {
+    "occurred_at": str,
+    "occurred_precision": str,
+    "place_name": str,
+    "lat": float,
+    "lon": float,
+    "violation_type": str,
+    "alleged_party": str,
+    "killed": int,
+    "killed_civilian": int,
+    "killed_combatant": int,
+    "injured": int,
+    "injured_civilian": int,
+    "injured_combatant": int,
+}
 
 intake_candidates = Table(
     "intake_candidates",

@@ -34,6 +34,7 @@ from truce.incidents import matching
 from truce.incidents.models import incident_reports
 from truce.intake import rules
 from truce.intake.extract import Article, Extraction, extract
+from truce.intake.models import CASUALTY_KEYS, EDITABLE
 from truce.intake.models import intake_candidates as cand
 from truce.ledger.chain import Actor, ApplyContext, applier, business_now, canonical
 from truce.reports import service as reports
@@ -42,23 +43,6 @@ BATCH = 500  # candidates per ledger entry in an import
 MAX_BODY = 100_000
 REPORT_NS = uuid.UUID("4f1c2f9e-6a0b-4d55-9a59-2b8c7d1e0a17")  # report ids made from candidate ids
 
-# Fields a reviewer may correct, and their types.
-EDITABLE: dict[str, type] = {
-    "occurred_at": str,
-    "occurred_precision": str,
-    "place_name": str,
-    "lat": float,
-    "lon": float,
-    "violation_type": str,
-    "alleged_party": str,
-    "killed": int,
-    "killed_civilian": int,
-    "killed_combatant": int,
-    "injured": int,
-    "injured_civilian": int,
-    "injured_combatant": int,
-}
-CASUALTY_KEYS = ("killed", "killed_civilian", "killed_combatant", "injured", "injured_civilian", "injured_combatant")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -713,56 +697,3 @@ def _apply_reject(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
             decision_seq=ctx.seq,
         )
     )
-
-
-# --------------------------------------------------------------------------------------------------------
-# Queries
-# --------------------------------------------------------------------------------------------------------
-
-SUMMARY = (
-    "id",
-    "status",
-    "source",
-    "title",
-    "language",
-    "published",
-    "likely_incident_id",
-    "match_score",
-    "match_how",
-    "report_id",
-    "decided_by",
-    "received_at",
-)
-
-
-def summary(row: Any, proposal: dict[str, Any] | None = None) -> dict[str, Any]:
-    d = {k: row[k] for k in SUMMARY}
-    p = proposal if proposal is not None else json.loads(row["proposal"])
-    d["title"] = d["title"] or row["body"][:80]
-    d["occurred_at"] = p.get("occurred_at")
-    d["place_name"] = p.get("place_name")
-    d["violation_type"] = p.get("violation_type")
-    d["alleged_party"] = p.get("alleged_party")
-    d["killed"] = (p.get("casualties") or {}).get("killed")
-    return d
-
-
-def list_candidates(
-    conn: Connection, status: str | None = "pending", limit: int = 50, offset: int = 0
-) -> list[dict[str, Any]]:
-    if status is not None and status not in ("pending", "accepted", "rejected"):
-        raise ValidationFailed(f"status: '{status}' is not one of pending, accepted, rejected", field="status")
-    q = select(cand).order_by(cand.c.id).limit(max(1, min(limit, 500))).offset(max(0, offset))
-    if status is not None:
-        q = q.where(cand.c.status == status)
-    return [summary(r) for r in conn.execute(q).mappings()]
-
-
-def get_candidate(conn: Connection, cid: int) -> dict[str, Any]:
-    row = conn.execute(select(cand).where(cand.c.id == cid)).mappings().first()
-    if row is None:
-        raise NotFound(f"id: no intake candidate {cid}", field="id")
-    d = dict(row)
-    for k in ("extraction", "proposal", "edits"):
-        d[k] = json.loads(d[k]) if d.get(k) else ({} if k == "edits" else None)
-    return d

@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from truce.api.deps import read, write
 from truce.auth.permissions import allowed, require
-from truce.intake import service
+from truce.intake import queries, service
+from truce.intake.models import CASUALTY_KEYS, EDITABLE
 from truce.reports.models import TIME_PRECISIONS, VIOLATION_TYPES
 from truce.web import security
 from truce.web.views import _back, _signed_in, render
@@ -23,7 +24,7 @@ def intake_page(request: Request, status: str = "pending") -> Any:
     v = _signed_in(request)
     require(v, "intake.view")
     with read(request) as conn:
-        rows = service.list_candidates(conn, None if status == "all" else status, 100)
+        rows = queries.list_candidates(conn, None if status == "all" else status, 100)
     return render(request, "intake.html", {"rows": rows, "status": status, "done": request.query_params.get("done")})
 
 
@@ -32,10 +33,10 @@ def candidate_page(cid: int, request: Request) -> Any:
     v = _signed_in(request)
     require(v, "intake.view")
     with read(request) as conn:
-        c = service.get_candidate(conn, cid)
+        c = queries.get_candidate(conn, cid)
     p = c["proposal"]
     values = {
-        k: (p.get("casualties") or {}).get(k) if k in service.CASUALTY_KEYS else p.get(k) for k in service.EDITABLE
+        k: (p.get("casualties") or {}).get(k) if k in CASUALTY_KEYS else p.get(k) for k in EDITABLE
     }
     return render(
         request,
@@ -47,7 +48,7 @@ def candidate_page(cid: int, request: Request) -> Any:
             "may_decide": allowed(v, "intake.decide"),
             "types": VIOLATION_TYPES,
             "precisions": TIME_PRECISIONS,
-            "casualty_keys": service.CASUALTY_KEYS,
+            "casualty_keys": CASUALTY_KEYS,
         },
     )
 
@@ -61,14 +62,14 @@ async def accept_candidate(cid: int, request: Request) -> Any:
 
     def run() -> Any:
         with write(request) as conn:
-            row = service.get_candidate(conn, cid)
+            row = queries.get_candidate(conn, cid)
             p = row["proposal"]
             edits: dict[str, Any] = {}
-            for k in service.EDITABLE:
+            for k in EDITABLE:
                 if k not in form:
                     continue
                 val = security.field(form, k)
-                old = (p.get("casualties") or {}).get(k) if k in service.CASUALTY_KEYS else p.get(k)
+                old = (p.get("casualties") or {}).get(k) if k in CASUALTY_KEYS else p.get(k)
                 if (val or None) != (None if old is None else str(old)):
                     edits[k] = val
             return service.accept(app, conn, a, cid, edits)
