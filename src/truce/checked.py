@@ -1,8 +1,9 @@
 """What the pydantic models of a new record share (`parties/schemas.py`, `zones/schemas.py`): one way to check
-input and name the wrong field, and one rule for names in the readers' languages."""
+input and name the wrong field, one rule for names in the readers' languages, one for a value from a list."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ValidationError
@@ -31,3 +32,14 @@ def names_in_languages(names: dict[str, str], languages: tuple[str, ...]) -> dic
     if bad:
         raise ValueError(f"unknown language {bad[0]!r}: expected one of {', '.join(languages)}")
     return {k: n.strip() for k, n in names.items() if n and n.strip()}
+
+
+def one_of(allowed: tuple[str, ...]) -> Callable[[str | None], str | None]:
+    """A check (for `AfterValidator`) that a value, when given, is one of `allowed`."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return check

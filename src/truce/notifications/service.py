@@ -60,6 +60,22 @@ def orgs_of_kind(conn: Connection, kind: str, party_id: str | None = None) -> li
     return [r.id for r in conn.execute(stmt.order_by(organisations.c.id))]
 
 
+def notify_party(
+    conn: Connection,
+    ctx: ApplyContext,
+    party_id: str,
+    kind: str,
+    message: str,
+    incident_id: int | None = None,
+    reply_due: str | None = None,
+) -> list[int]:
+    """Write one notification to each liaison office of a party (applier-side, as `notify`)."""
+    return [
+        notify(conn, ctx, org, kind, message, incident_id=incident_id, party_id=party_id, reply_due=reply_due)
+        for org in orgs_of_kind(conn, "party_liaison", party_id)
+    ]
+
+
 def reply_window_days(conn: Connection, occurred_at: str) -> float:
     """Days a party has to answer an attribution, from the agreement in force when the incident occurred."""
     ag = in_force(conn, occurred_at)
@@ -110,10 +126,7 @@ def notify_party_attribution(conn: Connection, ctx: ApplyContext, incident_id: i
         f"The guarantors have attributed {what} to {party_id}. You may file a reply with counter-evidence "
         f"until {due}: truce reply add {incident_id} --text ..."
     )
-    return [
-        notify(conn, ctx, org, "attribution", message, incident_id=incident_id, party_id=party_id, reply_due=due)
-        for org in orgs_of_kind(conn, "party_liaison", party_id)
-    ]
+    return notify_party(conn, ctx, party_id, "attribution", message, incident_id=incident_id, reply_due=due)
 
 
 # --- queries ---------------------------------------------------------------------------------------
@@ -167,8 +180,7 @@ def notify_denial(conn: Connection, p: dict[str, Any], ctx: ApplyContext) -> Non
         f"Access to {p['site']} was recorded as denied by {p['party_id']} on {p['denied_at']} during investigation "
         f"{p['investigation_id']} of incident {p['incident_id']}; it counts against {p['party_id']}."
     )
-    for org in orgs_of_kind(conn, "party_liaison", p["party_id"]):
-        notify(conn, ctx, org, "access_denial", msg, incident_id=p["incident_id"], party_id=p["party_id"])
+    notify_party(conn, ctx, p["party_id"], "access_denial", msg, incident_id=p["incident_id"])
 
 
 @reaction(on="measures.evaluate")
@@ -197,8 +209,7 @@ def notify_status_change(conn: Connection, p: dict[str, Any], ctx: ApplyContext)
         f"The truce status of {p['party_id']} is {p['status']} from {p['effective']}"
         f" (was {p['previous'] or 'unregistered'}; {p['decision']}): {p['reason']}"
     )
-    for org in orgs_of_kind(conn, "party_liaison", p["party_id"]):
-        notify(conn, ctx, org, "status_change", msg, party_id=p["party_id"])
+    notify_party(conn, ctx, p["party_id"], "status_change", msg)
 
 
 @reaction(on="measure.vote")
@@ -215,8 +226,7 @@ def notify_measure_decision(conn: Connection, p: dict[str, Any], ctx: ApplyConte
         msg += f". Comply by {p['deadline']}"
     if p.get("status_change"):
         msg += f". The truce status of {m.party_id} is {p['status_change']['status']} from {p['on']}"
-    for org in orgs_of_kind(conn, "party_liaison", m.party_id):
-        notify(conn, ctx, org, "measure", msg + ".", party_id=m.party_id)
+    notify_party(conn, ctx, m.party_id, "measure", msg + ".")
 
 
 @reaction(on="measures.evaluate")
@@ -228,8 +238,7 @@ def notify_missed_deadlines(conn: Connection, p: dict[str, Any], ctx: ApplyConte
             f"The deadline {b['deadline']} of measure {b['measure_id']} against {b['party_id']} passed without "
             f"compliance (evaluated as of {p['as_of']}): the measure is breached."
         )
-        for org in orgs_of_kind(conn, "party_liaison", b["party_id"]):
-            notify(conn, ctx, org, "measure", msg, party_id=b["party_id"])
+        notify_party(conn, ctx, b["party_id"], "measure", msg)
 
 
 @reaction(on="accession.vote")
@@ -244,5 +253,4 @@ def notify_accession_decision(conn: Connection, p: dict[str, Any], ctx: ApplyCon
     verdict = "accepted" if p["outcome"] == "approved" else "rejected"
     msg = f"The application of {party} to accede to the truce ({p['accession_id']}) was {verdict} on {p['on']}: "
     msg += p["reason"] + (f". {party} is a signatory from {p['on']}." if p.get("status_change") else ".")
-    for org in orgs_of_kind(conn, "party_liaison", party):
-        notify(conn, ctx, org, "accession_decision", msg, party_id=party)
+    notify_party(conn, ctx, party, "accession_decision", msg)

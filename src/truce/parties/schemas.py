@@ -5,10 +5,11 @@ Kept apart from `service.py` so that a read command does not load pydantic."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
-from truce.checked import Checked, names_in_languages
+from truce.checked import Checked, names_in_languages, one_of
 from truce.parties.models import EXTERNAL_SOURCES, NAME_LANGUAGES, PARTY_KINDS, TRUCE_STATUSES
 
 ID_RE = re.compile(r"^[A-Z0-9_]{2,64}$")
@@ -20,10 +21,10 @@ class PartyIn(Checked):
 
     id: str
     name: str
-    kind: str
+    kind: Annotated[str, AfterValidator(one_of(PARTY_KINDS))]
     aliases: list[str] = Field(default_factory=list)
     designations: list[str] = Field(default_factory=list)
-    status: str | None = None
+    status: Annotated[str | None, AfterValidator(one_of(TRUCE_STATUSES))] = None
     joined: str | None = None
     # names other systems give the party: {"acled": ["Military Forces of Syria"], "ucdp": ["Government of Syria"]}
     external_names: dict[str, list[str]] = Field(default_factory=dict)
@@ -48,18 +49,4 @@ class PartyIn(Checked):
     def _id(cls, v: str) -> str:
         if not ID_RE.match(v):
             raise ValueError("must be upper-case letters, digits and _ (2-64)")
-        return v
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        if v not in PARTY_KINDS:
-            raise ValueError(f"must be one of {', '.join(PARTY_KINDS)}")
-        return v
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str | None) -> str | None:
-        if v is not None and v not in TRUCE_STATUSES:
-            raise ValueError(f"must be one of {', '.join(TRUCE_STATUSES)}")
         return v

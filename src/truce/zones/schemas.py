@@ -4,11 +4,11 @@ Kept apart from `service.py` so that a read command does not load pydantic."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from truce.checked import Checked, names_in_languages
+from truce.checked import Checked, names_in_languages, one_of
 from truce.zones.models import NAME_LANGUAGES, ZONE_KINDS
 
 
@@ -17,7 +17,7 @@ class ZoneIn(Checked):
 
     id: str
     name: str
-    kind: str = "de_escalation_area"
+    kind: Annotated[str, AfterValidator(one_of(ZONE_KINDS))] = "de_escalation_area"
     note: str | None = None
     approximate: bool = False
     valid_from: str
@@ -30,10 +30,3 @@ class ZoneIn(Checked):
     @classmethod
     def _names(cls, v: dict[str, str]) -> dict[str, str]:
         return dict(sorted(names_in_languages(v, NAME_LANGUAGES).items()))
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        if v not in ZONE_KINDS:
-            raise ValueError(f"must be one of {', '.join(ZONE_KINDS)}")
-        return v
